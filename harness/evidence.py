@@ -1,0 +1,130 @@
+"""Measurements a claim records, and the verdict they add up to.
+
+``Evidence.expect(name, value, op, threshold)`` records one measurement; failures are collected
+(not raised at once) so that every expectation of a claim is recorded, and
+``Evidence.raise_if_failed()`` raises one readable error at the end of the claim.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import operator
+from typing import Any, Callable, Optional
+
+import torch
+
+OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+
+class ExpectationFailed(AssertionError):
+    """A finite measurement did not meet its threshold: the hypothesis fails."""
+
+
+class MeasurementError(Exception):
+    """A measurement is NaN or infinite: the claim errors, it neither holds nor fails."""
+
+
+def check_op(op: str) -> None:
+    if op not in OPS:
+        raise ValueError(f"unknown comparison {op!r}; use one of {' '.join(OPS)}")
+
+
+def as_float(value: Any) -> float:
+    """A Python float from a number, a 0-d / 1-element tensor or numpy scalar."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"expected a scalar measurement, got a tensor of shape {tuple(value.shape)}")
+        return float(value.detach().cpu().item())
+    return float(value)
+
+
+def format_value(value: float) -> str:
+    return f"{value:.4g}" if math.isfinite(value) else str(value)
+
+
+@dataclasses.dataclass
+class Measurement:
+    name: str
+    value: float
+    op: str
+    threshold: float
+    passed: Optional[bool]  # None: the value is not finite
+
+    def describe(self) -> str:
+        return f"{self.name} = {format_value(self.value)}, expected {self.op} {format_value(self.threshold)}"
+
+
+@dataclasses.dataclass
+class Evidence:
+    """Measurements of one claim on one (model, seed)."""
+
+    claim_id: str
+    problem: str
+    model: str
+    seed: int
+    measurements: list[Measurement] = dataclasses.field(default_factory=list)
+    notes: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def expect(self, name: str, value: Any, op: str, threshold: float) -> bool:
+        """Record ``value op threshold``; returns whether it held (NaN/inf -> False)."""
+        check_op(op)
+        value_f, threshold_f = as_float(value), as_float(threshold)
+        passed = OPS[op](value_f, threshold_f) if math.isfinite(value_f) else None
+        self.measurements.append(Measurement(name, value_f, op, threshold_f, passed))
+        return bool(passed)
+
+    def note(self, name: str, value: Any) -> None:
+        """Record a detail shown in the report but not compared to a threshold."""
+        self.notes[name] = value
+
+    def matches_snapshot(self, name: str, snapshot: Any, detail: Any) -> bool:
+        """Compare ``detail`` (already rounded, JSON-able) with the committed syrupy snapshot;
+        a mismatch is a failed expectation, so a drifting circuit is visible in the report."""
+        same = snapshot == detail
+        self.note(name, detail)
+        self.measurements.append(Measurement(f"{name} matches snapshot", float(same), "==", 1.0, bool(same)))
+        return bool(same)
+
+    def where(self) -> str:
+        return f"({self.model}, seed {self.seed})"
+
+    def raise_if_failed(self) -> None:
+        """Raise ``MeasurementError`` if any value is not finite, else ``ExpectationFailed``
+        listing every failed expectation. Does nothing when all held."""
+        broken = [m for m in self.measurements if m.passed is None]
+        if broken:
+            raise MeasurementError(
+                "; ".join(f"{m.name} = {m.value} is not finite" for m in broken) + f" {self.where()}"
+            )
+        failed = [m for m in self.measurements if m.passed is False]
+        if failed:
+            raise ExpectationFailed("; ".join(m.describe() for m in failed) + f" {self.where()}")
+        if not self.measurements:
+            raise ExpectationFailed(f"claim recorded no measurement {self.where()}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "measurements": [dataclasses.asdict(m) for m in self.measurements],
+            "notes": {k: jsonable(v) for k, v in self.notes.items()},
+        }
+
+
+def jsonable(value: Any) -> Any:
+    """Tensors and numpy values -> plain Python, recursively."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().tolist()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value

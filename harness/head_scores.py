@@ -1,0 +1,101 @@
+"""Attention-head scores over a batch, as ``[n_layers, n_heads]`` tensors.
+
+A score is the mean attention a head pays, over the queries that have a target, to the key
+positions a head type is defined to attend to (Olsson et al. 2022, "In-context learning and
+induction heads"; Wang et al. 2022 for duplicate-token heads):
+
+- previous-token: key = query - 1
+- induction: keys whose *previous* token equals the query token (the token after an earlier copy)
+- duplicate-token: earlier keys holding the same token as the query
+- BOS: key 0
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+PATTERN_HOOK = "blocks.{layer}.attn.hook_pattern"
+
+
+def attention_patterns(model, tokens: torch.Tensor) -> torch.Tensor:
+    """All heads' attention: [n_layers, batch, n_heads, query, key]. Caches only the patterns."""
+    names = {PATTERN_HOOK.format(layer=layer) for layer in range(model.cfg.n_layers)}
+    with torch.inference_mode():
+        _, cache = model.run_with_cache(tokens.to(model.cfg.device or "cpu"), names_filter=lambda n: n in names)
+    return torch.stack([cache[PATTERN_HOOK.format(layer=layer)] for layer in range(model.cfg.n_layers)])
+
+
+def previous_token_targets(tokens: torch.Tensor) -> torch.Tensor:
+    """[batch, seq] -> [batch, query, key] bool: key == query - 1."""
+    batch, seq = tokens.shape
+    return torch.eye(seq, dtype=torch.bool, device=tokens.device).roll(-1, dims=1).tril(-1).expand(batch, -1, -1)
+
+
+def duplicate_token_targets(tokens: torch.Tensor) -> torch.Tensor:
+    """[batch, seq] -> [batch, query, key] bool: key < query and tokens[key] == tokens[query]."""
+    same = tokens[:, :, None] == tokens[:, None, :]
+    return same & torch.ones_like(same[0]).tril(-1)
+
+
+def induction_targets(tokens: torch.Tensor) -> torch.Tensor:
+    """[batch, seq] -> [batch, query, key] bool: 1 <= key <= query and tokens[key - 1] == tokens[query]."""
+    batch, seq = tokens.shape
+    targets = torch.zeros(batch, seq, seq, dtype=torch.bool, device=tokens.device)
+    targets[:, :, 1:] = tokens[:, :, None] == tokens[:, None, :-1]
+    return targets & torch.ones(seq, seq, dtype=torch.bool, device=tokens.device).tril()
+
+
+def bos_targets(tokens: torch.Tensor) -> torch.Tensor:
+    """[batch, seq] -> [batch, query, key] bool: key == 0 (queries after the first)."""
+    batch, seq = tokens.shape
+    targets = torch.zeros(batch, seq, seq, dtype=torch.bool, device=tokens.device)
+    targets[:, 1:, 0] = True
+    return targets
+
+
+def attention_to_targets(patterns: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean attention mass on target keys, over (batch, query) pairs that have a target.
+
+    patterns: [n_layers, batch, n_heads, query, key]; targets: [batch, query, key] bool
+    -> [n_layers, n_heads].
+    """
+    targets = targets.to(patterns.device)
+    mass = (patterns * targets[None, :, None]).sum(-1)  # [layers, batch, heads, query]
+    has_target = targets.any(-1)  # [batch, query]
+    return (mass * has_target[None, :, None]).sum((1, 3)) / has_target.sum()
+
+
+def head_scores(model, tokens: torch.Tensor, targets_fn: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """[n_layers, n_heads] attention to ``targets_fn(tokens)`` on ``tokens`` [batch, seq]."""
+    return attention_to_targets(attention_patterns(model, tokens), targets_fn(tokens.cpu())).cpu()
+
+
+def previous_token_scores(model, tokens: torch.Tensor) -> torch.Tensor:
+    return head_scores(model, tokens, previous_token_targets)
+
+
+def induction_scores(model, tokens: torch.Tensor) -> torch.Tensor:
+    return head_scores(model, tokens, induction_targets)
+
+
+def duplicate_token_scores(model, tokens: torch.Tensor) -> torch.Tensor:
+    return head_scores(model, tokens, duplicate_token_targets)
+
+
+def bos_scores(model, tokens: torch.Tensor) -> torch.Tensor:
+    return head_scores(model, tokens, bos_targets)
+
+
+def top_head(scores: torch.Tensor, layer: int | None = None) -> tuple[int, int]:
+    """(layer, head) of the highest score, optionally within one layer. scores: [n_layers, n_heads]."""
+    if layer is not None:
+        return layer, int(scores[layer].argmax())
+    flat = int(scores.argmax())
+    return divmod(flat, scores.shape[1])
+
+
+def heads_above(scores: torch.Tensor, threshold: float) -> list[tuple[int, int]]:
+    """Sorted (layer, head) pairs whose score exceeds ``threshold``."""
+    return [tuple(map(int, idx)) for idx in (scores > threshold).nonzero()]

@@ -1,0 +1,185 @@
+"""The claims report: ``claims.json`` (the complete record) and ``claims.md`` (a matrix of
+claims x (model, seed) with verdicts and measured values, a summary per problem, and the
+verdicts that flipped since the previous run)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import platform
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Optional
+
+from harness.evidence import format_value
+from harness.problems import known_problems
+
+VERDICTS = ("holds", "refuted-as-expected", "fails", "unexpectedly-holds", "error", "skipped", "not-run")
+SYMBOL = {
+    "holds": "✅ holds",
+    "refuted-as-expected": "☑️ refuted (as expected)",
+    "fails": "❌ fails",
+    "unexpectedly-holds": "⚠️ holds, marked refuted",
+    "error": "💥 error",
+    "skipped": "⏭️ skipped",
+    "not-run": "… not run",
+}
+
+
+@dataclasses.dataclass
+class ClaimRun:
+    """One claim on one (model, seed), as gathered by the plugin."""
+
+    nodeid: str
+    claim: str
+    file: str
+    problem: str
+    statement: str
+    expected: str  # "holds" or "refuted"
+    refuted_reason: Optional[str]
+    model: str
+    seed: int
+    outcome: Optional[str] = None  # holds / fails / error / skipped; None: did not finish
+    message: str = ""
+    measurements: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    notes: dict[str, Any] = dataclasses.field(default_factory=dict)
+    duration: float = 0.0  # the claim body
+    setup_duration: float = 0.0  # loading (or training) the model, and other fixtures
+
+    @property
+    def verdict(self) -> str:
+        if self.outcome is None:
+            return "not-run"
+        if self.expected == "refuted" and self.outcome in ("fails", "holds"):
+            return "refuted-as-expected" if self.outcome == "fails" else "unexpectedly-holds"
+        return self.outcome
+
+    def to_json(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "verdict": self.verdict}
+
+
+def versions() -> dict[str, str]:
+    import torch
+    import importlib.metadata
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformer_lens": importlib.metadata.version("transformer-lens"),
+        "platform": platform.platform(),
+    }
+
+
+def flips(previous: list[dict[str, Any]], current: list[ClaimRun]) -> list[tuple[str, str, str]]:
+    """(nodeid, old verdict, new verdict) for claims whose verdict changed since ``previous``."""
+    old = {r["nodeid"]: r["verdict"] for r in previous}
+    return [
+        (run.nodeid, old[run.nodeid], run.verdict)
+        for run in current
+        if run.nodeid in old and old[run.nodeid] != run.verdict and run.verdict != "not-run"
+    ]
+
+
+def measurement_text(run: ClaimRun) -> str:
+    parts = []
+    for m in run.measurements:
+        mark = "✓" if m["passed"] else ("✗" if m["passed"] is False else "NaN")
+        parts.append(f"{m['name']} = {format_value(m['value'])} ({m['op']} {format_value(m['threshold'])} {mark})")
+    return "<br>".join(parts) or (run.message.replace("|", "\\|").replace("\n", " ")[:200])
+
+
+def render_markdown(runs: list[ClaimRun], run_info: dict[str, Any], flipped: list[tuple[str, str, str]]) -> str:
+    problems = known_problems()
+    counts = defaultdict(int)
+    for run in runs:
+        counts[run.verdict] += 1
+    lines = [
+        "# mi-claims report",
+        "",
+        f"Run {run_info['finished']} · {run_info['duration_s']:.0f} s · torch {run_info['versions']['torch']} · "
+        f"transformer_lens {run_info['versions']['transformer_lens']}"
+        + (" · **interrupted: partial report**" if run_info["interrupted"] else ""),
+        "",
+        " · ".join(f"{SYMBOL[v]}: {counts[v]}" for v in VERDICTS if counts[v]),
+        "",
+    ]
+    if flipped:
+        lines += ["## Verdicts that flipped since the previous run", "", "| claim | before | now |", "|---|---|---|"]
+        lines += [f"| `{nodeid}` | {SYMBOL.get(a, a)} | {SYMBOL.get(b, b)} |" for nodeid, a, b in flipped]
+        lines.append("")
+
+    by_problem: dict[str, list[ClaimRun]] = defaultdict(list)
+    for run in runs:
+        by_problem[run.problem].append(run)
+    lines += ["## Summary per problem", "", "| problem | claims | " + " | ".join(SYMBOL[v] for v in VERDICTS[:6]) + " |"]
+    lines.append("|---" * 8 + "|")
+    for problem in sorted(by_problem, key=lambda p: tuple(int(x) for x in p.split("."))):
+        group = by_problem[problem]
+        n = len({r.claim for r in group})
+        cells = [str(sum(r.verdict == v for r in group)) for v in VERDICTS[:6]]
+        lines.append(f"| {problem} | {n} | " + " | ".join(cells) + " |")
+    lines.append("")
+
+    for problem in sorted(by_problem, key=lambda p: tuple(int(x) for x in p.split("."))):
+        section, description = problems.get(problem, ("", ""))
+        lines += [f"## Problem {problem} — {section}", "", f"> {description}", ""]
+        claims: dict[str, list[ClaimRun]] = defaultdict(list)
+        for run in by_problem[problem]:
+            claims[run.claim].append(run)
+        for name, group in claims.items():
+            first = group[0]
+            lines += [f"### {first.statement}", "", f"`{first.file}::{name}`"]
+            for reason in sorted({r.refuted_reason for r in group if r.refuted_reason}):
+                targets = ", ".join(f"{r.model} seed {r.seed}" for r in group if r.refuted_reason == reason)
+                lines += ["", f"Refuted on record ({targets}): {reason}"]
+            lines += ["", "| model | seed | verdict | measured | claim s | setup s |", "|---|---|---|---|---|---|"]
+            for run in sorted(group, key=lambda r: (r.model, r.seed)):
+                lines.append(
+                    f"| {run.model} | {run.seed} | {SYMBOL[run.verdict]} | {measurement_text(run)} | {run.duration:.1f} | {run.setup_duration:.1f} |"
+                )
+            lines.append("")
+    return "\n".join(lines)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def write_reports(
+    runs: list[ClaimRun], report_dir: Path, *, started: float, exitstatus: int, args: list[str]
+) -> list[Path]:
+    """Write ``claims.json`` and ``claims.md`` into ``report_dir``; returns their paths."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = report_dir / "claims.json", report_dir / "claims.md"
+    previous: list[dict[str, Any]] = []
+    if json_path.exists():
+        try:
+            previous = json.loads(json_path.read_text())["claims"]
+        except (ValueError, KeyError):
+            previous = []
+    runs = sorted(runs, key=lambda r: r.nodeid)
+    run_info = {
+        "started": dt.datetime.fromtimestamp(started).isoformat(timespec="seconds"),
+        "finished": dt.datetime.now().isoformat(timespec="seconds"),
+        "duration_s": time.time() - started,
+        "exitstatus": exitstatus,
+        "interrupted": exitstatus == 2 or any(r.outcome is None for r in runs),
+        "args": args,
+        "versions": versions(),
+    }
+    flipped = flips(previous, runs)
+    record = {
+        "run": run_info,
+        "flipped": [{"nodeid": n, "before": a, "now": b} for n, a, b in flipped],
+        "claims": [r.to_json() for r in runs],
+    }
+    atomic_write_text(json_path, json.dumps(record, indent=1))
+    atomic_write_text(md_path, render_markdown(runs, run_info, flipped))
+    return [json_path, md_path]

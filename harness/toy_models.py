@@ -1,0 +1,107 @@
+"""Spec of a toy transformer trained here: architecture + task + training settings.
+
+Its trained weights live in the content-addressed disk cache; the key is everything that
+determines them (architecture, task, training settings, seed, training-code version), not the
+model's registered name.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+import importlib.metadata
+from transformer_lens.model_bridge import TransformerBridge
+from transformer_lens.model_bridge.sources._bridge_builder import build_bridge_from_module
+from transformer_lens.model_bridge.sources.native import NativeModel
+
+from harness.disk_cache import Artifact, cached_artifact
+from harness.toy_training import (
+    TRAINING_CODE_VERSION,
+    TrainConfig,
+    native_config,
+    train_toy_transformer,
+)
+
+CHECKPOINT_PREFIX = "checkpoint."
+
+
+def progress_to_terminal(line: str) -> None:
+    # sys.__stderr__: pytest captures sys.stderr, and training progress must stay visible
+    print(line, file=sys.__stderr__, flush=True)
+
+
+def bridge_from_state_dict(
+    arch: dict[str, Any], seed: int, state_dict: dict[str, torch.Tensor], name: str
+) -> TransformerBridge:
+    """Wrap trained ``NativeModel`` weights in a ``TransformerBridge`` (eval mode, CPU)."""
+    cfg = native_config(arch, seed)
+    model = NativeModel(copy.deepcopy(cfg))
+    model.load_state_dict(state_dict)
+    bridge = build_bridge_from_module(
+        model, architecture="TransformerLensNative", tl_config=cfg, model_name=name
+    )
+    return bridge.eval()
+
+
+@dataclasses.dataclass(frozen=True)
+class ToyTransformerSpec:
+    name: str
+    description: str
+    arch: dict[str, Any]
+    task: str
+    train: TrainConfig
+
+    def payload(self, seed: int) -> dict[str, Any]:
+        return {
+            "kind": "toy-transformer",
+            "arch": self.arch,
+            "task": self.task,
+            "train": dataclasses.asdict(self.train),
+            "seed": seed,
+            "code_version": TRAINING_CODE_VERSION,
+        }
+
+    def artifact(self, seed: int, cache_root: Path) -> Artifact:
+        """(tensors, meta) from the disk cache, training on a miss."""
+
+        def build() -> Artifact:
+            progress_to_terminal(f"mi-claims: training {self.name} seed {seed} (not in cache)")
+            result = train_toy_transformer(
+                self.arch, self.task, self.train, seed, progress=progress_to_terminal
+            )
+            tensors = dict(result.state_dict)
+            for step, state in result.checkpoints.items():
+                tensors.update({f"{CHECKPOINT_PREFIX}{step}.{k}": v for k, v in state.items()})
+            meta = {
+                "model": self.name,
+                "losses": result.losses,
+                "train_seconds": result.seconds,
+                "torch": torch.__version__,
+                "transformer_lens": importlib.metadata.version("transformer-lens"),
+            }
+            return tensors, meta
+
+        return cached_artifact(cache_root, self.payload(seed), build)
+
+    def load(self, seed: int, cache_root: Path) -> TransformerBridge:
+        tensors, _ = self.artifact(seed, cache_root)
+        final = {k: v for k, v in tensors.items() if not k.startswith(CHECKPOINT_PREFIX)}
+        return bridge_from_state_dict(self.arch, seed, final, self.name)
+
+    def checkpoints(self, seed: int, cache_root: Path) -> dict[int, TransformerBridge]:
+        """Bridges at every saved training step (``train.checkpoint_every``), by step."""
+        tensors, _ = self.artifact(seed, cache_root)
+        by_step: dict[int, dict[str, torch.Tensor]] = {}
+        for key, value in tensors.items():
+            if key.startswith(CHECKPOINT_PREFIX):
+                step, param = key[len(CHECKPOINT_PREFIX) :].split(".", 1)
+                by_step.setdefault(int(step), {})[param] = value
+        return {
+            step: bridge_from_state_dict(self.arch, seed, state, f"{self.name}@{step}")
+            for step, state in sorted(by_step.items())
+        }
