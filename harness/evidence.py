@@ -72,6 +72,7 @@ class Evidence:
     seed: int
     measurements: list[Measurement] = dataclasses.field(default_factory=list)
     notes: dict[str, Any] = dataclasses.field(default_factory=dict)
+    attachments: dict[str, str] = dataclasses.field(default_factory=dict)  # title -> file path
 
     def expect(self, name: str, value: Any, op: str, threshold: float) -> bool:
         """Record ``value op threshold``; returns whether it held (NaN/inf -> False)."""
@@ -92,6 +93,10 @@ class Evidence:
         self.note(name, detail)
         self.measurements.append(Measurement(f"{name} matches snapshot", float(same), "==", 1.0, bool(same)))
         return bool(same)
+
+    def attach(self, title: str, path: Any) -> None:
+        """Link a file (a plot) from the report; write it under ``report_dir()``."""
+        self.attachments[title] = str(path)
 
     def where(self) -> str:
         return f"({self.model}, seed {self.seed})"
@@ -114,6 +119,7 @@ class Evidence:
         return {
             "measurements": [dataclasses.asdict(m) for m in self.measurements],
             "notes": {k: jsonable(v) for k, v in self.notes.items()},
+            "attachments": dict(self.attachments),
         }
 
 

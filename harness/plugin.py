@@ -185,6 +185,7 @@ class ClaimsReporter:
             result = props[RESULT_KEY]
             run.outcome, run.message = result["outcome"], result["message"]
             run.measurements, run.notes = result["measurements"], result["notes"]
+            run.attachments = result["attachments"]
         if report.skipped and not hasattr(report, "wasxfail") and run.outcome is None:
             run.outcome, run.message = "skipped", skip_reason(report)
         elif report.failed and report.when != "call":
@@ -195,10 +196,9 @@ class ClaimsReporter:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if not self.runs:
             return
-        report_dir = self.config.getoption("claims_report_dir") or Path(self.config.rootpath) / "reports"
         paths = write_reports(
             list(self.runs.values()),
-            Path(report_dir),
+            report_dir(self.config),
             started=self.started,
             exitstatus=int(exitstatus),
             args=list(self.config.invocation_params.args),
@@ -222,6 +222,18 @@ def skip_reason(report: pytest.TestReport) -> str:
 def crash_message(report: pytest.TestReport) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     return crash.message if crash is not None else str(report.longrepr)[-500:]
+
+
+def report_dir(config: pytest.Config) -> Path:
+    return Path(config.getoption("claims_report_dir") or Path(config.rootpath) / "reports")
+
+
+@pytest.fixture
+def plot_dir(request: pytest.FixtureRequest) -> Path:
+    """``<report dir>/plots``: where claims write the figures they ``evidence.attach``."""
+    path = report_dir(request.config) / "plots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ class ClaimRun:
     message: str = ""
     measurements: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     notes: dict[str, Any] = dataclasses.field(default_factory=dict)
+    attachments: dict[str, str] = dataclasses.field(default_factory=dict)
     duration: float = 0.0  # the claim body
     setup_duration: float = 0.0  # loading (or training) the model, and other fixtures
 
@@ -92,7 +93,19 @@ def measurement_text(run: ClaimRun) -> str:
     return "<br>".join(parts) or (run.message.replace("|", "\\|").replace("\n", " ")[:200])
 
 
-def render_markdown(runs: list[ClaimRun], run_info: dict[str, Any], flipped: list[tuple[str, str, str]]) -> str:
+def attachment_links(runs: list[ClaimRun], report_dir: Path) -> list[str]:
+    """Markdown image links (relative to the report) for the runs' attached plots."""
+    links = []
+    for run in sorted(runs, key=lambda r: (r.model, r.seed)):
+        for title, path in run.attachments.items():
+            rel = os.path.relpath(path, report_dir)
+            links.append(f"![{title} ({run.model}, seed {run.seed})]({rel})")
+    return links
+
+
+def render_markdown(
+    runs: list[ClaimRun], run_info: dict[str, Any], flipped: list[tuple[str, str, str]], report_dir: Path = Path(".")
+) -> str:
     problems = known_problems()
     counts = defaultdict(int)
     for run in runs:
@@ -142,6 +155,8 @@ def render_markdown(runs: list[ClaimRun], run_info: dict[str, Any], flipped: lis
                     f"| {run.model} | {run.seed} | {SYMBOL[run.verdict]} | {measurement_text(run)} | {run.duration:.1f} | {run.setup_duration:.1f} |"
                 )
             lines.append("")
+            if links := attachment_links(group, report_dir):
+                lines += links + [""]
     return "\n".join(lines)
 
 
@@ -181,5 +196,5 @@ def write_reports(
         "claims": [r.to_json() for r in runs],
     }
     atomic_write_text(json_path, json.dumps(record, indent=1))
-    atomic_write_text(md_path, render_markdown(runs, run_info, flipped))
+    atomic_write_text(md_path, render_markdown(runs, run_info, flipped, report_dir))
     return [json_path, md_path]
