@@ -1,4 +1,4 @@
 """Root conftest: the mi-claims plugin (also active without the package installed) and the
-model / dataset fixtures."""
+model / dataset fixtures, and pytester for the plugin's own tests."""
 
-pytest_plugins = ["harness.plugin", "fixtures"]
+pytest_plugins = ["harness.plugin", "fixtures", "pytester"]

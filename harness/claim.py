@@ -65,21 +65,17 @@ def where(fn: Callable) -> str:
 
 
 def expect_ops_in_source(fn: Callable) -> list[str]:
-    """The literal ops of every ``<x>.expect(name, value, "op", threshold)`` call in ``fn``."""
+    """The literal ops of every ``<x>.expect(name, value, "op", threshold)`` call in ``fn``
+    (positional or ``op=``)."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError, SyntaxError):
         return []
     ops = []
     for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "expect"
-            and len(node.args) >= 3
-            and isinstance(node.args[2], ast.Constant)
-        ):
-            ops.append(node.args[2].value)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "expect":
+            args = node.args[2:3] + [k.value for k in node.keywords if k.arg == "op"]
+            ops += [a.value for a in args if isinstance(a, ast.Constant)]
     return ops
 
 

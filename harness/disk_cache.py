@@ -2,10 +2,10 @@
 
 Layout: ``<root>/<key>/tensors.safetensors`` and ``<root>/<key>/meta.json``, where ``key`` is
 the SHA-256 of the canonical JSON of what produced the artifact (spec, seed, code version).
-``meta.json`` carries the SHA-256 of the tensor file, so a corrupted or truncated file is
-detected on read and rebuilt. Writes go to a temporary directory that is renamed into place
-(atomic on one filesystem), under a file lock so that parallel workers build a key once while
-the others wait.
+``meta.json`` carries the SHA-256 of the tensor file and of its own content, so a corrupted or
+truncated file is detected on read and rebuilt. Writes go to a temporary directory that is
+renamed into place (atomic on one filesystem), under a file lock so that parallel workers build
+a key once while the others wait.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import torch
 from filelock import FileLock
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 TENSORS = "tensors.safetensors"
@@ -55,15 +56,23 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def meta_sha256(meta: dict[str, Any]) -> str:
+    """SHA-256 of ``meta`` (JSON values) without its own checksum field."""
+    return artifact_key({k: v for k, v in meta.items() if k != "meta_sha256"})
+
+
 def read_artifact(entry: Path) -> Artifact:
     """Load and verify one cache entry; raises ``CorruptArtifact`` on any mismatch."""
     try:
         meta = json.loads((entry / META).read_text())
+        # entries written before meta.json had its own checksum have none: only tensors checked
+        if "meta_sha256" in meta and meta_sha256(meta) != meta["meta_sha256"]:
+            raise CorruptArtifact(f"checksum mismatch in {entry / META}")
         if file_sha256(entry / TENSORS) != meta["sha256"]:
             raise CorruptArtifact(f"checksum mismatch in {entry / TENSORS}")
         return load_file(entry / TENSORS), meta
-    except (OSError, ValueError, KeyError) as err:  # missing file, bad JSON, bad safetensors
-        raise CorruptArtifact(f"{entry}: {err}") from err
+    except (OSError, ValueError, KeyError, TypeError, SafetensorError) as err:  # missing file, bad JSON, ...
+        raise CorruptArtifact(f"{entry}: {err!r}") from err
 
 
 def write_artifact(entry: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
@@ -72,8 +81,10 @@ def write_artifact(entry: Path, tensors: dict[str, torch.Tensor], meta: dict[str
     tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
     try:
         save_file({k: v.contiguous() for k, v in tensors.items()}, tmp / TENSORS)
-        meta = {**meta, "sha256": file_sha256(tmp / TENSORS)}
-        (tmp / META).write_text(json.dumps(meta, indent=1, sort_keys=True, default=str))
+        # through JSON once, so that the checksum is that of what a reader gets back
+        meta = json.loads(json.dumps({**meta, "sha256": file_sha256(tmp / TENSORS)}, default=str))
+        meta["meta_sha256"] = meta_sha256(meta)
+        (tmp / META).write_text(json.dumps(meta, indent=1, sort_keys=True))
         if entry.exists():
             shutil.rmtree(entry)
         os.replace(tmp, entry)

@@ -38,12 +38,14 @@ def check_op(op: str) -> None:
 
 
 def as_float(value: Any) -> float:
-    """A Python float from a number, a 0-d / 1-element tensor or numpy scalar."""
+    """A Python float from a number, a 0-d / 1-element tensor or numpy scalar / array."""
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
             raise ValueError(f"expected a scalar measurement, got a tensor of shape {tuple(value.shape)}")
         return float(value.detach().cpu().item())
-    return float(value)
+    if getattr(value, "size", 1) != 1:  # numpy arrays
+        raise ValueError(f"expected a scalar measurement, got an array of shape {value.shape}")
+    return float(getattr(value, "item", lambda: value)())
 
 
 def format_value(value: float) -> str:
@@ -56,7 +58,7 @@ class Measurement:
     value: float
     op: str
     threshold: float
-    passed: Optional[bool]  # None: the value is not finite
+    passed: Optional[bool]  # None: the value (or the threshold) is not finite
 
     def describe(self) -> str:
         return f"{self.name} = {format_value(self.value)}, expected {self.op} {format_value(self.threshold)}"
@@ -75,10 +77,12 @@ class Evidence:
     attachments: dict[str, str] = dataclasses.field(default_factory=dict)  # title -> file path
 
     def expect(self, name: str, value: Any, op: str, threshold: float) -> bool:
-        """Record ``value op threshold``; returns whether it held (NaN/inf -> False)."""
+        """Record ``value op threshold``; returns whether it held (NaN/inf -> False, and an
+        error verdict at the end of the claim)."""
         check_op(op)
         value_f, threshold_f = as_float(value), as_float(threshold)
-        passed = OPS[op](value_f, threshold_f) if math.isfinite(value_f) else None
+        finite = math.isfinite(value_f) and math.isfinite(threshold_f)
+        passed = OPS[op](value_f, threshold_f) if finite else None
         self.measurements.append(Measurement(name, value_f, op, threshold_f, passed))
         return bool(passed)
 
@@ -102,18 +106,19 @@ class Evidence:
         return f"({self.model}, seed {self.seed})"
 
     def raise_if_failed(self) -> None:
-        """Raise ``MeasurementError`` if any value is not finite, else ``ExpectationFailed``
-        listing every failed expectation. Does nothing when all held."""
+        """Raise ``MeasurementError`` if any value is not finite or nothing was measured, else
+        ``ExpectationFailed`` listing every failed expectation. Does nothing when all held.
+
+        A claim that measured nothing is broken, not refuted: an error, so that a claim marked
+        refuted cannot pass as "refuted as expected" by returning early."""
         broken = [m for m in self.measurements if m.passed is None]
         if broken:
-            raise MeasurementError(
-                "; ".join(f"{m.name} = {m.value} is not finite" for m in broken) + f" {self.where()}"
-            )
+            raise MeasurementError("; ".join(f"{m.describe()}: not finite" for m in broken) + f" {self.where()}")
+        if not self.measurements:
+            raise MeasurementError(f"claim recorded no measurement {self.where()}")
         failed = [m for m in self.measurements if m.passed is False]
         if failed:
             raise ExpectationFailed("; ".join(m.describe() for m in failed) + f" {self.where()}")
-        if not self.measurements:
-            raise ExpectationFailed(f"claim recorded no measurement {self.where()}")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -124,7 +129,8 @@ class Evidence:
 
 
 def jsonable(value: Any) -> Any:
-    """Tensors and numpy values -> plain Python, recursively."""
+    """Tensors and numpy values -> plain Python, recursively; anything else that is not
+    JSON (a Path, a dataclass) -> its ``str``, so that xdist can ship it to the controller."""
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().tolist()
     if hasattr(value, "tolist"):
@@ -133,4 +139,6 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
-    return value
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)

@@ -87,6 +87,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("target", params)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A typo in --claims-models would skip every claim and pass the run: refuse it (on the
+    controller, before xdist starts workers; the conftests registering models are loaded)."""
+    if hasattr(session.config, "workerinput"):
+        return
+    if unknown := sorted((selected_models(session.config) or set()) - set(model_names())):
+        raise pytest.UsageError(f"--claims-models: unknown model(s) {unknown}; registered: {', '.join(model_names())}")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         spec = claim_spec(getattr(item, "function", None))
@@ -127,13 +137,20 @@ def evidence(request: pytest.FixtureRequest, target: Target) -> Evidence:
     """Records the claim's measurements; the claim fails at its end if any expectation failed."""
     spec = claim_spec(request.function)
     ev = Evidence(
-        claim_id=request.node.nodeid,
+        claim_id=claim_nodeid(request.node.nodeid),
         problem=spec.problem if spec else "",
         model=target.model,
         seed=target.seed,
     )
     request.node._mi_evidence = ev
     return ev
+
+
+def claim_nodeid(nodeid: str) -> str:
+    """The node id without the ``@<group>`` suffix that ``--dist loadgroup`` adds on xdist
+    workers, so that a claim has the same id with and without xdist (the previous-run
+    comparison matches on it). A claim's id ends with its ``[model-seedN]`` parameters."""
+    return nodeid[: nodeid.rfind("]") + 1] or nodeid
 
 
 def outcome_of(exc: Optional[BaseException]) -> str:
@@ -176,7 +193,8 @@ class ClaimsReporter:
         props = dict(report.user_properties)
         if CLAIM_KEY not in props:
             return
-        run = self.runs.setdefault(report.nodeid, ClaimRun(nodeid=report.nodeid, **props[CLAIM_KEY]))
+        nodeid = claim_nodeid(report.nodeid)
+        run = self.runs.setdefault(nodeid, ClaimRun(nodeid=nodeid, **props[CLAIM_KEY]))
         if report.when == "call":
             run.duration = report.duration
         else:
@@ -225,7 +243,10 @@ def crash_message(report: pytest.TestReport) -> str:
 
 
 def report_dir(config: pytest.Config) -> Path:
-    return Path(config.getoption("claims_report_dir") or Path(config.rootpath) / "reports")
+    """Absolute, so that the plot paths recorded in claims.json do not depend on the cwd."""
+    if option := config.getoption("claims_report_dir"):
+        return (config.invocation_params.dir / option).resolve()
+    return Path(config.rootpath) / "reports"
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import math
 import os
 import platform
 import tempfile
@@ -76,8 +77,9 @@ def versions() -> dict[str, str]:
 
 
 def flips(previous: list[dict[str, Any]], current: list[ClaimRun]) -> list[tuple[str, str, str]]:
-    """(nodeid, old verdict, new verdict) for claims whose verdict changed since ``previous``."""
-    old = {r["nodeid"]: r["verdict"] for r in previous}
+    """(nodeid, old verdict, new verdict) for claims whose verdict changed since ``previous``
+    (records of an older format, without a node id or verdict, are ignored)."""
+    old = {r["nodeid"]: r["verdict"] for r in previous if isinstance(r, dict) and {"nodeid", "verdict"} <= r.keys()}
     return [
         (run.nodeid, old[run.nodeid], run.verdict)
         for run in current
@@ -85,12 +87,17 @@ def flips(previous: list[dict[str, Any]], current: list[ClaimRun]) -> list[tuple
     ]
 
 
+def table_cell(text: str) -> str:
+    """``text`` safe inside a markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def measurement_text(run: ClaimRun) -> str:
     parts = []
     for m in run.measurements:
-        mark = "✓" if m["passed"] else ("✗" if m["passed"] is False else "NaN")
+        mark = "✓" if m["passed"] else ("✗" if m["passed"] is False else "not finite")
         parts.append(f"{m['name']} = {format_value(m['value'])} ({m['op']} {format_value(m['threshold'])} {mark})")
-    return "<br>".join(parts) or (run.message.replace("|", "\\|").replace("\n", " ")[:200])
+    return table_cell("<br>".join(parts) or run.message[:200])
 
 
 def attachment_links(runs: list[ClaimRun], report_dir: Path) -> list[str]:
@@ -128,24 +135,23 @@ def render_markdown(
     by_problem: dict[str, list[ClaimRun]] = defaultdict(list)
     for run in runs:
         by_problem[run.problem].append(run)
-    lines += ["## Summary per problem", "", "| problem | claims | " + " | ".join(SYMBOL[v] for v in VERDICTS[:6]) + " |"]
-    lines.append("|---" * 8 + "|")
+    lines += ["## Summary per problem", "", "| problem | claims | " + " | ".join(SYMBOL[v] for v in VERDICTS) + " |"]
+    lines.append("|---" * (2 + len(VERDICTS)) + "|")
     for problem in sorted(by_problem, key=lambda p: tuple(int(x) for x in p.split("."))):
         group = by_problem[problem]
-        n = len({r.claim for r in group})
-        cells = [str(sum(r.verdict == v for r in group)) for v in VERDICTS[:6]]
+        n = len({(r.file, r.claim) for r in group})
+        cells = [str(sum(r.verdict == v for r in group)) for v in VERDICTS]
         lines.append(f"| {problem} | {n} | " + " | ".join(cells) + " |")
     lines.append("")
 
     for problem in sorted(by_problem, key=lambda p: tuple(int(x) for x in p.split("."))):
         section, description = problems.get(problem, ("", ""))
         lines += [f"## Problem {problem} — {section}", "", f"> {description}", ""]
-        claims: dict[str, list[ClaimRun]] = defaultdict(list)
+        claims: dict[tuple[str, str], list[ClaimRun]] = defaultdict(list)  # same name, two files: two claims
         for run in by_problem[problem]:
-            claims[run.claim].append(run)
-        for name, group in claims.items():
-            first = group[0]
-            lines += [f"### {first.statement}", "", f"`{first.file}::{name}`"]
+            claims[run.file, run.claim].append(run)
+        for (file, name), group in claims.items():
+            lines += [f"### {group[0].statement}", "", f"`{file}::{name}`"]
             for reason in sorted({r.refuted_reason for r in group if r.refuted_reason}):
                 targets = ", ".join(f"{r.model} seed {r.seed}" for r in group if r.refuted_reason == reason)
                 lines += ["", f"Refuted on record ({targets}): {reason}"]
@@ -160,10 +166,23 @@ def render_markdown(
     return "\n".join(lines)
 
 
+def strict_json(value: Any) -> Any:
+    """``value`` with NaN / infinite floats as the strings "nan" / "inf" / "-inf" (which JSON
+    has no numbers for), recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    return value
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "w") as f:
         f.write(text)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for everyone to read
     os.replace(tmp, path)
 
 
@@ -176,8 +195,8 @@ def write_reports(
     previous: list[dict[str, Any]] = []
     if json_path.exists():
         try:
-            previous = json.loads(json_path.read_text())["claims"]
-        except (ValueError, KeyError):
+            previous = list(json.loads(json_path.read_text())["claims"])
+        except (ValueError, KeyError, TypeError):  # not a report of ours: nothing to compare with
             previous = []
     runs = sorted(runs, key=lambda r: r.nodeid)
     run_info = {
@@ -195,6 +214,6 @@ def write_reports(
         "flipped": [{"nodeid": n, "before": a, "now": b} for n, a, b in flipped],
         "claims": [r.to_json() for r in runs],
     }
-    atomic_write_text(json_path, json.dumps(record, indent=1))
+    atomic_write_text(json_path, json.dumps(strict_json(record), indent=1, allow_nan=False))
     atomic_write_text(md_path, render_markdown(runs, run_info, flipped, report_dir))
     return [json_path, md_path]
