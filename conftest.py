@@ -1,4 +1,7 @@
-"""Root conftest: the mi-claims plugin (also active without the package installed) and the
-model / dataset fixtures, and pytester for the plugin's own tests."""
+"""Root conftest: the mi-claims plugin (also active without the package installed), the model
+and task registrations, and pytester for the plugin's own tests."""
 
-pytest_plugins = ["harness.plugin", "fixtures", "pytester"]
+import fixtures  # noqa: F401  (registers every model and task the claims name)
+
+# not "fixtures" here: pytest would resolve that name to its builtin _pytest.fixtures
+pytest_plugins = ["harness.plugin", "pytester"]

@@ -20,6 +20,11 @@ from harness.tms import (
     nearest_sticky_fraction, neuron_monosemanticity, pair_target, polygon_angles,
     privileged_basis_score, superposition, train_tms, two_class_density,
 )
+from harness.tms import (
+    abs_target, classification_accuracy, computation_target, grouped_abs_sum, output_r2, represented_sets,
+    single_input_r2,
+)
+from harness.tms.spec import TMSDataConfig, TMSModelConfig, TMSRun, TMSSpec, TMSTrainConfig
 
 # Training sizes (see the module report): n=20, m=5 sweep of 7 sparsities, batch 1024, 3000 steps;
 # n=5, m=2 pentagon, batch 1024, 3000 steps. lr 1e-3 AdamW as in the paper's notebook. One torch
@@ -325,3 +330,90 @@ def test_plots_write_png(tmp_path):
     for p in (p1, p2):
         with open(p, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------- behaviour measures, specs
+
+def test_output_r2():
+    target = torch.randn(100, 2, 3)
+    r2 = output_r2(target, target)
+    assert r2.shape == (2, 3) and torch.allclose(r2, torch.ones(2, 3))
+    mean_pred = target.mean(0, keepdim=True).expand_as(target)
+    assert torch.allclose(output_r2(mean_pred, target), torch.zeros(2, 3), atol=1e-5)
+    assert output_r2(torch.zeros(4, 1, 1), torch.zeros(4, 1, 1)).item() == 1.0
+
+
+def test_grouped_abs_sum_and_computation_targets():
+    x = torch.tensor([[1.0, -2.0, 3.0, -4.0]])
+    assert grouped_abs_sum(x, 2).tolist() == [[3.0, 7.0]]
+    assert computation_target("group_abs_sum", 4, n_groups=1)(x).tolist() == [[10.0]]
+    assert computation_target("abs", 4)(x).tolist() == [[1.0, 2.0, 3.0, 4.0]]
+    assert computation_target("max_abs", 4)(x).tolist() == [[2.0, 4.0]]
+    with pytest.raises(ValueError):
+        grouped_abs_sum(x, 3)
+    with pytest.raises(ValueError):
+        computation_target("cube", 4)
+    x2, y2 = make_computation_batch_fn(8, 3, 4, 0.5, target="group_abs_sum", n_groups=2)(gen())
+    assert y2.shape == (8, 3, 2) and torch.allclose(y2, grouped_abs_sum(x2, 2))
+
+
+class _Exact(torch.nn.Module):
+    """Computes |x| exactly for its first instance and outputs 0 for its second."""
+
+    def forward(self, x):
+        return torch.stack([x[:, 0].abs(), torch.zeros_like(x[:, 1])], dim=1)
+
+
+def test_single_input_r2():
+    r2 = single_input_r2(_Exact(), abs_target, n_inputs=3, n_instances=2, values=torch.linspace(-1, 1, 11))
+    assert r2.shape == (2, 3)
+    assert torch.allclose(r2[0], torch.ones(3))
+    assert (r2[1] < 0).all()                              # outputting 0 is worse than the mean
+
+
+def test_classification_accuracy_and_represented_sets():
+    logits = torch.tensor([[[0.0, 1.0], [1.0, 0.0]], [[1.0, 0.0], [1.0, 0.0]]])   # [batch 2, inst 2, C 2]
+    labels = torch.tensor([[1, 0], [1, 0]])
+    assert classification_accuracy(logits, labels).tolist() == [0.5, 1.0]
+    W = torch.tensor([[[1.0, 0.0, 0.1]], [[0.0, 0.9, 0.6]]])                          # [2, m=1, n=3]
+    assert represented_sets(W) == [frozenset({0}), frozenset({1, 2})]
+
+
+def _tiny_spec(name="tms-test-tiny", steps=60, **data):
+    return TMSSpec(name, "tiny test model", TMSModelConfig("relu_output", 5, 2),
+                   TMSDataConfig(data.pop("densities", (1.0, 0.05)), **data),
+                   TMSTrainConfig(steps=steps, batch_size=64, log_every=0))
+
+
+def test_spec_load_is_cached_and_deterministic(tmp_path):
+    spec = _tiny_spec()
+    run = spec.load(0, tmp_path)
+    assert isinstance(run, TMSRun) and run.net.W.shape == (2, 2, 5)
+    assert run.meta["densities"] == pytest.approx([1.0, 0.05])
+    assert len(run.meta["losses"]) == 2 and run.meta["train_seconds"] >= 0
+    entries = [p for p in tmp_path.iterdir() if p.is_dir()]
+    again = spec.load(0, tmp_path)                                   # from the cache
+    assert [p for p in tmp_path.iterdir() if p.is_dir()] == entries
+    assert torch.equal(again.net.W, run.net.W)
+    fresh = spec.load(0, tmp_path / "other")                          # retrained: same weights
+    assert torch.equal(fresh.net.W, run.net.W)
+    assert not torch.equal(spec.load(1, tmp_path).net.W, run.net.W)
+    assert spec.payload(0) != _tiny_spec(steps=61).payload(0)
+    assert run.instance(0.05) == 1 and run.labels() == ["S=0", "S=0.95"]
+    assert run.by_sparsity(torch.tensor([1.23456, 2.0])) == {"S=0": 1.235, "S=0.95": 2.0}
+    with pytest.raises(KeyError):
+        run.instance(0.5)
+    x = run.eval_batch(32)
+    assert x.shape == (32, 2, 5) and torch.equal(x, run.eval_batch(32))
+
+
+def test_spec_computation_run_measures(tmp_path):
+    spec = TMSSpec("tms-test-abs", "tiny abs model", TMSModelConfig("computation", 4, 4, output_activation="relu"),
+                   TMSDataConfig((0.1,), task="compute", target="abs"), TMSTrainConfig(steps=30, batch_size=64))
+    run = spec.load(0, tmp_path)
+    assert run.computed_r2(512).shape == (1, 4)
+    assert run.single_input_r2(9).shape == (1, 4)
+    classifier = TMSSpec("tms-test-classify", "tiny classifier", TMSModelConfig("relu_output", 5, 2),
+                         TMSDataConfig((0.1,), task="classify"), TMSTrainConfig(steps=5, batch_size=16, loss="cross_entropy"))
+    with pytest.raises(ValueError):
+        classifier.load(0, tmp_path).target_fn()

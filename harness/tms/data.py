@@ -27,7 +27,8 @@ __all__ = [
     "VALUE_DISTRIBUTIONS", "PAIR_OPS", "TARGETS",
     "density_sweep", "sparsity_to_density", "density_to_sparsity", "importance_weights",
     "two_class_density", "sample_values", "generate_features", "make_feature_batch_fn",
-    "adjacent_pairs", "all_pairs", "abs_target", "square_target", "pair_target",
+    "adjacent_pairs", "all_pairs", "abs_target", "square_target", "pair_target", "grouped_abs_sum",
+    "computation_target", "default_distribution",
     "make_computation_batch_fn", "generate_classification_batch", "make_classification_batch_fn",
 ]
 
@@ -181,28 +182,50 @@ def pair_target(x: torch.Tensor, pairs: torch.Tensor, op: str) -> torch.Tensor:
 TARGETS = {"abs": abs_target, "square": square_target}
 
 
+def grouped_abs_sum(x: torch.Tensor, n_groups: int) -> torch.Tensor:
+    """Sum of ``|x|`` over ``n_groups`` contiguous, equal groups of inputs:
+    ``x [..., n_inputs] -> [..., n_groups]`` (open problem 4.13: many hidden features ``|x_i|``,
+    few outputs)."""
+    n = x.shape[-1]
+    if n % n_groups:
+        raise ValueError(f"n_inputs={n} is not divisible by n_groups={n_groups}")
+    return x.abs().reshape(*x.shape[:-1], n_groups, n // n_groups).sum(-1)
+
+
+def computation_target(target: str, n_inputs: int, pairs: Optional[torch.Tensor] = None,
+                       n_groups: Optional[int] = None) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The function ``x [..., n_inputs] -> y [..., n_out]`` named ``target``: ``"abs"`` |
+    ``"square"`` (elementwise), one of :data:`PAIR_OPS` (``pairs`` default :func:`adjacent_pairs`)
+    or ``"group_abs_sum"`` (:func:`grouped_abs_sum`, ``n_groups`` default 1)."""
+    if target in TARGETS:
+        return TARGETS[target]
+    if target in PAIR_OPS:
+        pr = adjacent_pairs(n_inputs) if pairs is None else torch.as_tensor(pairs, dtype=torch.long)
+        return lambda x: pair_target(x, pr, target)
+    if target == "group_abs_sum":
+        return lambda x: grouped_abs_sum(x, n_groups or 1)
+    raise ValueError(f"unknown target {target!r}; expected one of {tuple(TARGETS) + PAIR_OPS + ('group_abs_sum',)}")
+
+
+def default_distribution(target: str) -> str:
+    """Input value distribution of a computation target: binary for AND/OR, U[0, 1] for max,
+    U[-1, 1] otherwise."""
+    return {"and": "ones", "or": "ones", "max": "uniform"}.get(target, "signed_uniform")
+
+
 def make_computation_batch_fn(batch_size: int, n_instances: int, n_inputs: int,
                               feature_probability: Probability, target: str = "abs",
                               distribution: Optional[str] = None,
-                              pairs: Optional[torch.Tensor] = None
+                              pairs: Optional[torch.Tensor] = None, n_groups: Optional[int] = None
                               ) -> Callable[[torch.Generator], tuple[torch.Tensor, torch.Tensor]]:
     """Batch function ``fn(generator) -> (x [batch, instances, n_inputs], y [batch, instances, n_out])``
-    for :class:`~harness.tms.models.ComputationModel`.
+    for :class:`~harness.tms.models.ComputationModel`, with ``y = computation_target(target)(x)``.
 
-    ``target``: ``"abs"`` | ``"square"`` (elementwise, ``n_out = n_inputs``) or one of
-    :data:`PAIR_OPS` (``n_out = len(pairs)``, default :func:`adjacent_pairs`).
-    ``distribution`` defaults to ``"signed_uniform"`` for abs/square/max_abs, ``"ones"`` (binary) for
-    and/or, ``"uniform"`` for max.
+    ``distribution`` defaults to ``"signed_uniform"`` for abs/square/max_abs/group_abs_sum,
+    ``"ones"`` (binary) for and/or, ``"uniform"`` for max.
     """
-    if distribution is None:
-        distribution = {"and": "ones", "or": "ones", "max": "uniform"}.get(target, "signed_uniform")
-    if target in TARGETS:
-        fn = TARGETS[target]
-    elif target in PAIR_OPS:
-        pr = adjacent_pairs(n_inputs) if pairs is None else torch.as_tensor(pairs, dtype=torch.long)
-        fn = lambda x: pair_target(x, pr, target)  # noqa: E731
-    else:
-        raise ValueError(f"unknown target {target!r}; expected one of {tuple(TARGETS) + PAIR_OPS}")
+    distribution = distribution or default_distribution(target)
+    fn = computation_target(target, n_inputs, pairs, n_groups)
     p = _probability_tensor(feature_probability, n_instances, n_inputs).clone()
 
     def batch_fn(generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

@@ -134,7 +134,7 @@ def nearest_sticky_fraction(D: Union[float, torch.Tensor], values: Sequence[floa
     :data:`STICKY_FRACTIONS` (1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3, 0); names in
     :data:`STICKY_GEOMETRIES`."""
     D = torch.as_tensor(D, dtype=torch.float32)
-    vals = torch.tensor(list(values), dtype=torch.float32)
+    vals = torch.tensor(list(values), dtype=torch.float32, device=D.device)
     dist = (D[..., None] - vals).abs()
     idx = dist.argmin(-1)
     return vals[idx], dist.gather(-1, idx[..., None]).squeeze(-1)

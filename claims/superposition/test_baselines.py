@@ -1,0 +1,85 @@
+"""Baselines of Elhage et al. 2022, "Toy Models of Superposition" (transformer-circuits.pub/2022/toy_model),
+on the ReLU output model x -> ReLU(W^T W x + b) (problem 4.2: replicate the paper's models).
+
+Models (fixtures/tms_models.py): ``tms-relu-n20-m5-sweep`` (n=20, m=5, importance 0.7^i, one
+instance per sparsity S = 0 ... 0.999, the paper's "Basic Results" setting) and
+``tms-pentagon-n5-m2`` (n=5, m=2, uniform importance, S = 0.95 and 0.97). A feature is
+"represented" when ``||W_i|| > 0.5`` (represented features have norm ~1, the others ~0).
+"""
+from fixtures.tms_models import M
+from harness import claim
+from harness.tms import (
+    dimensions_per_feature, feature_dimensionality, feature_norms, n_represented, nearest_sticky_fraction,
+    polygon_angles,
+)
+from harness.tms.plots import plot_dimensionality_vs_sparsity, plot_feature_columns
+from harness.tms.spec import TMSRun
+
+#: The paper's named sticky values of D_i ("Feature Dimensionality" figure).
+NAMED_STICKY = (1.0, 3 / 4, 2 / 3, 1 / 2, 2 / 5, 3 / 8)
+STICKY_TOLERANCE = 0.03
+
+
+@claim("4.2", "With no sparsity (S=0) the n=20, m=5 ReLU output model represents its m most important "
+       "features (||W_i|| > 0.8) and ignores the rest (||W_i|| < 0.2)",
+       models=["tms-relu-n20-m5-sweep"], seeds=[0, 1, 2],
+       refuted={"tms-relu-n20-m5-sweep-seed1": "seed 1: the top 5 features have norm >= 0.98 but features "
+                "6 and 7 keep norms 0.18 and 0.21 after 3000 steps (seeds 0 and 2: max 0.10 and 0.02)"})
+def test_dense_model_represents_m_features(model: TMSRun, evidence):
+    """Paper, "Basic Results" figure (ReLU output model, sparsity 0): the m most important features
+    get orthogonal unit-norm directions, the others norm ~0. Tolerances ours: 0.8 / 0.2."""
+    norms = feature_norms(model.net.W[model.instance(1.0)])
+    evidence.note("feature norms", [round(v, 2) for v in norms.tolist()])
+    evidence.expect("min norm of the 5 most important features", norms[:M].min(), ">", 0.8)
+    evidence.expect("max norm of the other 15 features", norms[M:].max(), "<", 0.2)
+
+
+@claim("4.2", "At high sparsity the n=20, m=5 ReLU output model represents more than m features "
+       "(superposition) at S=0.9 and most of its n=20 features at S=0.999",
+       models=["tms-relu-n20-m5-sweep"], seeds=[0, 1, 2])
+def test_sparse_model_superposes_features(model: TMSRun, evidence, plot_dir, target):
+    """Paper, "Basic Results" figure: as S grows more than m features are represented in
+    superposition, nearly all of them at S=0.999. Thresholds: > m at S=0.9 (superposition),
+    > n/2 at S=0.999 ("most", the hypothesis wording). The D_i-against-1/(1-S) plot is attached."""
+    W = model.net.W.detach()
+    counts = n_represented(W)
+    evidence.note("features represented per S", model.by_sparsity(counts))
+    evidence.expect("features represented at S=0.9", counts[model.instance(0.1)], ">", M)
+    evidence.expect("features represented at S=0.999", counts[model.instance(0.001)], ">", 10)
+    path = plot_dimensionality_vs_sparsity(feature_dimensionality(W), model.densities,
+                                           plot_dir / f"tms-sweep-dimensionality-{target.id}.png",
+                                           dims_per_feature=dimensions_per_feature(W))
+    evidence.attach(f"D_i against 1/(1-S), n=20, m=5 ({target.id})", path)
+
+
+@claim("4.2", "In the sparse regime (S >= 0.9) the feature dimensionalities D_i of represented features "
+       "stick to the paper's named values (1, 3/4, 2/3, 1/2, 2/5, 3/8): at least 70% lie within 0.03 of one",
+       models=["tms-relu-n20-m5-sweep"], seeds=[0, 1, 2])
+def test_feature_dimensionality_is_sticky(model: TMSRun, evidence):
+    """Paper, "Feature Dimensionality" figure (n=400, m=30): D_i clusters at 1, 3/4, 2/3, 1/2, 2/5,
+    3/8. Threshold ours, set before measuring: 70% within 0.03 (values uniform on [0.3, 1] would
+    fall in these bands ~42% of the time)."""
+    W = model.net.W.detach()[model.densities <= 0.1 + 1e-6]
+    D = feature_dimensionality(W)[feature_norms(W) > 0.5]
+    _, distance = nearest_sticky_fraction(D, NAMED_STICKY)
+    evidence.note("D_i of represented features", sorted(round(v, 3) for v in D.tolist()))
+    evidence.expect("fraction of D_i within 0.03 of a sticky value",
+                    (distance <= STICKY_TOLERANCE).float().mean(), ">=", 0.7)
+
+
+@claim("4.2", "With n=5, m=2 and high sparsity (S = 0.95, 0.97) the five features form a regular "
+       "pentagon: all five represented, every angle gap 72 +- 6 degrees, every D_i within 0.05 of 2/5",
+       models=["tms-pentagon-n5-m2"], seeds=[0, 1, 2])
+def test_pentagon(model: TMSRun, evidence, plot_dir, target):
+    """Paper, introduction figure and "Superposition as a Phase Change" (5 features in 2 dimensions
+    at high sparsity: a regular pentagon, D_i = 2/5 in the "Feature Dimensionality" section).
+    Tolerances ours: 6 degrees (1/12 of a gap), 0.05 on D_i. The columns of W are plotted."""
+    W = model.net.W.detach()
+    for k, S in enumerate(model.labels()):
+        gaps = polygon_angles(W[k])
+        evidence.note(f"angle gaps {S}", [round(g, 1) for g in gaps.tolist()])
+        evidence.expect(f"features represented {S}", n_represented(W[k]), "==", 5)
+        evidence.expect(f"max |gap - 72| {S} (deg)", (gaps - 72).abs().max(), "<=", 6)
+        evidence.expect(f"max |D_i - 2/5| {S}", (feature_dimensionality(W[k]) - 0.4).abs().max(), "<=", 0.05)
+    path = plot_feature_columns(W, plot_dir / f"tms-pentagon-columns-{target.id}.png", titles=model.labels())
+    evidence.attach(f"columns of W, n=5, m=2 ({target.id})", path)

@@ -1,0 +1,263 @@
+"""Registered, seeded, disk-cached toy models of superposition.
+
+A :class:`TMSSpec` says what to build (:class:`TMSModelConfig`), on which data
+(:class:`TMSDataConfig`) and how to train it (:class:`TMSTrainConfig`). ``spec.load(seed, root)``
+returns a :class:`TMSRun`: the trained module (one instance per density of the sweep, trained in
+one batch), the per-instance densities and importance, the training meta, and a function drawing
+fresh evaluation batches from the training distribution.
+
+The weights live in the content-addressed disk cache (:func:`harness.disk_cache.cached_artifact`),
+keyed by the full config, the seed and :data:`TMS_CODE_VERSION` (bump it when a change to
+``harness.tms`` changes trained weights). Same seed -> same weights on one machine: the seed
+initialises the model (private generator) and seeds the data and dropout streams.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional, Union
+
+import torch
+from torch import nn
+
+from harness.disk_cache import Artifact, cached_artifact
+from harness.snapshots import rounded
+
+from .data import (
+    computation_target, default_distribution, importance_weights, make_classification_batch_fn,
+    make_computation_batch_fn, make_feature_batch_fn,
+)
+from .evaluate import output_r2, single_input_r2
+from .models import ComputationModel, ReLUOutputModel
+from .train import train_tms
+
+__all__ = ["TMS_CODE_VERSION", "TMSModelConfig", "TMSDataConfig", "TMSTrainConfig", "TMSSpec", "TMSRun"]
+
+#: Part of every cache key; bump when harness.tms changes what a config trains to.
+TMS_CODE_VERSION = 1
+
+#: Evaluation batches use generator seed ``EVAL_SEED_OFFSET + seed + offset``, never a training seed.
+EVAL_SEED_OFFSET = 1_000_003
+
+
+@dataclasses.dataclass(frozen=True)
+class TMSModelConfig:
+    """``kind="relu_output"``: :class:`ReLUOutputModel` (n_features -> n_hidden -> n_features);
+    ``kind="computation"``: :class:`ComputationModel` (n_features inputs, ``n_hidden`` neurons per
+    layer, ``n_outputs`` outputs)."""
+
+    kind: str
+    n_features: int
+    n_hidden: int
+    activation: str = "relu"
+    hidden_dropout: float = 0.0
+    n_outputs: Optional[int] = None
+    n_layers: int = 1
+    output_activation: str = "none"
+
+    def build(self, n_instances: int, seed: int) -> nn.Module:
+        if self.kind == "relu_output":
+            return ReLUOutputModel(n_instances, self.n_features, self.n_hidden, activation=self.activation,
+                                   hidden_dropout=self.hidden_dropout, seed=seed)
+        if self.kind == "computation":
+            return ComputationModel(n_instances, self.n_features, self.n_hidden, n_outputs=self.n_outputs,
+                                    n_layers=self.n_layers, activation=self.activation,
+                                    output_activation=self.output_activation, seed=seed)
+        raise ValueError(f"unknown model kind {self.kind!r}; expected 'relu_output' or 'computation'")
+
+
+@dataclasses.dataclass(frozen=True)
+class TMSDataConfig:
+    """``densities``: one entry per instance, each a feature probability ``1 - S`` (float) or a
+    tuple of per-feature probabilities (non-uniform sparsity). ``task``: ``"autoencode"``,
+    ``"compute"`` (``target`` names a :mod:`harness.tms.data` target) or ``"classify"``.
+    ``importance_decay``: ``I_i = decay ** i`` over the outputs (paper: 0.7 for n=20)."""
+
+    densities: tuple[Union[float, tuple[float, ...]], ...]
+    task: str = "autoencode"
+    distribution: Optional[str] = None
+    target: Optional[str] = None
+    n_groups: Optional[int] = None
+    importance_decay: float = 1.0
+
+    @property
+    def n_instances(self) -> int:
+        return len(self.densities)
+
+    def density_tensor(self) -> torch.Tensor:
+        """``[instances]`` or ``[instances, features]`` feature probabilities."""
+        return torch.tensor(self.densities, dtype=torch.float32)
+
+    def batch_fn(self, batch_size: int, n_features: int) -> Callable[[torch.Generator], Any]:
+        p = self.density_tensor()
+        if self.task == "autoencode":
+            return make_feature_batch_fn(batch_size, self.n_instances, n_features, p,
+                                         self.distribution or "uniform")
+        if self.task == "compute":
+            return make_computation_batch_fn(batch_size, self.n_instances, n_features, p,
+                                             target=self.target or "abs", distribution=self.distribution,
+                                             n_groups=self.n_groups)
+        if self.task == "classify":
+            return make_classification_batch_fn(batch_size, self.n_instances, n_features, p,
+                                                self.distribution or "uniform")
+        raise ValueError(f"unknown task {self.task!r}; expected 'autoencode', 'compute' or 'classify'")
+
+
+@dataclasses.dataclass(frozen=True)
+class TMSTrainConfig:
+    """Arguments of :func:`harness.tms.train.train_tms` (notebook defaults: AdamW, lr 1e-3)."""
+
+    steps: int = 3000
+    batch_size: int = 1024
+    lr: float = 1e-3
+    loss: str = "mse"
+    weight_decay: Optional[float] = None
+    lr_schedule: str = "constant"
+    log_every: int = 1000
+
+
+@dataclasses.dataclass
+class TMSRun:
+    """A trained toy model with what is needed to measure it.
+
+    ``net``: the module (eval mode); ``densities``: ``[instances]`` or ``[instances, features]``;
+    ``meta``: the cache entry's meta (``losses`` per instance,
+    ``train_seconds`` ...)."""
+
+    spec: "TMSSpec"
+    seed: int
+    net: nn.Module
+    meta: dict[str, Any]
+
+    @property
+    def densities(self) -> torch.Tensor:
+        return self.spec.data.density_tensor()
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.net.parameters()).device
+
+    def instance(self, density: float) -> int:
+        """Index of the instance trained at (uniform) feature probability ``density``."""
+        dens = self.densities
+        if dens.ndim != 1:
+            raise ValueError("instance(density) needs one density per instance")
+        idx = int((dens - density).abs().argmin())
+        if abs(float(dens[idx]) - density) > 1e-6:
+            raise KeyError(f"{self.spec.name} has no instance at density {density}; has {dens.tolist()}")
+        return idx
+
+    def labels(self) -> list[str]:
+        """``"S=0.99"`` per instance (``"instance k"`` for per-feature densities)."""
+        dens = self.densities
+        if dens.ndim != 1:
+            return [f"instance {k}" for k in range(dens.shape[0])]
+        return [f"S={1 - d:.4g}" for d in dens.tolist()]
+
+    def by_sparsity(self, values) -> dict[str, Any]:
+        """``{"S=0.99": value}``: one entry per instance, for notes in the report. ``values``: a
+        sequence or a tensor ``[instances, ...]`` (floats rounded to 3 decimals)."""
+        return dict(zip(self.labels(), rounded(values, 3)))
+
+    def eval_batch(self, batch_size: int = 4096, offset: int = 0):
+        """A fresh batch from the training distribution (``x`` or ``(x, y)``), from a generator
+        seeded apart from training."""
+        gen = torch.Generator()
+        gen.manual_seed(EVAL_SEED_OFFSET + self.seed + offset)
+        with torch.no_grad():
+            batch = self.spec.data.batch_fn(batch_size, self.spec.model.n_features)(gen)
+        if isinstance(batch, tuple):
+            return tuple(t.to(self.device) for t in batch)
+        return batch.to(self.device)
+
+    def target_fn(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        """``x [..., n_features] -> y`` for a ``"compute"`` model (the identity for autoencoders)."""
+        data = self.spec.data
+        if data.task == "autoencode":
+            return lambda x: x
+        if data.task != "compute":
+            raise ValueError(f"{self.spec.name}: task {data.task!r} has no elementwise target")
+        return computation_target(data.target or "abs", self.spec.model.n_features, n_groups=data.n_groups)
+
+    def computed_r2(self, batch_size: int = 20_000) -> torch.Tensor:
+        """Per-output R² of the model on a fresh batch of its training distribution
+        (:func:`~harness.tms.evaluate.output_r2`): ``[instances, outputs]``."""
+        x, y = self.eval_batch(batch_size)
+        with torch.no_grad():
+            return output_r2(self.net(x), y)
+
+    def single_input_r2(self, n_values: int = 41) -> torch.Tensor:
+        """R² when one input at a time is active, over ``n_values`` values spanning the input
+        distribution's range (:func:`~harness.tms.evaluate.single_input_r2`):
+        ``[instances, n_features]``."""
+        data = self.spec.data
+        low = -1.0 if (data.distribution or default_distribution(data.target or "abs")) == "signed_uniform" else 0.0
+        values = torch.linspace(low, 1.0, n_values, device=self.device)
+        return single_input_r2(self.net, self.target_fn(), self.spec.model.n_features,
+                               self.spec.data.n_instances, values)
+
+    def to(self, device: Union[str, torch.device]) -> "TMSRun":
+        self.net.to(device)
+        return self
+
+
+def _progress(name: str, seed: int) -> Callable[[int, torch.Tensor], None]:
+    def report(step: int, loss: torch.Tensor) -> None:
+        # sys.__stderr__: pytest captures sys.stderr, and training progress must stay visible
+        print(f"mi-claims: {name} seed {seed} step {step} mean loss {float(loss.mean()):.5f}",
+              file=sys.__stderr__, flush=True)
+    return report
+
+
+@dataclasses.dataclass(frozen=True)
+class TMSSpec:
+    """A registered toy model of superposition (see the module docstring)."""
+
+    name: str
+    description: str
+    model: TMSModelConfig
+    data: TMSDataConfig
+    train: TMSTrainConfig = TMSTrainConfig()
+
+    def payload(self, seed: int) -> dict[str, Any]:
+        return {
+            "kind": "tms",
+            "model": dataclasses.asdict(self.model),
+            "data": dataclasses.asdict(self.data),
+            "train": dataclasses.asdict(self.train),
+            "seed": seed,
+            "code_version": TMS_CODE_VERSION,
+        }
+
+    def build(self, seed: int) -> nn.Module:
+        return self.model.build(self.data.n_instances, seed)
+
+    def importance(self) -> torch.Tensor:
+        """Loss weights ``[outputs]``: ``I_i = importance_decay ** i``."""
+        return importance_weights(self.model.n_outputs or self.model.n_features, self.data.importance_decay)
+
+    def artifact(self, seed: int, cache_root: Path) -> Artifact:
+        """(state dict, meta) from the disk cache, training on a miss."""
+
+        def train() -> Artifact:
+            print(f"mi-claims: training {self.name} seed {seed} (not in cache)", file=sys.__stderr__, flush=True)
+            net = self.build(seed)
+            result = train_tms(
+                net, self.data.batch_fn(self.train.batch_size, self.model.n_features),
+                importance=self.importance(), steps=self.train.steps,
+                lr=self.train.lr, seed=seed, log_every=self.train.log_every, progress=_progress(self.name, seed),
+                loss=self.train.loss, weight_decay=self.train.weight_decay, lr_schedule=self.train.lr_schedule,
+            )
+            meta = {"model": self.name, "losses": result["losses"].tolist(),
+                    "train_seconds": result["seconds"], "densities": self.data.density_tensor().tolist(),
+                    "torch": torch.__version__}
+            return {k: v.detach().clone() for k, v in net.state_dict().items()}, meta
+
+        return cached_artifact(cache_root, self.payload(seed), train)
+
+    def load(self, seed: int, cache_root: Path) -> TMSRun:
+        state, meta = self.artifact(seed, cache_root)
+        net = self.build(seed)
+        net.load_state_dict(state)
+        return TMSRun(self, seed, net.eval(), meta)
