@@ -8,6 +8,11 @@ induction heads"; Wang et al. 2022 for duplicate-token heads):
 - induction: keys whose *previous* token equals the query token (the token after an earlier copy)
 - duplicate-token: earlier keys holding the same token as the query
 - BOS: key 0
+
+Copying (Elhage et al. 2021, "A Mathematical Framework for Transformer Circuits") is a weight
+score, not an attention score: the share of positive eigenvalues, sum(lambda) / sum(|lambda|),
+of the head's OV circuit W_E W_V W_O W_U over the vocabulary (1 = copies every token it
+attends to onto the logits).
 """
 
 from __future__ import annotations
@@ -19,12 +24,18 @@ import torch
 PATTERN_HOOK = "blocks.{layer}.attn.hook_pattern"
 
 
+def layer_patterns(model, tokens: torch.Tensor) -> list[torch.Tensor]:
+    """Each layer's attention [batch, n_heads, query, key], caching only the patterns."""
+    names = [PATTERN_HOOK.format(layer=layer) for layer in range(model.cfg.n_layers)]
+    wanted = set(names)
+    with torch.inference_mode():
+        _, cache = model.run_with_cache(tokens.to(model.cfg.device or "cpu"), names_filter=lambda n: n in wanted)
+    return [cache[name] for name in names]
+
+
 def attention_patterns(model, tokens: torch.Tensor) -> torch.Tensor:
     """All heads' attention: [n_layers, batch, n_heads, query, key]. Caches only the patterns."""
-    names = {PATTERN_HOOK.format(layer=layer) for layer in range(model.cfg.n_layers)}
-    with torch.inference_mode():
-        _, cache = model.run_with_cache(tokens.to(model.cfg.device or "cpu"), names_filter=lambda n: n in names)
-    return torch.stack([cache[PATTERN_HOOK.format(layer=layer)] for layer in range(model.cfg.n_layers)])
+    return torch.stack(layer_patterns(model, tokens))
 
 
 def previous_token_targets(tokens: torch.Tensor) -> torch.Tensor:
@@ -62,14 +73,17 @@ def attention_to_targets(patterns: torch.Tensor, targets: torch.Tensor) -> torch
     -> [n_layers, n_heads].
     """
     targets = targets.to(patterns.device)
-    mass = (patterns * targets[None, :, None]).sum(-1)  # [layers, batch, heads, query]
+    mass = torch.einsum("lbhqk,bqk->lbhq", patterns, targets.to(patterns.dtype))
     has_target = targets.any(-1)  # [batch, query]
-    return (mass * has_target[None, :, None]).sum((1, 3)) / has_target.sum()
+    return torch.einsum("lbhq,bq->lh", mass, has_target.to(mass.dtype)) / has_target.sum()
 
 
 def head_scores(model, tokens: torch.Tensor, targets_fn: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
-    """[n_layers, n_heads] attention to ``targets_fn(tokens)`` on ``tokens`` [batch, seq]."""
-    return attention_to_targets(attention_patterns(model, tokens), targets_fn(tokens.cpu())).cpu()
+    """[n_layers, n_heads] attention to ``targets_fn(tokens)`` on ``tokens`` [batch, seq]
+    (layer by layer, so the patterns are never copied into one tensor)."""
+    targets = targets_fn(tokens.cpu())
+    with torch.inference_mode():
+        return torch.cat([attention_to_targets(p[None], targets) for p in layer_patterns(model, tokens)]).cpu()
 
 
 def previous_token_scores(model, tokens: torch.Tensor) -> torch.Tensor:
@@ -86,6 +100,24 @@ def duplicate_token_scores(model, tokens: torch.Tensor) -> torch.Tensor:
 
 def bos_scores(model, tokens: torch.Tensor) -> torch.Tensor:
     return head_scores(model, tokens, bos_targets)
+
+
+def ov_eigenvalues(model) -> torch.Tensor:
+    """[n_layers, n_heads, d_head] complex eigenvalues of each head's OV circuit
+    W_E W_V W_O W_U [d_vocab, d_vocab]. Its non-zero eigenvalues are those of the d_head x d_head
+    product W_O W_U W_E W_V, so the vocabulary matrix is never formed."""
+    with torch.inference_mode():
+        w_v = model.W_V.double()
+        w_v = w_v.repeat_interleave(model.cfg.n_heads // w_v.shape[1], dim=1)  # grouped-query heads
+        unembed_embed = model.W_U.double() @ model.W_E.double()  # [d_model, d_model]
+        small = model.W_O.double() @ unembed_embed @ w_v  # [n_layers, n_heads, d_head, d_head]
+        return torch.linalg.eigvals(small.cpu())
+
+
+def copying_scores(model) -> torch.Tensor:
+    """[n_layers, n_heads]: sum(eig) / sum(|eig|) of each head's OV circuit, in [-1, 1]."""
+    eigenvalues = ov_eigenvalues(model)
+    return (eigenvalues.sum(-1).real / eigenvalues.abs().sum(-1)).float()
 
 
 def top_head(scores: torch.Tensor, layer: int | None = None) -> tuple[int, int]:

@@ -42,3 +42,13 @@ def fraction_recovered(patched: torch.Tensor, clean: torch.Tensor, corrupted: to
     """(patched - corrupted) / (clean - corrupted): 1 = clean behaviour, 0 = corrupted
     behaviour (the normalisation of Wang et al. 2022, IOI)."""
     return (patched - corrupted) / (clean - corrupted)
+
+
+def answer_logit_diff(correct: torch.Tensor, wrong: torch.Tensor, pos: int = -1):
+    """A patching metric: logits [batch, seq, d_vocab] -> 0-d mean over the batch of
+    logit(correct) - logit(wrong) at position ``pos`` (correct, wrong: [batch] token ids)."""
+
+    def metric(logits: torch.Tensor) -> torch.Tensor:
+        return logit_diff(logits[:, pos], correct.to(logits.device), wrong.to(logits.device)).mean()
+
+    return metric
