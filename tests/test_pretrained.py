@@ -241,3 +241,26 @@ def test_legacy_tl_model_loads_from_the_local_dir(offline, monkeypatch, tmp_path
     with torch.no_grad():
         logits = bridge(bridge.to_tokens("w5 w6 w7"))
     assert logits.shape[-1] == d_vocab and torch.isfinite(logits).all()
+
+
+def test_registered_pretrained_specs():
+    import fixtures  # noqa: F401  (registers the models)
+    from harness.registry import get_model_spec
+
+    smollm2 = get_model_spec("smollm2-135m")
+    assert "Q4_1" in smollm2.description and "float32" in smollm2.description
+    for name in HUB_MODELS:
+        assert get_model_spec(name).source == "hub"
+
+
+def test_pretrained_spec_has_seed_zero_only(tmp_path):
+    with pytest.raises(ValueError, match="seed 0 only"):
+        pretrained.PretrainedSpec("smollm2-135m", "d", "smollm2").load(1, tmp_path)
+
+
+def test_hub_spec_offline_raises_model_unavailable(offline, tmp_path):
+    spec = pretrained.PretrainedSpec("gpt2-small", "d", "hub")
+    start = time.perf_counter()
+    with pytest.raises(ModelUnavailable, match="gpt2-small"):
+        spec.load(0, tmp_path)
+    assert time.perf_counter() - start < 5

@@ -1,0 +1,98 @@
+"""Induction, previous-token and duplicate-token heads in a real model: SmolLM2-135M-Instruct
+(4-bit quantised, dequantised to float32), problems 2.11, 2.26 and 2.21.
+
+Data (Olsson et al. 2022): BOS, 20 uniform random tokens, the same 20 again; 32 sequences.
+"""
+
+import functools
+
+from fixtures.datasets import repeated_halves, repeated_random_tokens
+from harness import claim
+from harness.ablation import mean_ablate_heads, run_with_hooks
+from harness.head_scores import (
+    attention_patterns,
+    attention_to_targets,
+    duplicate_token_targets,
+    heads_above,
+    induction_targets,
+    previous_token_targets,
+)
+from harness.metrics import mean_loss
+from harness.model_cache import load_model
+from harness.snapshots import rounded
+
+MODELS = ["smollm2-135m"]
+HALF = 20
+HEAD_THRESHOLD = 0.4  # mean attention to the target position; ARENA "Intro to Mech Interp" (1.2) detectors
+TARGETS = {"induction": induction_targets, "previous-token": previous_token_targets, "duplicate-token": duplicate_token_targets}
+
+
+def repeated_tokens(model, seed):
+    tokens = repeated_random_tokens(batch=32, half_len=HALF, d_vocab=model.cfg.d_vocab, seed=seed)
+    tokens[:, 0] = model.tokenizer.bos_token_id
+    return tokens
+
+
+@functools.cache
+def scores(model_name, seed):
+    """{kind: [n_layers, n_heads]} on the repeated-token batch, from one forward pass."""
+    model = load_model(model_name, seed)
+    tokens = repeated_tokens(model, seed=1000)
+    patterns = attention_patterns(model, tokens)
+    return {kind: attention_to_targets(patterns, fn(tokens)).cpu() for kind, fn in TARGETS.items()}
+
+
+def heads_of(target, kind):
+    return heads_above(scores(target.model, target.seed)[kind], HEAD_THRESHOLD)
+
+
+@claim("2.11", "SmolLM2-135M has induction heads on repeated random tokens", models=MODELS)
+def test_smollm2_has_induction_heads(model, target, evidence):
+    """Threshold 0.4 on the induction score (Olsson et al. 2022), ARENA's detector threshold."""
+    evidence.note("induction heads", [f"L{l}H{h}" for l, h in heads_of(target, "induction")])
+    evidence.expect("max induction score", scores(target.model, target.seed)["induction"].max(), ">", HEAD_THRESHOLD)
+
+
+@claim("2.11", "Mean-ablating SmolLM2's induction heads raises its loss on the repeated half by more than 1 nat", models=MODELS)
+def test_ablating_induction_heads_raises_repeated_half_loss(model, target, evidence):
+    """Threshold +1 nat (the design brief's induction hypothesis). The heads above the 0.4
+    induction score are mean-ablated with means over a second repeated-token batch."""
+    tokens = repeated_tokens(model, seed=1000)
+    _, repeat = repeated_halves(HALF)
+    clean = mean_loss(run_with_hooks(model, tokens, []), tokens, repeat)
+    hooks = mean_ablate_heads(model, repeated_tokens(model, seed=2000), heads_of(target, "induction"))
+    ablated = mean_loss(run_with_hooks(model, tokens, hooks), tokens, repeat)
+    evidence.note("repeated-half loss clean / ablated", [round(float(clean), 3), round(float(ablated), 3)])
+    evidence.expect("repeated-half loss increase (nats)", ablated - clean, ">", 1.0)
+
+
+@claim("2.11", "SmolLM2's first induction head comes after its first previous-token head (K-composition needs the earlier head)",
+       models=MODELS)
+def test_previous_token_heads_precede_induction_heads(model, target, evidence):
+    """Elhage et al. 2021: an induction head reads the previous token written by an earlier
+    previous-token head. Heads above 0.4 (ARENA); the layers are compared."""
+    evidence.expect("first induction layer - first previous-token layer",
+                    heads_of(target, "induction")[0][0] - heads_of(target, "previous-token")[0][0], ">", 0)
+
+
+@claim("2.26", "SmolLM2-135M has a sharp previous-token head (score > 0.4)", models=MODELS)
+def test_smollm2_has_previous_token_heads(model, target, evidence):
+    """Analog of GPT-2 small's L4H11 (2.26); threshold 0.4 (ARENA detector convention)."""
+    evidence.note("previous-token heads", [f"L{l}H{h}" for l, h in heads_of(target, "previous-token")])
+    evidence.expect("max previous-token score", scores(target.model, target.seed)["previous-token"].max(), ">", HEAD_THRESHOLD)
+
+
+@claim("2.21", "SmolLM2-135M has duplicate-token heads on repeated random tokens (score > 0.4)", models=MODELS)
+def test_smollm2_has_duplicate_token_heads(model, target, evidence):
+    """Wang et al. 2022 (duplicate-token heads attend to an earlier copy of the current token);
+    threshold 0.4 (ARENA detector convention)."""
+    evidence.note("duplicate-token heads", [f"L{l}H{h}" for l, h in heads_of(target, "duplicate-token")])
+    evidence.expect("max duplicate-token score", scores(target.model, target.seed)["duplicate-token"].max(), ">", HEAD_THRESHOLD)
+
+
+@claim("2.11", "SmolLM2's induction, previous-token and duplicate-token head sets are unchanged (regression snapshot)", models=MODELS)
+def test_smollm2_head_sets_snapshot(model, target, evidence, claim_snapshot):
+    """Regression guard (our own run): heads above 0.4 of each kind, scores rounded to 0.1."""
+    sets = {kind: {f"L{l}H{h}": scores(target.model, target.seed)[kind][l, h] for l, h in heads_of(target, kind)}
+            for kind in TARGETS}
+    evidence.matches_snapshot("head sets", claim_snapshot, rounded(sets, 1))

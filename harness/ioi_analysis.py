@@ -1,0 +1,57 @@
+"""Helpers for natural-language circuit claims (IOI and others) on top of ``harness.head_scores``,
+``harness.ablation`` and ``harness.dla``: attention between per-prompt positions, top-k heads,
+backup (compensation) after an ablation.
+
+Heads are ``(layer, head)`` pairs; scores are ``[n_layers, n_heads]`` tensors.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from harness.ablation import Head, ablated, mean_ablate_heads
+from harness.dla import logit_attribution
+from harness.head_scores import attention_to_targets
+
+
+def position_targets(seq: int, query_pos: torch.Tensor, key_pos: torch.Tensor) -> torch.Tensor:
+    """[batch, query, key] bool, True at (query_pos[b], key_pos[b]) only: per-prompt positions
+    ([batch] each) as targets for ``harness.head_scores.attention_to_targets``."""
+    batch = query_pos.shape[0]
+    targets = torch.zeros(batch, seq, seq, dtype=torch.bool)
+    targets[torch.arange(batch), query_pos, key_pos] = True
+    return targets
+
+
+def attention_from_to(patterns: torch.Tensor, query_pos: torch.Tensor, key_pos: torch.Tensor) -> torch.Tensor:
+    """[n_layers, n_heads]: each head's mean attention from ``query_pos`` to ``key_pos`` (per
+    prompt, [batch] each). patterns: [n_layers, batch, n_heads, query, key], as returned by
+    ``harness.head_scores.attention_patterns``."""
+    targets = position_targets(patterns.shape[-1], query_pos, key_pos)
+    return attention_to_targets(patterns, targets).cpu()
+
+
+def top_heads(scores: torch.Tensor, k: int, largest: bool = True) -> list[Head]:
+    """The ``k`` (layer, head) pairs with the largest (or smallest) ``scores`` [n_layers,
+    n_heads], best first."""
+    flat = scores.flatten().topk(k, largest=largest).indices
+    return [divmod(int(i), scores.shape[1]) for i in flat]
+
+
+def head_dla_with_ablation(model, tokens: torch.Tensor, correct: torch.Tensor, wrong: torch.Tensor,
+                           heads: list[Head], reference_tokens: torch.Tensor) -> torch.Tensor:
+    """[n_layers, n_heads]: mean direct effect of each head on logit(correct) - logit(wrong)
+    with ``heads`` mean-ablated (per-position means over ``reference_tokens``)."""
+    with ablated(model, mean_ablate_heads(model, reference_tokens, heads)):
+        return logit_attribution(model, tokens, correct, wrong).heads.mean(-1)
+
+
+def compensation(before: torch.Tensor, after: torch.Tensor, heads: list[Head]) -> torch.Tensor:
+    """Backup behaviour (Wang et al. 2022 section 3.4): the rise of the other heads' summed
+    direct effect over the direct effect removed from ``heads``, from per-head direct effects
+    ``before`` and ``after`` the ablation ([n_layers, n_heads] each). 0: no compensation;
+    1: the loss fully made up."""
+    ablated_mask = torch.zeros_like(before, dtype=torch.bool)
+    ablated_mask[tuple(zip(*heads))] = True
+    change = after - before
+    return change[~ablated_mask].sum() / -change[ablated_mask].sum()
