@@ -34,6 +34,7 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 1e-3
     weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.999)  # AdamW's (beta1, beta2)
     warmup_steps: int = 100
     checkpoint_every: int = 0  # 0: keep only the final weights
     log_every: int = 250
@@ -63,14 +64,20 @@ def init_native_model(arch: dict[str, Any], seed: int) -> NativeModel:
 
 
 def next_token_loss(
-    logits: torch.Tensor, tokens: torch.Tensor, loss_mask: torch.Tensor
+    logits: torch.Tensor,
+    tokens: torch.Tensor,
+    loss_mask: torch.Tensor,
+    targets: Optional[torch.Tensor] = None,
 ) -> torch.Tensor:
     """Mean cross-entropy over masked positions.
 
-    logits: [batch, seq, d_vocab]; tokens: [batch, seq]; loss_mask: [batch, seq - 1].
+    logits: [batch, seq, d_vocab]; tokens: [batch, seq]; loss_mask: [batch, seq - 1];
+    targets: [batch, seq - 1], what position i must predict (default: the next token,
+    ``tokens[:, 1:]``).
     """
+    targets = tokens[:, 1:] if targets is None else targets
     per_token = F.cross_entropy(
-        logits[:, :-1].flatten(0, 1), tokens[:, 1:].flatten(), reduction="none"
+        logits[:, :-1].flatten(0, 1), targets.flatten(), reduction="none"
     ).view_as(loss_mask)
     return (per_token * loss_mask).sum() / loss_mask.sum().clamp(min=1)
 
@@ -85,11 +92,15 @@ def train_toy_transformer(
     """Train a toy transformer on a registered task, deterministically per seed.
 
     ``progress`` receives one line every ``train.log_every`` steps (step, loss, elapsed).
+    A task may return a third tensor, ``targets`` ``[batch, seq - 1]``, to train on other
+    targets than the next token (see ``next_token_loss``).
     """
     task_fn = get_task(task)
     model = init_native_model(arch, seed)
     data_gen = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=train.lr, weight_decay=train.weight_decay, betas=train.betas
+    )
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min(1.0, (step + 1) / max(1, train.warmup_steps))
     )
@@ -98,8 +109,8 @@ def train_toy_transformer(
     start = time.perf_counter()
     model.train()
     for step in range(1, train.steps + 1):
-        tokens, loss_mask = task_fn(data_gen, train.batch_size)
-        loss = next_token_loss(model(tokens), tokens, loss_mask)
+        tokens, loss_mask, *targets = task_fn(data_gen, train.batch_size)
+        loss = next_token_loss(model(tokens), tokens, loss_mask, *targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

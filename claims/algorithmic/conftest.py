@@ -1,0 +1,14 @@
+"""Tiers of the algorithmic pack: seed 0 of every claim runs in CI (about 10 minutes cold with
+``-n 2``: every model is trained once); seeds 1 and 2 train two more copies of every model and
+are marked ``slow``. Run them with ``pytest claims/algorithmic -n 2 -m ""`` (or ``-m slow``)."""
+
+import pytest
+
+FAST_SEEDS = {0}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        target = getattr(item, "callspec", None) and item.callspec.params.get("target")
+        if target is not None and target.seed not in FAST_SEEDS:
+            item.add_marker(pytest.mark.slow)

@@ -1,0 +1,209 @@
+"""Modular addition and subtraction (seed problems 3.3, 3.4, 3.23): the mechanism of Nanda et al.
+2023, "Progress measures for grokking via mechanistic interpretability" (ICLR 2023).
+
+Models (fixtures/algorithmic.py), shrunk from the paper's p = 113 / 30% split / d_model 128 to
+p = 53 / 50% split / d_model 64 so that each trains in minutes on one core:
+``mod-add-transformer-{relu,gelu}`` (1-layer transformer, the paper's architecture; 3.23 asks
+whether GELU changes anything, so every hypothesis runs on both), ``mod-add-mlp`` (3.3) and
+``mod-sub-mlp`` (3.4): one hidden layer of 256 ReLU on one-hot a, b.
+Key frequencies: the ``KEY_FREQUENCIES`` frequencies with the largest norm in the embedding
+(the paper finds 5 key frequencies for p = 113, Fig. 3; we allow one more).
+"""
+
+from fixtures.algorithmic import (
+    modular_embedding,
+    modular_logits,
+    modular_neuron_acts,
+    modular_problem,
+    training_checkpoints,
+)
+from harness import claim
+from harness.fourier import column_frequency_norms, frequency_norms, grid_frequency_fraction, key_frequencies, top_frequency_fraction
+from harness.progress_measures import first_step, progress_measures, step_or_end
+
+KEY_FREQUENCIES = 6
+TRANSFORMERS = ["mod-add-transformer-relu", "mod-add-transformer-gelu"]
+SEEDS = [0, 1, 2]
+
+GROKS = "The model groks: test accuracy > 99%, reached at least twice as many steps after train accuracy hit 100%"
+SPARSE = f"The embedding is sparse in the Fourier basis: the top {KEY_FREQUENCIES} of 26 frequencies carry > 80% of its norm"
+NEURONS = "Hidden-neuron activations are explained by the key frequencies: on average > 85% of their variance"
+SINGLE = "Each hidden neuron reads the input through one frequency: the median neuron has > 50% of its input-weight Fourier norm in its top frequency"
+RESTRICTED = "Keeping only the key frequencies of the logits preserves test accuracy (> 99%); removing them destroys it (< 10%)"
+
+
+def key_freqs(model, target):
+    problem = modular_problem(target.model)
+    return key_frequencies(frequency_norms(modular_embedding(model, problem)), KEY_FREQUENCIES)
+
+
+def check_groks(target, evidence):
+    """Thresholds from the hypothesis' wording (Nanda et al. 2023 Fig. 1: train accuracy 100%
+    after ~1k steps, test accuracy after ~10k): test accuracy > 0.99; "long after" read as the
+    step of test accuracy > 0.99 being at least twice the step of train accuracy 100%.
+    Measured on the checkpoints of the model's training run (every 100 steps)."""
+    problem = modular_problem(target.model)
+    checkpoints = training_checkpoints(target.model, target.seed)
+    steps = list(checkpoints)
+    measures = [progress_measures(modular_logits(m, problem), problem.labels, problem.train_mask, problem.p, [1])
+                for m in checkpoints.values()]
+    memorised = first_step(steps, [m["train accuracy"] for m in measures], ">", 0.999)
+    grokked = first_step(steps, [m["test accuracy"] for m in measures], ">", 0.99)
+    evidence.note("first step with train accuracy 100%", memorised)
+    evidence.note("first step with test accuracy > 99%", grokked)
+    evidence.expect("final test accuracy", measures[-1]["test accuracy"], ">", 0.99)
+    # an event that never happened counts as one checkpoint after training (finite, comparable)
+    ratio = step_or_end(grokked, steps) / step_or_end(memorised, steps)
+    evidence.expect("grokking step / memorisation step", ratio, ">=", 2)
+
+
+def check_sparse_embedding(model, target, evidence):
+    """Threshold 0.8 for the top-6 share of the embedding's Fourier norm (constant left out):
+    Nanda et al. 2023 Fig. 3 shows a handful of frequencies carrying nearly all of it;
+    "most" read as 80%."""
+    norms = frequency_norms(modular_embedding(model, modular_problem(target.model)))
+    evidence.note("key frequencies", key_frequencies(norms, KEY_FREQUENCIES))
+    evidence.expect(f"top-{KEY_FREQUENCIES} share of the embedding's Fourier norm",
+                    top_frequency_fraction(norms, KEY_FREQUENCIES), ">", 0.8)
+
+
+def check_neurons(model, target, evidence):
+    """Threshold 0.85 on the mean share of each neuron's variance over the (a, b) grid carried
+    by Fourier terms (linear and products) of the key frequencies: Nanda et al. 2023 section 4.2
+    ("neurons are well approximated by" terms of the key frequencies), 85% our reading.
+    Neurons with no variance (dead) are left out."""
+    problem = modular_problem(target.model)
+    acts = modular_neuron_acts(model, problem)
+    alive = acts.flatten(0, 1).var(dim=0) > 1e-6
+    explained = grid_frequency_fraction(acts[..., alive], key_freqs(model, target))
+    evidence.note("live neurons", int(alive.sum()))
+    evidence.expect("mean variance share of the key frequencies", explained.mean(), ">", 0.85)
+
+
+def check_restricted_excluded(model, target, evidence):
+    """Nanda et al. 2023 section 5.1 / Fig. 7: the restricted loss (logits projected onto the
+    key frequencies' cos/sin of the combined input) stays low, the excluded loss (those
+    components removed) rises above chance level. Thresholds: restricted test accuracy > 0.99
+    (the grokking criterion), excluded test accuracy < 0.1 ("destroys"; chance is 1/53)."""
+    problem = modular_problem(target.model)
+    measures = progress_measures(modular_logits(model, problem), problem.labels, problem.train_mask,
+                                 problem.p, key_freqs(model, target))
+    evidence.note("test / restricted / excluded loss",
+                  [round(measures[k], 3) for k in ("test loss", "restricted test loss", "excluded test loss")])
+    evidence.expect("restricted test accuracy", measures["restricted test accuracy"], ">", 0.99)
+    evidence.expect("excluded test accuracy", measures["excluded test accuracy"], "<", 0.1)
+
+
+def check_single_frequency_neurons(model, target, evidence):
+    """Follow-up written after the shared-key-frequency claims were refuted on the MLPs (their
+    256 neurons together use many frequencies): Nanda et al. 2023 section 4.2 also say each
+    neuron is explained by a single frequency. Threshold: the median neuron has > 50% of the
+    Fourier norm of its input weights from a in its own top frequency ("dominated")."""
+    norms = column_frequency_norms(modular_embedding(model, modular_problem(target.model)))  # [n_freq, neurons]
+    share = norms.max(dim=0).values / norms.sum(dim=0)
+    evidence.expect("median top-frequency share of a neuron's input weights", share.median(), ">", 0.5)
+
+
+# ------------------------------------------------------------------ 3.3: MLP, addition
+@claim("3.3", GROKS, models=["mod-add-mlp"], seeds=SEEDS)
+def test_mlp_addition_groks(target, evidence):
+    check_groks(target, evidence)
+
+
+@claim("3.3", SPARSE, models=["mod-add-mlp"], seeds=SEEDS,
+       refuted="top-6 share 0.27 / 0.27 / 0.27 (seeds 0 / 1 / 2): with no d_model bottleneck the 256 "
+               "neurons together read a through many frequencies (each neuron through one, see below)")
+def test_mlp_addition_embedding_is_fourier_sparse(model, target, evidence):
+    check_sparse_embedding(model, target, evidence)
+
+
+@claim("3.3", NEURONS, models=["mod-add-mlp"], seeds=SEEDS,
+       refuted="mean share 0.27 / 0.26 / 0.26 (seeds 0 / 1 / 2): the top-6 embedding frequencies are "
+               "not the frequencies most neurons use")
+def test_mlp_addition_neurons_use_key_frequencies(model, target, evidence):
+    check_neurons(model, target, evidence)
+
+
+@claim("3.3", RESTRICTED, models=["mod-add-mlp"], seeds=SEEDS,
+       refuted="restricted accuracy 1.00 on all seeds, but excluded accuracy stays 0.97 / 0.97 / 0.96 "
+               "(seeds 0 / 1 / 2): the other frequencies alone still solve the task")
+def test_mlp_addition_restricted_and_excluded_logits(model, target, evidence):
+    check_restricted_excluded(model, target, evidence)
+
+
+@claim("3.3", SINGLE, models=["mod-add-mlp"], seeds=SEEDS)
+def test_mlp_addition_neurons_have_one_frequency(model, target, evidence):
+    check_single_frequency_neurons(model, target, evidence)
+
+
+# ------------------------------------------------------------------ 3.4: MLP, subtraction
+@claim("3.4", GROKS, models=["mod-sub-mlp"], seeds=SEEDS)
+def test_mlp_subtraction_groks(target, evidence):
+    check_groks(target, evidence)
+
+
+@claim("3.4", SPARSE, models=["mod-sub-mlp"], seeds=SEEDS,
+       refuted="top-6 share 0.26 / 0.26 / 0.28 (seeds 0 / 1 / 2), as for addition")
+def test_mlp_subtraction_embedding_is_fourier_sparse(model, target, evidence):
+    check_sparse_embedding(model, target, evidence)
+
+
+@claim("3.4", NEURONS, models=["mod-sub-mlp"], seeds=SEEDS,
+       refuted="mean share 0.25 / 0.25 / 0.27 (seeds 0 / 1 / 2), as for addition")
+def test_mlp_subtraction_neurons_use_key_frequencies(model, target, evidence):
+    check_neurons(model, target, evidence)
+
+
+@claim("3.4", RESTRICTED, models=["mod-sub-mlp"], seeds=SEEDS,
+       refuted="restricted accuracy 1.00, excluded accuracy 0.98 / 0.97 / 0.94 (seeds 0 / 1 / 2), as for addition")
+def test_mlp_subtraction_restricted_and_excluded_logits(model, target, evidence):
+    check_restricted_excluded(model, target, evidence)
+
+
+@claim("3.4", SINGLE, models=["mod-sub-mlp"], seeds=SEEDS)
+def test_mlp_subtraction_neurons_have_one_frequency(model, target, evidence):
+    check_single_frequency_neurons(model, target, evidence)
+
+
+# ------------------------------------------------------------------ 3.23: transformer, ReLU vs GELU
+@claim("3.23", GROKS, models=TRANSFORMERS, seeds=SEEDS,
+       refuted={"mod-add-transformer-gelu-seed0": "GELU changes things at our budget: train accuracy 100% at "
+                "step 700 but test accuracy only 0.11 after 2000 steps (ReLU seed 0: grokked at step 1000)",
+                "mod-add-transformer-gelu-seed2": "seed 2: test accuracy 0.71 after 2000 steps (seed 1 grokked at 1600)",
+                **{f"mod-add-transformer-relu-seed{s}": f"seed {s}: not grokked within the 2000-step budget (test "
+                   f"accuracy {acc}; seed 0 grokked at step 1000): the budget is too short for this seed"
+                   for s, acc in ((1, 0.34), (2, 0.38))}})
+def test_transformer_groks(target, evidence):
+    check_groks(target, evidence)
+
+
+@claim("3.23", SPARSE, models=TRANSFORMERS, seeds=SEEDS,
+       refuted={"mod-add-transformer-gelu-seed0": "top-6 share 0.47 (seed 0; ReLU 0.94): the ungrokked GELU "
+                "model is still memorising",
+                "mod-add-transformer-gelu-seed2": "top-6 share 0.68 (seed 2, not grokked in 2000 steps)",
+                "mod-add-transformer-relu-seed1": "top-6 share 0.57 (seed 1, not grokked in 2000 steps)",
+                "mod-add-transformer-relu-seed2": "top-6 share 0.61 (seed 2, not grokked in 2000 steps)"})
+def test_transformer_embedding_is_fourier_sparse(model, target, evidence):
+    check_sparse_embedding(model, target, evidence)
+
+
+@claim("3.23", NEURONS, models=TRANSFORMERS, seeds=SEEDS,
+       refuted={"mod-add-transformer-gelu-seed0": "mean share 0.50 (seed 0; ReLU 0.99)",
+                "mod-add-transformer-gelu-seed2": "mean share 0.83 (seed 2, not grokked in 2000 steps)",
+                "mod-add-transformer-relu-seed1": "mean share 0.61 (seed 1, not grokked in 2000 steps)",
+                "mod-add-transformer-relu-seed2": "mean share 0.61 (seed 2, not grokked in 2000 steps)"})
+def test_transformer_neurons_use_key_frequencies(model, target, evidence):
+    check_neurons(model, target, evidence)
+
+
+@claim("3.23", RESTRICTED, models=TRANSFORMERS, seeds=SEEDS,
+       refuted={"mod-add-transformer-gelu-seed0": "restricted test accuracy 0.75 (excluded 0.007) on the "
+                "ungrokked GELU model, seed 0: a partial Fourier circuit exists but is not yet enough",
+                "mod-add-transformer-gelu-seed2": "restricted test accuracy 0.975 (excluded 0.009), seed 2, "
+                "not grokked in 2000 steps",
+                "mod-add-transformer-relu-seed1": "restricted test accuracy 0.976 (excluded 0.009), seed 1, "
+                "not grokked in 2000 steps (test accuracy 0.34): the restricted logits are ahead of the model",
+                "mod-add-transformer-relu-seed2": "restricted test accuracy 0.930 (excluded 0.006), seed 2, "
+                "not grokked in 2000 steps (test accuracy 0.38)"})
+def test_transformer_restricted_and_excluded_logits(model, target, evidence):
+    check_restricted_excluded(model, target, evidence)

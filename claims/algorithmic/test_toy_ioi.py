@@ -1,0 +1,84 @@
+"""A toy Indirect Object Identification task (seed problems 3.18, 3.19, 3.22) on attention-only
+models trained here: ``BOS X Y f f S f TO -> IO``, where S is X or Y and IO the other name
+(``toy-ioi-3l``, ``toy-ioi-2l``; fixtures/algorithmic.py). The GPT-2 small circuit (Wang et
+al. 2022, "Interpretability in the Wild") has duplicate-token heads (S2 attends to S1),
+S-inhibition heads and name movers (the final token attends to IO and copies it).
+Evaluation: 512 fresh prompts (seed 1000)."""
+
+from fixtures.algorithmic import IOI_SEQ, ioi_io_targets, ioi_s1_targets
+from harness import claim
+from harness.ablation import mean_ablate_heads, run_with_hooks
+from harness.head_scores import head_scores
+from harness.task_eval import task_batch
+
+SEEDS = [0, 1, 2]
+THRESHOLD = 0.5  # a head "attends to" a token when most of its attention goes there
+
+
+def prompts(seed=1000):
+    return task_batch("toy-ioi", 512, seed)
+
+
+def ioi_accuracy(model, hooks=()):
+    tokens, _, targets = prompts()
+    logits = run_with_hooks(model, tokens, list(hooks))
+    return float((logits[:, IOI_SEQ - 2].argmax(-1).cpu() == targets[:, IOI_SEQ - 2]).float().mean())
+
+
+def name_mover(model):
+    """(layer, head) attending most from TO to IO, and its score."""
+    scores = head_scores(model, prompts()[0], ioi_io_targets)
+    layer, head = divmod(int(scores.argmax()), scores.shape[1])
+    return (layer, head), float(scores.max())
+
+
+@claim("3.22", "A 3-layer attention-only model does the toy IOI task (> 95% accuracy)", models=["toy-ioi-3l"], seeds=SEEDS)
+def test_three_layers_do_ioi(model, evidence):
+    """Threshold 95% (near-perfect; chance is 50% between the two names)."""
+    evidence.expect("IO accuracy", ioi_accuracy(model), ">", 0.95)
+
+
+@claim("3.19", "A 2-layer attention-only model can learn the toy IOI task (> 95% accuracy)", models=["toy-ioi-2l"], seeds=SEEDS)
+def test_two_layers_do_ioi(model, evidence):
+    """3.19 asks whether 2 layers suffice. Threshold as for 3 layers."""
+    evidence.expect("IO accuracy", ioi_accuracy(model), ">", 0.95)
+
+
+@claim("3.18", "The model has a name-mover head: at TO it attends mostly to IO, and mean-ablating it drops accuracy below 75%",
+       models=["toy-ioi-3l", "toy-ioi-2l"], seeds=SEEDS,
+       refuted="the top IO-attending head (attention 0.79 / 0.75 / 0.59 in 3l, 0.84 / 0.84 / 0.36 in 2l, "
+               "seeds 0 / 1 / 2) is never necessary: mean-ablating it leaves accuracy at 1.00 on every "
+               "model and seed, other heads move the name too")
+def test_name_mover_head(model, evidence):
+    """Wang et al. 2022 name movers. Thresholds: attention to IO > 0.5; ablation takes accuracy
+    below 75%, halfway to chance (the head is needed)."""
+    head, score = name_mover(model)
+    evidence.note("name mover", f"L{head[0]}H{head[1]}")
+    evidence.expect("name-mover attention to IO", score, ">", THRESHOLD)
+    hooks = mean_ablate_heads(model, prompts(seed=2000)[0], [head])
+    evidence.expect("accuracy with the name mover mean-ablated", ioi_accuracy(model, hooks), "<", 0.75)
+
+
+@claim("3.18", "The model has a duplicate-token head: at S2 a head attends mostly to S1, in a layer before the name mover",
+       models=["toy-ioi-3l", "toy-ioi-2l"], seeds=SEEDS,
+       refuted="the best S2 -> S1 head has only 0.25 / 0.27 / 0.31 attention in 3l and 0.37 / 0.42 / 0.28 "
+               "in 2l (seeds 0 / 1 / 2); on 2l seed 1 it is even in the name mover's layer")
+def test_duplicate_token_head(model, evidence):
+    """GPT-2 small's duplicate-token heads (Wang et al. 2022) feed S-inhibition; threshold 0.5
+    on attention from S2 to S1, and the head's layer < the name mover's layer."""
+    scores = head_scores(model, prompts()[0], ioi_s1_targets)
+    layer, head = divmod(int(scores.argmax()), scores.shape[1])
+    evidence.note("duplicate-token head", f"L{layer}H{head}")
+    evidence.expect("attention from S2 to S1", scores.max(), ">", THRESHOLD)
+    evidence.expect("name-mover layer - duplicate-token layer", name_mover(model)[0][0] - layer, ">", 0)
+
+
+@claim("3.19", "The solution is the same across seeds: the name mover is in the last layer on every seed",
+       models=["toy-ioi-3l"], seeds=SEEDS,
+       refuted={"toy-ioi-3l-seed0": "seed 0: the top name mover is in layer 1 of 3 (seeds 1 and 2: layer 2), "
+                "so the solution differs across seeds"})
+def test_name_mover_in_last_layer(model, evidence):
+    """3.19's consistency question, in its simplest observable: the layer of the top name
+    mover (GPT-2 small's are in its last layers)."""
+    (layer, _), _ = name_mover(model)
+    evidence.expect("name-mover layer", layer, "==", model.cfg.n_layers - 1)

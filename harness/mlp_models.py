@@ -1,0 +1,175 @@
+"""One-hidden-layer MLPs trained here, full batch, on a fixed dataset; disk-cached with their
+training checkpoints like the toy transformers (``harness.toy_models``).
+
+A dataset is registered by name (``fixtures/`` registers the concrete ones) as
+``fn() -> (inputs [n, d_in] float, labels [n] int64, train_mask [n] bool)``; the model trains
+on the rows where ``train_mask`` is True, with AdamW, every step on the whole training set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+
+from harness.disk_cache import Artifact, cached_artifact
+from harness.toy_models import CHECKPOINT_PREFIX, progress_to_terminal
+from harness.toy_training import TrainConfig
+
+MLP_TRAINING_CODE_VERSION = 1
+
+DatasetFn = Callable[[], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
+_DATASETS: dict[str, DatasetFn] = {}
+
+ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
+
+
+def register_dataset(name: str) -> Callable[[DatasetFn], DatasetFn]:
+    def decorate(fn: DatasetFn) -> DatasetFn:
+        if name in _DATASETS and _DATASETS[name] is not fn:
+            raise ValueError(f"dataset {name!r} is already registered")
+        _DATASETS[name] = fn
+        return fn
+
+    return decorate
+
+
+def get_dataset(name: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    try:
+        return _DATASETS[name]()
+    except KeyError:
+        raise KeyError(f"unknown dataset {name!r}; registered: {sorted(_DATASETS)}") from None
+
+
+class OneHiddenLayerMLP(torch.nn.Module):
+    """``x [n, d_in] -> act(x W_in + b_in) W_out + b_out [n, d_out]``."""
+
+    def __init__(self, d_in: int, d_hidden: int, d_out: int, act: str):
+        super().__init__()
+        self.fc_in = torch.nn.Linear(d_in, d_hidden)
+        self.fc_out = torch.nn.Linear(d_hidden, d_out)
+        self.act = act
+
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        """Hidden activations ``[n, d_hidden]``."""
+        return ACTIVATIONS[self.act](self.fc_in(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc_out(self.hidden(x))
+
+
+def weight_norm(state_dict: dict[str, torch.Tensor]) -> float:
+    """Euclidean norm of all parameters together (the quantity weight decay shrinks)."""
+    return float(sum(v.double().pow(2).sum() for v in state_dict.values()) ** 0.5)
+
+
+def train_mlp_full_batch(
+    model: OneHiddenLayerMLP, inputs: torch.Tensor, labels: torch.Tensor, train: TrainConfig, name: str
+) -> tuple[list[tuple[int, float]], dict[int, dict[str, torch.Tensor]], float]:
+    """Full-batch AdamW with linear warmup; returns (losses, checkpoints by step, seconds)."""
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=train.lr, weight_decay=train.weight_decay, betas=train.betas
+    )
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min(1.0, (step + 1) / max(1, train.warmup_steps))
+    )
+    losses, checkpoints, start = [], {}, time.perf_counter()
+    for step in range(1, train.steps + 1):
+        loss = F.cross_entropy(model(inputs), labels)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        if step % train.log_every == 0 or step == train.steps:
+            losses.append((step, loss.item()))
+            progress_to_terminal(
+                f"[{name}] step {step}/{train.steps} loss {loss.item():.4f} "
+                f"({time.perf_counter() - start:.1f}s)"
+            )
+        if train.checkpoint_every and step % train.checkpoint_every == 0:
+            checkpoints[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return losses, checkpoints, time.perf_counter() - start
+
+
+@dataclasses.dataclass(frozen=True)
+class MLPSpec:
+    """A one-hidden-layer MLP trained full batch on the registered dataset ``dataset``."""
+
+    name: str
+    description: str
+    dataset: str
+    d_in: int
+    d_hidden: int
+    d_out: int
+    act: str
+    train: TrainConfig
+
+    def payload(self, seed: int) -> dict[str, Any]:
+        fields = dataclasses.asdict(self)
+        del fields["name"], fields["description"]
+        return {"kind": "mlp", **fields, "seed": seed, "code_version": MLP_TRAINING_CODE_VERSION}
+
+    def init(self, seed: int) -> OneHiddenLayerMLP:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return OneHiddenLayerMLP(self.d_in, self.d_hidden, self.d_out, self.act)
+
+    def artifact(self, seed: int, cache_root: Path) -> Artifact:
+        def build() -> Artifact:
+            progress_to_terminal(f"mi-claims: training {self.name} seed {seed} (not in cache)")
+            inputs, labels, train_mask = get_dataset(self.dataset)
+            model = self.init(seed)
+            losses, checkpoints, seconds = train_mlp_full_batch(
+                model, inputs[train_mask], labels[train_mask], self.train, f"{self.name} seed {seed}"
+            )
+            tensors = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            for step, state in checkpoints.items():
+                tensors.update({f"{CHECKPOINT_PREFIX}{step}.{k}": v for k, v in state.items()})
+            return tensors, {"model": self.name, "losses": losses, "train_seconds": seconds}
+
+        return cached_artifact(cache_root, self.payload(seed), build)
+
+    def from_state(self, state: dict[str, torch.Tensor]) -> OneHiddenLayerMLP:
+        model = OneHiddenLayerMLP(self.d_in, self.d_hidden, self.d_out, self.act)
+        model.load_state_dict(state)
+        return model.eval()
+
+    def load(self, seed: int, cache_root: Path) -> OneHiddenLayerMLP:
+        tensors, _ = self.artifact(seed, cache_root)
+        return self.from_state({k: v for k, v in tensors.items() if not k.startswith(CHECKPOINT_PREFIX)})
+
+    def checkpoints(self, seed: int, cache_root: Path) -> dict[int, OneHiddenLayerMLP]:
+        """The model at every saved training step (``train.checkpoint_every``), by step."""
+        tensors, _ = self.artifact(seed, cache_root)
+        by_step: dict[int, dict[str, torch.Tensor]] = {}
+        for key, value in tensors.items():
+            if key.startswith(CHECKPOINT_PREFIX):
+                step, param = key[len(CHECKPOINT_PREFIX) :].split(".", 1)
+                by_step.setdefault(int(step), {})[param] = value
+        return {step: self.from_state(state) for step, state in sorted(by_step.items())}
+
+
+def neuron_ablation_flips(model: OneHiddenLayerMLP, inputs: torch.Tensor) -> torch.Tensor:
+    """``[d_hidden]``: for each hidden neuron, the share of ``inputs`` ``[n, d_in]`` whose
+    predicted class changes when that neuron alone is zero-ablated."""
+    with torch.no_grad():
+        hidden = model.hidden(inputs)  # [n, h]
+        logits = model.fc_out(hidden)  # [n, c]
+        contributions = hidden[:, :, None] * model.fc_out.weight.T[None]  # [n, h, c]
+        ablated = logits[:, None, :] - contributions  # [n, h, c]
+        return (ablated.argmax(-1) != logits.argmax(-1)[:, None]).float().mean(dim=0)
+
+
+def margin_concentration(model: OneHiddenLayerMLP, inputs: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tensor:
+    """``[n]``: share of each input's logit margin (its label's logit minus the mean logit)
+    carried by its ``k`` largest positive neuron contributions, over all positive ones."""
+    with torch.no_grad():
+        hidden = model.hidden(inputs)
+        weights = model.fc_out.weight  # [c, h]
+        centred = weights[labels] - weights.mean(dim=0)  # [n, h]
+        contributions = (hidden * centred).clamp(min=0)  # [n, h]
+        return contributions.topk(k, dim=1).values.sum(1) / contributions.sum(1).clamp(min=1e-12)
