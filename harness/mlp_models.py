@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from harness.disk_cache import Artifact, cached_artifact
-from harness.toy_models import CHECKPOINT_PREFIX, progress_to_terminal
+from harness.toy_models import join_checkpoints, progress_to_terminal, split_checkpoints
 from harness.toy_training import TrainConfig
 
 MLP_TRAINING_CODE_VERSION = 1
@@ -126,9 +126,8 @@ class MLPSpec:
             losses, checkpoints, seconds = train_mlp_full_batch(
                 model, inputs[train_mask], labels[train_mask], self.train, f"{self.name} seed {seed}"
             )
-            tensors = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            for step, state in checkpoints.items():
-                tensors.update({f"{CHECKPOINT_PREFIX}{step}.{k}": v for k, v in state.items()})
+            final = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            tensors = join_checkpoints(final, checkpoints)
             return tensors, {"model": self.name, "losses": losses, "train_seconds": seconds}
 
         return cached_artifact(cache_root, self.payload(seed), build)
@@ -139,18 +138,13 @@ class MLPSpec:
         return model.eval()
 
     def load(self, seed: int, cache_root: Path) -> OneHiddenLayerMLP:
-        tensors, _ = self.artifact(seed, cache_root)
-        return self.from_state({k: v for k, v in tensors.items() if not k.startswith(CHECKPOINT_PREFIX)})
+        final, _ = split_checkpoints(self.artifact(seed, cache_root)[0])
+        return self.from_state(final)
 
     def checkpoints(self, seed: int, cache_root: Path) -> dict[int, OneHiddenLayerMLP]:
         """The model at every saved training step (``train.checkpoint_every``), by step."""
-        tensors, _ = self.artifact(seed, cache_root)
-        by_step: dict[int, dict[str, torch.Tensor]] = {}
-        for key, value in tensors.items():
-            if key.startswith(CHECKPOINT_PREFIX):
-                step, param = key[len(CHECKPOINT_PREFIX) :].split(".", 1)
-                by_step.setdefault(int(step), {})[param] = value
-        return {step: self.from_state(state) for step, state in sorted(by_step.items())}
+        _, by_step = split_checkpoints(self.artifact(seed, cache_root)[0])
+        return {step: self.from_state(state) for step, state in by_step.items()}
 
 
 def neuron_ablation_flips(model: OneHiddenLayerMLP, inputs: torch.Tensor) -> torch.Tensor:

@@ -30,6 +30,32 @@ from harness.toy_training import (
 CHECKPOINT_PREFIX = "checkpoint."
 
 
+def join_checkpoints(
+    final: dict[str, torch.Tensor], checkpoints: dict[int, dict[str, torch.Tensor]]
+) -> dict[str, torch.Tensor]:
+    """One flat tensor dict for the disk cache: the final weights plus
+    ``checkpoint.<step>.<param>`` entries."""
+    tensors = dict(final)
+    for step, state in checkpoints.items():
+        tensors.update({f"{CHECKPOINT_PREFIX}{step}.{k}": v for k, v in state.items()})
+    return tensors
+
+
+def split_checkpoints(
+    tensors: dict[str, torch.Tensor],
+) -> tuple[dict[str, torch.Tensor], dict[int, dict[str, torch.Tensor]]]:
+    """Inverse of ``join_checkpoints``: (final weights, {step: weights}) sorted by step."""
+    final: dict[str, torch.Tensor] = {}
+    by_step: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        if key.startswith(CHECKPOINT_PREFIX):
+            step, param = key[len(CHECKPOINT_PREFIX) :].split(".", 1)
+            by_step.setdefault(int(step), {})[param] = value
+        else:
+            final[key] = value
+    return final, dict(sorted(by_step.items()))
+
+
 def progress_to_terminal(line: str) -> None:
     # sys.__stderr__: pytest captures sys.stderr, and training progress must stay visible
     print(line, file=sys.__stderr__, flush=True)
@@ -74,9 +100,7 @@ class ToyTransformerSpec:
             result = train_toy_transformer(
                 self.arch, self.task, self.train, seed, progress=progress_to_terminal
             )
-            tensors = dict(result.state_dict)
-            for step, state in result.checkpoints.items():
-                tensors.update({f"{CHECKPOINT_PREFIX}{step}.{k}": v for k, v in state.items()})
+            tensors = join_checkpoints(result.state_dict, result.checkpoints)
             meta = {
                 "model": self.name,
                 "losses": result.losses,
@@ -89,19 +113,13 @@ class ToyTransformerSpec:
         return cached_artifact(cache_root, self.payload(seed), build)
 
     def load(self, seed: int, cache_root: Path) -> TransformerBridge:
-        tensors, _ = self.artifact(seed, cache_root)
-        final = {k: v for k, v in tensors.items() if not k.startswith(CHECKPOINT_PREFIX)}
+        final, _ = split_checkpoints(self.artifact(seed, cache_root)[0])
         return bridge_from_state_dict(self.arch, seed, final, self.name)
 
     def checkpoints(self, seed: int, cache_root: Path) -> dict[int, TransformerBridge]:
         """Bridges at every saved training step (``train.checkpoint_every``), by step."""
-        tensors, _ = self.artifact(seed, cache_root)
-        by_step: dict[int, dict[str, torch.Tensor]] = {}
-        for key, value in tensors.items():
-            if key.startswith(CHECKPOINT_PREFIX):
-                step, param = key[len(CHECKPOINT_PREFIX) :].split(".", 1)
-                by_step.setdefault(int(step), {})[param] = value
+        _, by_step = split_checkpoints(self.artifact(seed, cache_root)[0])
         return {
             step: bridge_from_state_dict(self.arch, seed, state, f"{self.name}@{step}")
-            for step, state in sorted(by_step.items())
+            for step, state in by_step.items()
         }
