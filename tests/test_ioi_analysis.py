@@ -24,9 +24,10 @@ def test_attention_from_to_reads_the_given_entries():
     assert torch.isclose(scores[1, 2], torch.tensor(0.6)) and scores.sum() == scores[1, 2]
 
 
-@given(st.lists(st.floats(-10, 10, allow_nan=False), min_size=12, max_size=12, unique=True), st.integers(1, 12))
+# integers: distinct Python floats can collapse to equal float32 values (tied argmin)
+@given(st.lists(st.integers(-1000, 1000), min_size=12, max_size=12, unique=True), st.integers(1, 12))
 def test_top_heads_are_sorted_and_largest(values, k):
-    scores = torch.tensor(values).reshape(3, 4)
+    scores = torch.tensor(values, dtype=torch.float32).reshape(3, 4)
     heads = top_heads(scores, k)
     picked = [float(scores[h]) for h in heads]
     assert picked == sorted(picked, reverse=True)
