@@ -124,10 +124,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture
-def model(target: Target) -> Any:
-    """The claim's model (loaded once per worker); skips the claim if it is unavailable."""
+def model(request: pytest.FixtureRequest, target: Target) -> Any:
+    """The claim's model (loaded once per worker); skips the claim if it is unavailable.
+
+    Output capture is off while loading so that training progress reaches the terminal live
+    (from xdist workers too: their stderr is the controller's)."""
+    capture = request.config.pluginmanager.getplugin("capturemanager")
     try:
-        return model_cache.load_model(target.model, target.seed)
+        with capture.global_and_fixture_disabled():
+            return model_cache.load_model(target.model, target.seed)
     except ModelUnavailable as err:
         pytest.skip(f"{target.model}: {err}")
 
