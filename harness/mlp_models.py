@@ -9,7 +9,6 @@ on the rows where ``train_mask`` is True, with AdamW, every step on the whole tr
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -18,7 +17,7 @@ import torch.nn.functional as F
 
 from harness.disk_cache import Artifact, cached_artifact
 from harness.toy_models import join_checkpoints, progress_to_terminal, split_checkpoints
-from harness.toy_training import TrainConfig
+from harness.toy_training import TrainConfig, TrainResult, optimize
 
 MLP_TRAINING_CODE_VERSION = 1
 
@@ -69,30 +68,9 @@ def weight_norm(state_dict: dict[str, torch.Tensor]) -> float:
 
 def train_mlp_full_batch(
     model: OneHiddenLayerMLP, inputs: torch.Tensor, labels: torch.Tensor, train: TrainConfig, name: str
-) -> tuple[list[tuple[int, float]], dict[int, dict[str, torch.Tensor]], float]:
-    """Full-batch AdamW with linear warmup; returns (losses, checkpoints by step, seconds)."""
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=train.lr, weight_decay=train.weight_decay, betas=train.betas
-    )
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min(1.0, (step + 1) / max(1, train.warmup_steps))
-    )
-    losses, checkpoints, start = [], {}, time.perf_counter()
-    for step in range(1, train.steps + 1):
-        loss = F.cross_entropy(model(inputs), labels)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        if step % train.log_every == 0 or step == train.steps:
-            losses.append((step, loss.item()))
-            progress_to_terminal(
-                f"[{name}] step {step}/{train.steps} loss {loss.item():.4f} "
-                f"({time.perf_counter() - start:.1f}s)"
-            )
-        if train.checkpoint_every and step % train.checkpoint_every == 0:
-            checkpoints[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    return losses, checkpoints, time.perf_counter() - start
+) -> TrainResult:
+    """Full-batch AdamW with linear warmup on (inputs [n, d_in], labels [n])."""
+    return optimize(model, lambda: F.cross_entropy(model(inputs), labels), train, name, progress_to_terminal)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,12 +101,11 @@ class MLPSpec:
             progress_to_terminal(f"mi-claims: training {self.name} seed {seed} (not in cache)")
             inputs, labels, train_mask = get_dataset(self.dataset)
             model = self.init(seed)
-            losses, checkpoints, seconds = train_mlp_full_batch(
+            result = train_mlp_full_batch(
                 model, inputs[train_mask], labels[train_mask], self.train, f"{self.name} seed {seed}"
             )
-            final = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            tensors = join_checkpoints(final, checkpoints)
-            return tensors, {"model": self.name, "losses": losses, "train_seconds": seconds}
+            tensors = join_checkpoints(result.state_dict, result.checkpoints)
+            return tensors, {"model": self.name, "losses": result.losses, "train_seconds": result.seconds}
 
         return cached_artifact(cache_root, self.payload(seed), build)
 

@@ -6,11 +6,12 @@ The model trained is a plain ``NativeModel`` (no hooks, so training is as fast a
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import logging
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import torch
 import torch.nn.functional as F
@@ -98,6 +99,37 @@ def train_toy_transformer(
     task_fn = get_task(task)
     model = init_native_model(arch, seed)
     data_gen = torch.Generator().manual_seed(seed)
+
+    def batch_loss() -> torch.Tensor:
+        tokens, loss_mask, *targets = task_fn(data_gen, train.batch_size)
+        return next_token_loss(model(tokens), tokens, loss_mask, *targets)
+
+    return optimize(model, batch_loss, train, f"{task} seed {seed}", progress)
+
+
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """Run on one intra-op thread: float reductions then split the same way whatever the
+    number of cores or xdist workers, so a seed trains into bitwise-identical weights."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@single_thread()
+def optimize(
+    model: torch.nn.Module,
+    batch_loss: Callable[[], torch.Tensor],
+    train: TrainConfig,
+    label: str,
+    progress: Optional[Callable[[str], None]] = None,
+) -> TrainResult:
+    """AdamW with linear warmup over ``train.steps`` calls of ``batch_loss`` (which draws its
+    own batch). Logs every ``train.log_every`` steps and keeps a state-dict checkpoint every
+    ``train.checkpoint_every`` steps; leaves ``model`` in eval mode."""
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=train.lr, weight_decay=train.weight_decay, betas=train.betas
     )
@@ -109,8 +141,7 @@ def train_toy_transformer(
     start = time.perf_counter()
     model.train()
     for step in range(1, train.steps + 1):
-        tokens, loss_mask, *targets = task_fn(data_gen, train.batch_size)
-        loss = next_token_loss(model(tokens), tokens, loss_mask, *targets)
+        loss = batch_loss()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -118,7 +149,7 @@ def train_toy_transformer(
         if step % train.log_every == 0 or step == train.steps:
             losses.append((step, loss.item()))
             line = (
-                f"[{task} seed {seed}] step {step}/{train.steps} "
+                f"[{label}] step {step}/{train.steps} "
                 f"loss {loss.item():.4f} ({time.perf_counter() - start:.1f}s)"
             )
             log.info(line)
