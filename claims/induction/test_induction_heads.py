@@ -5,12 +5,11 @@ block repeated. Measurements use a held-out set in the style of Olsson et al. 20
 uniform random tokens, the same 20 again.
 """
 
-from fixtures.datasets import repeated_halves, repeated_random_tokens
+from fixtures.datasets import repeated_halves_loss, repeated_random_tokens
 from harness import claim
-from harness.ablation import mean_ablate_heads, run_with_hooks
+from harness.ablation import mean_ablate_heads
 from harness.composition import composition_scores, pair_rank
 from harness.head_scores import heads_above, induction_scores, previous_token_scores, top_head
-from harness.metrics import mean_loss
 from harness.snapshots import rounded
 
 HALF = 20
@@ -22,10 +21,7 @@ def eval_tokens(model, seed=1000):
 
 
 def halves_loss(model, tokens, hooks=()):
-    """(first-half loss, repeated-half loss) of a run with ``hooks``."""
-    logits = run_with_hooks(model, tokens, list(hooks))
-    first, repeat = repeated_halves(HALF)
-    return float(mean_loss(logits, tokens, first)), float(mean_loss(logits, tokens, repeat))
+    return repeated_halves_loss(model, tokens, HALF, hooks)
 
 
 @claim("3.16", "A 2-layer attention-only model trained on the induction task forms an induction head in layer 1",

@@ -6,9 +6,9 @@ Data (Olsson et al. 2022): BOS, 20 uniform random tokens, the same 20 again; 32 
 
 import functools
 
-from fixtures.datasets import repeated_halves, repeated_random_tokens
+from fixtures.datasets import repeated_halves_loss, repeated_random_tokens
 from harness import claim
-from harness.ablation import mean_ablate_heads, run_with_hooks
+from harness.ablation import mean_ablate_heads
 from harness.head_scores import (
     attention_patterns,
     attention_to_targets,
@@ -17,7 +17,6 @@ from harness.head_scores import (
     induction_targets,
     previous_token_targets,
 )
-from harness.metrics import mean_loss
 from harness.model_cache import load_model
 from harness.snapshots import rounded
 
@@ -58,11 +57,10 @@ def test_ablating_induction_heads_raises_repeated_half_loss(model, target, evide
     """Threshold +1 nat (the design brief's induction hypothesis). The heads above the 0.4
     induction score are mean-ablated with means over a second repeated-token batch."""
     tokens = repeated_tokens(model, seed=1000)
-    _, repeat = repeated_halves(HALF)
-    clean = mean_loss(run_with_hooks(model, tokens, []), tokens, repeat)
+    _, clean = repeated_halves_loss(model, tokens, HALF)
     hooks = mean_ablate_heads(model, repeated_tokens(model, seed=2000), heads_of(target, "induction"))
-    ablated = mean_loss(run_with_hooks(model, tokens, hooks), tokens, repeat)
-    evidence.note("repeated-half loss clean / ablated", [round(float(clean), 3), round(float(ablated), 3)])
+    _, ablated = repeated_halves_loss(model, tokens, HALF, hooks)
+    evidence.note("repeated-half loss clean / ablated", [round(clean, 3), round(ablated, 3)])
     evidence.expect("repeated-half loss increase (nats)", ablated - clean, ">", 1.0)
 
 
