@@ -167,43 +167,33 @@ def test_mlp_subtraction_neurons_have_one_frequency(model, target, evidence):
 
 # ------------------------------------------------------------------ 3.23: transformer, ReLU vs GELU
 @claim("3.23", GROKS, models=TRANSFORMERS, seeds=SEEDS,
-       refuted={"mod-add-transformer-gelu-seed0": "GELU changes things at our budget: train accuracy 100% at "
-                "step 700 but test accuracy only 0.11 after 2000 steps (ReLU seed 0: grokked at step 1000)",
-                "mod-add-transformer-gelu-seed2": "seed 2: test accuracy 0.71 after 2000 steps (seed 1 grokked at 1600)",
-                **{f"mod-add-transformer-relu-seed{s}": f"seed {s}: not grokked within the 2000-step budget (test "
-                   f"accuracy {acc}; seed 0 grokked at step 1000): the budget is too short for this seed"
-                   for s, acc in ((1, 0.34), (2, 0.38))}})
+       refuted={"mod-add-transformer-gelu-seed0": "GELU, seed 0: train accuracy 100% at step 700 but test accuracy "
+                "only 0.23 after 4000 steps (0.11 at step 2000; ReLU seed 0 grokked at step 1000)",
+                **{f"mod-add-transformer-{act}-seed{s}": f"{act.upper()} seed {s}: test accuracy {acc} after 4000 steps "
+                   f"({early} at step 2000), still rising: not grokked within the budget"
+                   for act, s, acc, early in (("gelu", 2, 0.93, 0.71), ("relu", 1, 0.62, 0.34), ("relu", 2, 0.90, 0.38))}})
 def test_transformer_groks(target, evidence):
     check_groks(target, evidence)
 
 
 @claim("3.23", SPARSE, models=TRANSFORMERS, seeds=SEEDS,
-       refuted={"mod-add-transformer-gelu-seed0": "top-6 share 0.47 (seed 0; ReLU 0.94): the ungrokked GELU "
-                "model is still memorising",
-                "mod-add-transformer-gelu-seed2": "top-6 share 0.68 (seed 2, not grokked in 2000 steps)",
-                "mod-add-transformer-relu-seed1": "top-6 share 0.57 (seed 1, not grokked in 2000 steps)",
-                "mod-add-transformer-relu-seed2": "top-6 share 0.61 (seed 2, not grokked in 2000 steps)"})
+       refuted={f"mod-add-transformer-{act}-seed{s}": f"top-6 share {share} ({act.upper()} seed {s}, not grokked in "
+                "4000 steps; the grokked models reach 0.94-0.96)"
+                for act, s, share in (("gelu", 0, 0.53), ("gelu", 2, 0.78), ("relu", 1, 0.68), ("relu", 2, 0.79))})
 def test_transformer_embedding_is_fourier_sparse(model, target, evidence):
     check_sparse_embedding(model, target, evidence)
 
 
 @claim("3.23", NEURONS, models=TRANSFORMERS, seeds=SEEDS,
-       refuted={"mod-add-transformer-gelu-seed0": "mean share 0.50 (seed 0; ReLU 0.99)",
-                "mod-add-transformer-gelu-seed2": "mean share 0.83 (seed 2, not grokked in 2000 steps)",
-                "mod-add-transformer-relu-seed1": "mean share 0.61 (seed 1, not grokked in 2000 steps)",
-                "mod-add-transformer-relu-seed2": "mean share 0.61 (seed 2, not grokked in 2000 steps)"})
+       refuted={f"mod-add-transformer-{act}-seed{s}": f"mean share {share} ({act.upper()} seed {s}, not grokked in "
+                "4000 steps; ReLU seed 0 0.99)"
+                for act, s, share in (("gelu", 0, 0.57), ("relu", 1, 0.71), ("relu", 2, 0.78))})
 def test_transformer_neurons_use_key_frequencies(model, target, evidence):
     check_neurons(model, target, evidence)
 
 
 @claim("3.23", RESTRICTED, models=TRANSFORMERS, seeds=SEEDS,
-       refuted={"mod-add-transformer-gelu-seed0": "restricted test accuracy 0.75 (excluded 0.007) on the "
-                "ungrokked GELU model, seed 0: a partial Fourier circuit exists but is not yet enough",
-                "mod-add-transformer-gelu-seed2": "restricted test accuracy 0.975 (excluded 0.009), seed 2, "
-                "not grokked in 2000 steps",
-                "mod-add-transformer-relu-seed1": "restricted test accuracy 0.976 (excluded 0.009), seed 1, "
-                "not grokked in 2000 steps (test accuracy 0.34): the restricted logits are ahead of the model",
-                "mod-add-transformer-relu-seed2": "restricted test accuracy 0.930 (excluded 0.006), seed 2, "
-                "not grokked in 2000 steps (test accuracy 0.38)"})
+       refuted={"mod-add-transformer-gelu-seed0": "restricted test accuracy 0.955 (excluded 0.008) on the "
+                "ungrokked GELU model, seed 0: a partial Fourier circuit exists but is not yet enough"})
 def test_transformer_restricted_and_excluded_logits(model, target, evidence):
     check_restricted_excluded(model, target, evidence)
