@@ -5,7 +5,7 @@ al. 2022, "Interpretability in the Wild") has duplicate-token heads (S2 attends 
 S-inhibition heads and name movers (the final token attends to IO and copies it).
 Evaluation: 512 fresh prompts (seed 1000)."""
 
-from fixtures.algorithmic import IOI_SEQ, ioi_io_targets, ioi_s1_targets
+from fixtures.algorithmic import IOI_SEQ, ioi_io_targets, ioi_s1_targets, ioi_s2_targets
 from harness import claim
 from harness.ablation import mean_ablate_heads, run_with_hooks
 from harness.head_scores import head_scores
@@ -25,11 +25,17 @@ def ioi_accuracy(model, hooks=()):
     return float((logits[:, IOI_SEQ - 2].argmax(-1).cpu() == targets[:, IOI_SEQ - 2]).float().mean())
 
 
-def name_mover(model):
-    """(layer, head) attending most from TO to IO, and its score."""
-    scores = head_scores(model, prompts()[0], ioi_io_targets)
+def top_head(model, targets):
+    """(layer, head) with the most attention on ``targets`` (a ``[batch, query, key]`` mask
+    builder), and that attention."""
+    scores = head_scores(model, prompts()[0], targets)
     layer, head = divmod(int(scores.argmax()), scores.shape[1])
     return (layer, head), float(scores.max())
+
+
+def name_mover(model):
+    """(layer, head) attending most from TO to IO, and its score."""
+    return top_head(model, ioi_io_targets)
 
 
 @claim("3.22", "A 3-layer attention-only model does the toy IOI task (> 95% accuracy)", models=["toy-ioi-3l"], seeds=SEEDS)
@@ -66,11 +72,24 @@ def test_name_mover_head(model, evidence):
 def test_duplicate_token_head(model, evidence):
     """GPT-2 small's duplicate-token heads (Wang et al. 2022) feed S-inhibition; threshold 0.5
     on attention from S2 to S1, and the head's layer < the name mover's layer."""
-    scores = head_scores(model, prompts()[0], ioi_s1_targets)
-    layer, head = divmod(int(scores.argmax()), scores.shape[1])
+    (layer, head), score = top_head(model, ioi_s1_targets)
     evidence.note("duplicate-token head", f"L{layer}H{head}")
-    evidence.expect("attention from S2 to S1", scores.max(), ">", THRESHOLD)
+    evidence.expect("attention from S2 to S1", score, ">", THRESHOLD)
     evidence.expect("name-mover layer - duplicate-token layer", name_mover(model)[0][0] - layer, ">", 0)
+
+
+@claim("3.18", "The model has an S-inhibition head: at TO a head attends mostly to S2, in a layer before the name mover",
+       models=["toy-ioi-3l", "toy-ioi-2l"], seeds=SEEDS,
+       refuted={"toy-ioi-2l-seed2": "seed 2 of 2l: the top TO -> S2 head (L1H1, 0.94) sits in the name mover's "
+                "layer; elsewhere a layer-0 or layer-1 head attends 0.66-0.99 to S2 one layer or more earlier"})
+def test_s_inhibition_head(model, evidence):
+    """GPT-2 small's S-inhibition heads attend from the final token to S2 and tell the name
+    movers which name not to copy (Wang et al. 2022 section 3.3). Threshold 0.5 on attention
+    from TO to S2, and the head's layer < the name mover's layer."""
+    (layer, head), score = top_head(model, ioi_s2_targets)
+    evidence.note("S-inhibition head", f"L{layer}H{head}")
+    evidence.expect("attention from TO to S2", score, ">", THRESHOLD)
+    evidence.expect("name-mover layer - S-inhibition layer", name_mover(model)[0][0] - layer, ">", 0)
 
 
 @claim("3.19", "The solution is the same across seeds: the name mover is in the last layer on every seed",
