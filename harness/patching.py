@@ -10,6 +10,8 @@ heads to the query, key or value input of receiver heads: on the corrupted input
 output is frozen to its corrupted value except the senders', which take their clean value;
 the receivers' q / k / v vectors of that run are recorded, then written into a plain corrupted
 run. MLPs are recomputed, so paths through MLPs count as direct (as in the IOI paper).
+With the logits as receiver (``path_patch_heads_to_logits``) the path is the head's write
+into the final residual stream, read by the recomputed final norm and the unembedding.
 Patching a receiver's ``hook_q`` / ``hook_k`` / ``hook_v`` is patching its input for that
 head alone; with grouped-query attention the key / value vectors are shared by a group of
 query heads, so patching a receiver's k or v patches its whole kv group.
@@ -22,6 +24,7 @@ from typing import Callable, Iterable, Sequence
 import torch
 
 from harness.ablation import ALL, Z_HOOK, Head, Site, cache_activations, heads_by_layer, patch_hooks
+from harness.dla import answer_directions, on_device
 
 Metric = Callable[[torch.Tensor], torch.Tensor]
 QKV_HOOK = "blocks.{layer}.attn.hook_{kind}"
@@ -124,17 +127,26 @@ def path_patch(
 ) -> torch.Tensor:
     """0-d: ``metric`` of the corrupted run whose receivers' ``receiver_input`` ("q", "k", "v"
     or several) carries the senders' clean output along direct paths only (module docstring)."""
-    senders, receivers = list(senders), list(receivers)
+    return path_patch_sender_sets(model, clean_tokens, corrupted_tokens, [senders], receivers, metric, receiver_input)[0]
+
+
+def path_patch_sender_sets(
+    model,
+    clean_tokens: torch.Tensor,
+    corrupted_tokens: torch.Tensor,
+    sender_sets: Iterable[Iterable[Head]],
+    receivers: Iterable[Head],
+    metric: Metric,
+    receiver_input: str | Sequence[str] = "q",
+) -> torch.Tensor:
+    """[n_sets]: ``path_patch`` for each set of senders, the clean and corrupted head outputs
+    cached once for all of them."""
+    sender_sets, receivers = [list(senders) for senders in sender_sets], list(receivers)
     kinds = [receiver_input] if isinstance(receiver_input, str) else list(receiver_input)
     last = max(layer for layer, _ in receivers)
     z_names = [Z_HOOK.format(layer=layer) for layer in range(last)]
     corrupted_z = cache_activations(model, corrupted_tokens, z_names)
-    clean_z = cache_activations(model, clean_tokens, {Z_HOOK.format(layer=layer) for layer, _ in senders})
-    sender_heads = heads_by_layer(senders)
-    freeze = [
-        (name, freeze_heads_hook(corrupted_z[name], clean_z.get(name, corrupted_z[name]), sender_heads.get(layer, [])))
-        for layer, name in enumerate(z_names)
-    ]
+    clean_z = cache_activations(model, clean_tokens, {Z_HOOK.format(layer=layer) for s in sender_sets for layer, _ in s})
     sites = [site for kind in kinds for site in receiver_sites(model, receivers, kind)]
     recorded: dict[str, torch.Tensor] = {}
 
@@ -144,11 +156,19 @@ def path_patch(
 
         return record
 
+    results = []
     with torch.inference_mode():
-        model.run_with_hooks(corrupted_tokens, fwd_hooks=freeze + [(name, recorder(name)) for name, _ in sites],
-                             stop_at_layer=last + 1)
-        logits = model.run_with_hooks(corrupted_tokens, fwd_hooks=patch_hooks(sites, recorded))
-    return metric(logits).float().cpu()
+        for senders in sender_sets:
+            sender_heads = heads_by_layer(senders)
+            freeze = [
+                (name, freeze_heads_hook(corrupted_z[name], clean_z.get(name, corrupted_z[name]), sender_heads.get(layer, [])))
+                for layer, name in enumerate(z_names)
+            ]
+            model.run_with_hooks(corrupted_tokens, fwd_hooks=freeze + [(name, recorder(name)) for name, _ in sites],
+                                 stop_at_layer=last + 1)
+            logits = model.run_with_hooks(corrupted_tokens, fwd_hooks=patch_hooks(sites, recorded))
+            results.append(metric(logits).float().cpu())
+    return torch.stack(results)
 
 
 def path_patch_senders(
@@ -158,11 +178,36 @@ def path_patch_senders(
     style). Heads in or after the last receiver layer have no path and get the plain
     corrupted metric."""
     receivers = list(receivers)
-    last = max(layer for layer, _ in receivers)
+    last, n_heads = max(layer for layer, _ in receivers), model.cfg.n_heads
     with torch.inference_mode():
         baseline = metric(model(corrupted_tokens)).float().cpu()
-    scores = baseline.repeat(model.cfg.n_layers, model.cfg.n_heads)
-    for layer in range(last):
-        for head in range(model.cfg.n_heads):
-            scores[layer, head] = path_patch(model, clean_tokens, corrupted_tokens, [(layer, head)], receivers, metric, receiver_input)
+    scores = baseline.repeat(model.cfg.n_layers, n_heads)
+    if last > 0:
+        singles = [[(layer, head)] for layer in range(last) for head in range(n_heads)]
+        scores[:last] = path_patch_sender_sets(model, clean_tokens, corrupted_tokens, singles, receivers, metric,
+                                               receiver_input).reshape(last, n_heads)
     return scores
+
+
+def path_patch_heads_to_logits(
+    model, clean_tokens: torch.Tensor, corrupted_tokens: torch.Tensor, answers: torch.Tensor, wrong: torch.Tensor,
+    pos: int = -1,
+) -> torch.Tensor:
+    """[n_layers, n_heads]: mean logit(answers) - logit(wrong) ([batch] token ids) at ``pos`` of
+    the clean run in which one head at a time reaches the logits with its corrupted output,
+    along its direct path only (Wang et al. 2022 figure 3a, how name movers were found).
+
+    The clean final residual gets that head's ``(z_corrupted - z_clean) W_O``; the final norm
+    is recomputed on it; every other path keeps its clean value. Noising, as in the paper:
+    compare with the clean logit difference."""
+    n_layers = model.cfg.n_layers
+    z_names = [Z_HOOK.format(layer=layer) for layer in range(n_layers)]
+    final = f"blocks.{n_layers - 1}.hook_resid_post"
+    clean = cache_activations(model, clean_tokens, z_names + [final])
+    corrupted = cache_activations(model, corrupted_tokens, z_names)
+    with torch.inference_mode():
+        dz = torch.stack([corrupted[name][:, pos] - clean[name][:, pos] for name in z_names])  # [L, batch, H, d_head]
+        delta = torch.einsum("lbhd,lhdm->lhbm", dz, model.W_O)  # [L, H, batch, d_model]
+        normed = model.ln_final(clean[final][:, pos] + delta)
+        direction, bias = answer_directions(model, on_device(model, answers), on_device(model, wrong))
+        return ((normed * direction).sum(-1) + bias).mean(-1).float().cpu()

@@ -7,11 +7,11 @@ from fixtures.datasets import repeated_random_tokens
 from harness.model_cache import load_model
 from toy_bridges import ARCHS, random_tokens, toy_bridge
 
-from harness.ablation import ablated, cache_activations, patch_hooks, run_with_hooks
+from harness.ablation import ALL, ablated, cache_activations, patch_hooks, run_with_hooks
 from harness.attribution import activations_and_gradients, attribute_heads, attribute_layer_outputs, attribute_residual
 from harness.metrics import answer_logit_diff
 from harness.patching import (activation_patch, patch_head_outputs, patch_layer_outputs, patch_residual, path_patch,
-                              path_patch_senders)
+                              path_patch_heads_to_logits, path_patch_senders, patch_sites)
 
 ATOL = 1e-4
 
@@ -135,6 +135,31 @@ def test_gqa_path_patching_patches_kv_groups():
     one = path_patch(model, clean, corrupted, [(0, 2)], [(1, 0)], metric, "k")
     group = path_patch(model, clean, corrupted, [(0, 2)], [(1, 0), (1, 1)], metric, "k")
     torch.testing.assert_close(one, group, atol=ATOL, rtol=0)
+
+
+def test_path_to_the_logits_of_a_last_layer_head_is_its_activation_patch():
+    """In an attention-only model a last-layer head reaches the logits only directly, so its
+    path patch equals patching its output (corrupted -> clean); earlier heads also act through
+    later heads, which the path patch leaves out."""
+    model = toy_bridge("attn-only")
+    clean, corrupted, _ = task(50)
+    answers = random_tokens(2, clean.shape[0], 52)
+    metric = answer_logit_diff(answers[0], answers[1])
+    paths = path_patch_heads_to_logits(model, clean, corrupted, answers[0], answers[1])
+    last = model.cfg.n_layers - 1
+    patched = patch_sites(model, corrupted, clean, [(f"blocks.{last}.attn.hook_z", (ALL, ALL, h)) for h in range(4)], metric)
+    torch.testing.assert_close(paths[last], patched, atol=ATOL, rtol=0)
+    assert not torch.allclose(paths[0], patch_head_outputs(model, corrupted, clean, metric)[0], atol=ATOL)
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
+def test_path_to_the_logits_from_the_clean_run_itself_is_the_clean_run(arch):
+    model = toy_bridge(arch)
+    clean, _, _ = task(60)
+    answers = random_tokens(2, clean.shape[0], 62)
+    paths = path_patch_heads_to_logits(model, clean, clean, answers[0], answers[1])
+    torch.testing.assert_close(paths, plain(model, clean, answer_logit_diff(answers[0], answers[1])).expand_as(paths),
+                               atol=ATOL, rtol=0)
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHS))
