@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from harness.ablation import Head, ablated, mean_ablate_heads
-from harness.dla import logit_attribution
+from harness.dla import LogitAttribution, logit_attribution
 from harness.head_scores import attention_to_targets
 
 
@@ -38,12 +38,18 @@ def top_heads(scores: torch.Tensor, k: int, largest: bool = True) -> list[Head]:
     return [divmod(int(i), scores.shape[1]) for i in flat]
 
 
+def logit_attribution_with_ablation(model, tokens: torch.Tensor, correct: torch.Tensor, wrong: torch.Tensor,
+                                    heads: list[Head], reference_tokens: torch.Tensor) -> LogitAttribution:
+    """Direct logit attribution of logit(correct) - logit(wrong) at the last position with
+    ``heads`` mean-ablated (per-position means over ``reference_tokens``)."""
+    with ablated(model, mean_ablate_heads(model, reference_tokens, heads)):
+        return logit_attribution(model, tokens, correct, wrong)
+
+
 def head_dla_with_ablation(model, tokens: torch.Tensor, correct: torch.Tensor, wrong: torch.Tensor,
                            heads: list[Head], reference_tokens: torch.Tensor) -> torch.Tensor:
-    """[n_layers, n_heads]: mean direct effect of each head on logit(correct) - logit(wrong)
-    with ``heads`` mean-ablated (per-position means over ``reference_tokens``)."""
-    with ablated(model, mean_ablate_heads(model, reference_tokens, heads)):
-        return logit_attribution(model, tokens, correct, wrong).heads.mean(-1)
+    """[n_layers, n_heads]: mean direct effect of each head with ``heads`` mean-ablated."""
+    return logit_attribution_with_ablation(model, tokens, correct, wrong, heads, reference_tokens).heads.mean(-1)
 
 
 def compensation(before: torch.Tensor, after: torch.Tensor, heads: list[Head]) -> torch.Tensor:
@@ -55,3 +61,15 @@ def compensation(before: torch.Tensor, after: torch.Tensor, heads: list[Head]) -
     ablated_mask[tuple(zip(*heads))] = True
     change = after - before
     return change[~ablated_mask].sum() / -change[ablated_mask].sum()
+
+
+def backup_share(before: torch.Tensor, after: torch.Tensor, heads: list[Head]) -> torch.Tensor:
+    """Backup behaviour for heads with little direct effect of their own (IOI's duplicate-token,
+    induction and S-inhibition heads, problem 2.19): the direct-effect gains of the heads outside
+    ``heads`` over the direct-effect losses of all heads, from per-head direct effects ``before``
+    and ``after`` ablating ``heads`` ([n_layers, n_heads] each). 0: nothing rose; 1: every loss
+    (mostly downstream heads that lost their input) made up."""
+    ablated_mask = torch.zeros_like(before, dtype=torch.bool)
+    ablated_mask[tuple(zip(*heads))] = True
+    change = after - before
+    return change[~ablated_mask].clamp(min=0).sum() / (-change).clamp(min=0).sum()

@@ -6,7 +6,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.ioi_analysis import attention_from_to, compensation, position_targets, top_heads
+from harness.ioi_analysis import attention_from_to, backup_share, compensation, position_targets, top_heads
 
 
 def test_position_targets_marks_one_pair_per_row():
@@ -40,3 +40,12 @@ def test_compensation_is_the_others_gain_over_the_removed_effect():
     after = torch.tensor([[0.0, 1.0], [0.5, 1.0]])  # head (0, 0) ablated: -2; others gain 1
     assert compensation(before, after, [(0, 0)]) == 0.5
     assert compensation(before, before.clone().index_put_((torch.tensor(0), torch.tensor(0)), torch.tensor(0.0)), [(0, 0)]) == 0
+
+
+def test_backup_share_counts_gains_outside_the_ablated_heads_over_all_losses():
+    before = torch.tensor([[0.1, 2.0], [1.0, 0.0]])
+    # ablated (0, 0) loses 0.1 itself; the name mover (0, 1) loses 1.5; (1, 1) rises by 0.4
+    after = torch.tensor([[0.0, 0.5], [1.0, 0.4]])
+    assert torch.isclose(backup_share(before, after, [(0, 0)]), torch.tensor(0.4 / 1.6))
+    # a rise of the ablated head itself is not backup
+    assert backup_share(before, torch.tensor([[0.5, 0.5], [1.0, 0.0]]), [(0, 0)]) == 0

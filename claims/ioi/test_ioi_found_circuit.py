@@ -12,29 +12,28 @@ direct effect on logit(IO) - logit(S) at the last position (DLA); heads are rank
 import torch
 
 from fixtures.ioi_prompts import (
+    IOI_MODELS,
     io_minus_s,
-    ioi_attention,
+    ioi_attention_from_to,
     ioi_batch,
     ioi_head_attribution,
     ioi_head_dla,
+    ioi_head_paths_to_logits,
     ioi_logit_attribution,
+    ioi_name_movers,
+    ioi_s_inhibition_paths,
 )
 from harness import claim
 from harness.ablation import head_sites, resample_ablate_heads, run_with_hooks
 from harness.circuits import CircuitEvaluator, faithfulness
-from harness.ioi_analysis import attention_from_to, compensation, head_dla_with_ablation, top_heads
+from harness.ioi_analysis import compensation, head_dla_with_ablation, top_heads
 from harness.patching import patch_sites
 from harness.snapshots import rounded
 
 SMOLLM2 = "smollm2-135m-seed0"
-MODELS = ["smollm2-135m", "gpt2-small", *(f"stanford-gpt2-small-{seed}" for seed in "abcde")]
-N_NAME_MOVERS = 3  # GPT-2 small has three name movers (9.6, 9.9, 10.0)
+MODELS = IOI_MODELS
 SMALL_SET = 5
 HEAD_THRESHOLD = 0.4  # mean attention to the target position; ARENA "Intro to Mech Interp" (1.2) detectors
-
-
-def name_movers(target, k=N_NAME_MOVERS):
-    return top_heads(ioi_head_dla(target.model, target.seed), k)
 
 
 def clean_logit_diff(target):
@@ -74,11 +73,8 @@ def test_few_late_heads_carry_the_direct_effect(model, target, evidence):
 def test_name_movers_attend_to_the_indirect_object(model, target, evidence):
     """Threshold 0 on attention(END -> IO) - attention(END -> S1) - attention(END -> S2), for
     each head (Wang et al. 2022 section 3.2: name movers attend to the IO and copy it)."""
-    prompts = ioi_batch(target.model, target.seed)
-    end = prompts.positions["end"]
-    patterns = ioi_attention(target.model, target.seed)
-    to = {key: attention_from_to(patterns, end, prompts.positions[key]) for key in ("IO", "S1", "S2")}
-    for layer, head in name_movers(target):
+    to = {key: ioi_attention_from_to(target.model, target.seed, "end", key) for key in ("IO", "S1", "S2")}
+    for layer, head in ioi_name_movers(target.model, target.seed):
         io, s = to["IO"][layer, head], to["S1"][layer, head] + to["S2"][layer, head]
         evidence.note(f"L{layer}H{head} attention to IO / to S", [round(float(io), 3), round(float(s), 3)])
         evidence.expect(f"L{layer}H{head} attention to IO - to S", io - s, ">", 0.0)
@@ -109,7 +105,7 @@ def test_patching_name_movers_removes_most_of_the_logit_diff(model, target, evid
     hypothesis), checking by intervention what DLA only suggests."""
     prompts = ioi_batch(target.model, target.seed)
     clean = clean_logit_diff(target)
-    hooks = resample_ablate_heads(model, prompts.corrupted, name_movers(target))
+    hooks = resample_ablate_heads(model, prompts.corrupted, ioi_name_movers(target.model, target.seed))
     patched = float(io_minus_s(prompts)(run_with_hooks(model, prompts.tokens, hooks)))
     evidence.note("logit diff clean / patched", [round(clean, 3), round(patched, 3)])
     evidence.expect("fraction of the logit diff removed", 1 - patched / clean, ">", 0.5)
@@ -122,7 +118,7 @@ def test_backup_heads_compensate_for_ablated_name_movers(model, target, evidence
     heads' summed direct effect over the direct effect the ablation removed ("compensate", our
     own reading: at least a fifth). Means over the ABC prompts."""
     prompts = ioi_batch(target.model, target.seed)
-    movers = name_movers(target)
+    movers = ioi_name_movers(target.model, target.seed)
     before = ioi_head_dla(target.model, target.seed)
     after = head_dla_with_ablation(model, prompts.tokens, prompts.io, prompts.s, movers, prompts.corrupted)
     gain = after - before
@@ -137,11 +133,9 @@ def test_duplicate_and_induction_heads_precede_name_movers(model, target, eviden
     """Thresholds: attention > 0.4 (ARENA detector convention) for the top head of each kind on
     the IOI prompts, and its layer below the earliest name-mover candidate's (Wang et al.
     2022 figure 2: duplicate-token and induction heads feed the S-inhibition heads)."""
-    prompts = ioi_batch(target.model, target.seed)
-    pos = prompts.positions
-    first_mover = min(l for l, _ in name_movers(target))
-    for kind, key_pos in (("duplicate-token", pos["S1"]), ("induction", pos["S1"] + 1)):
-        scores = attention_from_to(ioi_attention(target.model, target.seed), pos["S2"], key_pos)
+    first_mover = min(l for l, _ in ioi_name_movers(target.model, target.seed))
+    for kind, offset in (("duplicate-token", 0), ("induction", 1)):
+        scores = ioi_attention_from_to(target.model, target.seed, "S2", "S1", offset)
         layer, head = top_heads(scores, 1)[0]
         evidence.note(f"top {kind} head", f"L{layer}H{head}")
         evidence.expect(f"top {kind} head score", scores[layer, head], ">", HEAD_THRESHOLD)
@@ -174,13 +168,19 @@ def test_found_circuit_is_faithful(model, target, evidence):
 
 @claim("2.18", "The IOI head sets found in SmolLM2-135M are unchanged (regression snapshot)", models=["smollm2-135m"])
 def test_ioi_head_sets_snapshot(model, target, evidence, claim_snapshot):
-    """Regression guard (our own run): name-mover candidates, negative movers and the top
-    attribution-patching heads with scores rounded to 0.1, against the stored snapshot."""
+    """Regression guard (our own run): name-mover candidates (DLA and path patching), negative
+    movers, the top attribution-patching heads and the S-inhibition candidates (path patching;
+    values are patched logit differences) with scores rounded to 0.1, against the snapshot."""
     dla = ioi_head_dla(target.model, target.seed)
     attribution = ioi_head_attribution(target.model, target.seed)
+    paths = ioi_head_paths_to_logits(target.model, target.seed)
+    s_inhibition = list(ioi_s_inhibition_paths(target.model, target.seed).items())[:4]
     sets = {
         "name movers (DLA)": {f"L{l}H{h}": dla[l, h] for l, h in top_heads(dla, SMALL_SET)},
         "negative movers (DLA)": {f"L{l}H{h}": dla[l, h] for l, h in top_heads(dla, 2, largest=False)},
         "attribution patching top 10": {f"L{l}H{h}": attribution[l, h] for l, h in top_heads(attribution.abs(), 10)},
+        "name movers (path patching to the logits)": {f"L{l}H{h}": paths[l, h] for l, h in top_heads(-paths, SMALL_SET)},
+        "S-inhibition candidates (path patching to the name movers' queries)":
+            {f"L{l}H{h}": v for (l, h), v in s_inhibition},
     }
     evidence.matches_snapshot("IOI head sets", claim_snapshot, rounded(sets, 1))

@@ -6,11 +6,11 @@ reason otherwise. Data: the 100 prompts of fixtures/ioi_prompts.py and their ABC
 
 import torch
 
-from fixtures.ioi_prompts import io_minus_s, ioi_attention, ioi_batch, ioi_head_dla, ioi_logit_attribution
+from fixtures.ioi_prompts import io_minus_s, ioi_attention_from_to, ioi_batch, ioi_head_dla, ioi_logit_attribution
 from harness import claim
 from harness.circuits import CircuitEvaluator, faithfulness
 from harness.head_scores import previous_token_scores
-from harness.ioi_analysis import attention_from_to, compensation, head_dla_with_ablation, top_heads
+from harness.ioi_analysis import compensation, head_dla_with_ablation, top_heads
 
 MODELS = ["gpt2-small"]
 HEAD_THRESHOLD = 0.4  # mean attention to the target position; ARENA "Intro to Mech Interp" (1.2) detectors
@@ -28,9 +28,7 @@ CIRCUIT = (NAME_MOVERS + NEGATIVE_NAME_MOVERS + S_INHIBITION + INDUCTION + DUPLI
 
 
 def attention(target, query: str, key: str, offset: int = 0) -> torch.Tensor:
-    """[n_layers, n_heads] attention from the ``query`` to the ``key`` position (+ offset)."""
-    pos = ioi_batch(target.model, target.seed).positions
-    return attention_from_to(ioi_attention(target.model, target.seed), pos[query], pos[key] + offset)
+    return ioi_attention_from_to(target.model, target.seed, query, key, offset)
 
 
 @claim("2.18", "GPT-2 small prefers the IO: mean logit difference above 3 and IO above S in 95% of prompts", models=MODELS)
