@@ -20,6 +20,7 @@ from fixtures.algorithmic import (
 from harness import claim
 from harness.fourier import column_frequency_norms, frequency_norms, grid_frequency_fraction, key_frequencies, top_frequency_fraction
 from harness.progress_measures import first_step, progress_measures, step_or_end
+from harness.snapshots import rounded
 
 KEY_FREQUENCIES = 6
 TRANSFORMERS = ["mod-add-transformer-relu", "mod-add-transformer-gelu"]
@@ -197,3 +198,14 @@ def test_transformer_neurons_use_key_frequencies(model, target, evidence):
                 "ungrokked GELU model, seed 0: a partial Fourier circuit exists but is not yet enough"})
 def test_transformer_restricted_and_excluded_logits(model, target, evidence):
     check_restricted_excluded(model, target, evidence)
+
+
+@claim("3.23", "The key frequencies of every modular model are unchanged (regression snapshot)",
+       models=["mod-add-mlp", "mod-sub-mlp", *TRANSFORMERS], seeds=SEEDS)
+def test_key_frequencies_snapshot(model, target, evidence, claim_snapshot):
+    """Regression guard (our own run): the top-6 embedding frequencies and their share of the
+    Fourier norm (rounded to 0.1), so that a change in what a model learned is visible."""
+    norms = frequency_norms(modular_embedding(model, modular_problem(target.model)))
+    evidence.matches_snapshot("key frequencies", claim_snapshot, rounded({
+        "key frequencies": key_frequencies(norms, KEY_FREQUENCIES),
+        "top-6 share": top_frequency_fraction(norms, KEY_FREQUENCIES)}, 1))

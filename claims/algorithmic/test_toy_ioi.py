@@ -9,6 +9,7 @@ from fixtures.algorithmic import IOI_SEQ, ioi_io_targets, ioi_s1_targets, ioi_s2
 from harness import claim
 from harness.ablation import mean_ablate_heads, run_with_hooks
 from harness.head_scores import head_scores
+from harness.snapshots import rounded
 from harness.task_eval import task_batch
 
 SEEDS = [0, 1, 2]
@@ -101,3 +102,16 @@ def test_name_mover_in_last_layer(model, evidence):
     mover (GPT-2 small's are in its last layers)."""
     (layer, _), _ = name_mover(model)
     evidence.expect("name-mover layer", layer, "==", model.cfg.n_layers - 1)
+
+
+@claim("3.19", "The toy IOI heads found on every model and seed are unchanged (regression snapshot)",
+       models=["toy-ioi-3l", "toy-ioi-2l"], seeds=SEEDS)
+def test_toy_ioi_heads_snapshot(model, evidence, claim_snapshot):
+    """Regression guard (our own run): the top name-mover, duplicate-token and S-inhibition
+    heads with their attention rounded to 0.1; across seeds, the snapshots answer 3.19's
+    "is it the same?" at a glance."""
+    roles = {"name mover (TO -> IO)": ioi_io_targets, "duplicate token (S2 -> S1)": ioi_s1_targets,
+             "S-inhibition (TO -> S2)": ioi_s2_targets}
+    heads = {role: top_head(model, targets) for role, targets in roles.items()}
+    evidence.matches_snapshot("toy IOI heads", claim_snapshot,
+                              rounded({role: [f"L{l}H{h}", score] for role, ((l, h), score) in heads.items()}, 1))
