@@ -45,11 +45,11 @@ def test_path_patching_to_the_logits_finds_the_name_movers(model, target, eviden
     DLA measures a head's direct effect against zero, path patching against its ABC output;
     "the same heads" read as 2 of 3 (our own threshold, set before the first run)."""
     drop = clean_logit_diff(target) - ioi_head_paths_to_logits(target.model, target.seed)
-    by_path = top_heads(drop, 3)
+    by_path, by_dla = top_heads(drop, 3), ioi_name_movers(target.model, target.seed)
     evidence.note("top 3 by path patching (drop in logit diff)",
                   {f"L{layer}H{head}": round(float(drop[layer, head]), 2) for layer, head in by_path})
-    evidence.note("top 3 by DLA", label(ioi_name_movers(target.model, target.seed)))
-    evidence.expect("heads in both top-3 sets", len(set(by_path) & set(ioi_name_movers(target.model, target.seed))), ">=", 2)
+    evidence.note("top 3 by DLA", label(by_dla))
+    evidence.expect("heads in both top-3 sets", len(set(by_path) & set(by_dla)), ">=", 2)
 
 
 @claim("2.18", "S-inhibition heads: the 4 earlier heads whose path to the name movers' queries matters most together remove more than a quarter of the IO - S logit difference through it",
