@@ -138,8 +138,12 @@ def model(request: pytest.FixtureRequest, target: Target) -> Any:
 
 
 @pytest.fixture
-def evidence(request: pytest.FixtureRequest, target: Target) -> Evidence:
-    """Records the claim's measurements; the claim fails at its end if any expectation failed."""
+def evidence(request: pytest.FixtureRequest, target: Target, model: Any) -> Evidence:
+    """Records the claim's measurements; the claim fails at its end if any expectation failed.
+
+    Requests ``model`` so that every claim's model is loaded (or trained, progress visible)
+    before the claim body, also for claims that read only its training checkpoints, and so
+    that a claim on an unavailable model is skipped whatever fixtures it names."""
     spec = claim_spec(request.function)
     ev = Evidence(
         claim_id=claim_nodeid(request.node.nodeid),
