@@ -128,6 +128,18 @@ def top_head(scores: torch.Tensor, layer: int | None = None) -> tuple[int, int]:
     return divmod(flat, scores.shape[1])
 
 
+def head_name(head: tuple[int, int]) -> str:
+    """``(layer, head)`` -> "L<layer>H<head>", as heads are named in notes and snapshots."""
+    return f"L{head[0]}H{head[1]}"
+
+
+def named_scores(scores: torch.Tensor, heads, digits: int | None = None) -> dict[str, float]:
+    """{head name: score} of ``heads`` (``(layer, head)`` pairs) in ``scores`` [n_layers,
+    n_heads] (or any mapping indexed by ``(layer, head)``), rounded to ``digits`` if given."""
+    values = {head_name(h): float(scores[h[0], h[1]]) for h in heads}
+    return values if digits is None else {name: round(v, digits) for name, v in values.items()}
+
+
 def heads_above(scores: torch.Tensor, threshold: float) -> list[tuple[int, int]]:
     """Sorted (layer, head) pairs whose score exceeds ``threshold``."""
     return [tuple(map(int, idx)) for idx in (scores > threshold).nonzero()]

@@ -5,7 +5,7 @@ Evaluation: 512 fresh sequences (seed 1000)."""
 from fixtures.algorithmic import FIB_M, answer_source_targets, permuted_source_targets
 from harness import claim
 from harness.fourier import frequency_norms, top_frequency_fraction
-from harness.head_scores import head_scores, previous_token_scores
+from harness.head_scores import head_name, head_scores, previous_token_scores, top_head
 from harness.task_eval import correct_predictions, masked_accuracy, task_batch
 
 SEEDS = [0, 1, 2]
@@ -18,8 +18,8 @@ def accuracy(model, task):
 
 
 def top_score(evidence, name, scores):
-    layer, head = divmod(int(scores.argmax()), scores.shape[1])
-    evidence.note("head", f"L{layer}H{head}")
+    layer, head = top_head(scores)
+    evidence.note("head", head_name((layer, head)))
     evidence.expect(name, scores.max(), ">", 0.5)
 
 

@@ -7,7 +7,7 @@ padding); 2-layer transformers with MLPs, d_model 64. Evaluation: 512 fresh list
 
 from fixtures.algorithmic import SORT_MAX_LEN, next_sorted_targets
 from harness import claim
-from harness.head_scores import head_scores
+from harness.head_scores import head_name, head_scores, top_head
 from harness.task_eval import correct_predictions, masked_accuracy, sequence_accuracy, task_batch
 
 SEEDS = [0, 1, 2]
@@ -33,8 +33,8 @@ def check_next_element_head(model, task, evidence):
     output (the smallest input greater than the previous output), the hypothesis' wording."""
     tokens, _, _ = task_batch(task, 256, EVAL_SEED)
     scores = head_scores(model, tokens, next_sorted_targets)
-    layer, head = divmod(int(scores.argmax()), scores.shape[1])
-    evidence.note("head", f"L{layer}H{head}")
+    layer, head = top_head(scores)
+    evidence.note("head", head_name((layer, head)))
     evidence.note("scores by layer and head", [[round(x, 2) for x in row] for row in scores.tolist()])
     evidence.expect("max attention to the next sorted input", scores.max(), ">", 0.5)
 

@@ -8,7 +8,7 @@ Evaluation: 512 fresh prompts (seed 1000)."""
 from fixtures.algorithmic import IOI_SEQ, ioi_io_targets, ioi_s1_targets, ioi_s2_targets
 from harness import claim
 from harness.ablation import mean_ablate_heads, run_with_hooks
-from harness.head_scores import head_scores
+from harness.head_scores import head_name, head_scores, top_head
 from harness.snapshots import rounded
 from harness.task_eval import task_batch
 
@@ -26,17 +26,16 @@ def ioi_accuracy(model, hooks=()):
     return float((logits[:, IOI_SEQ - 2].argmax(-1).cpu() == targets[:, IOI_SEQ - 2]).float().mean())
 
 
-def top_head(model, targets):
+def attends_most(model, targets):
     """(layer, head) with the most attention on ``targets`` (a ``[batch, query, key]`` mask
     builder), and that attention."""
     scores = head_scores(model, prompts()[0], targets)
-    layer, head = divmod(int(scores.argmax()), scores.shape[1])
-    return (layer, head), float(scores.max())
+    return top_head(scores), float(scores.max())
 
 
 def name_mover(model):
     """(layer, head) attending most from TO to IO, and its score."""
-    return top_head(model, ioi_io_targets)
+    return attends_most(model, ioi_io_targets)
 
 
 @claim("3.22", "A 3-layer attention-only model does the toy IOI task (> 95% accuracy)", models=["toy-ioi-3l"], seeds=SEEDS)
@@ -60,7 +59,7 @@ def test_name_mover_head(model, evidence):
     """Wang et al. 2022 name movers. Thresholds: attention to IO > 0.5; ablation takes accuracy
     below 75%, halfway to chance (the head is needed)."""
     head, score = name_mover(model)
-    evidence.note("name mover", f"L{head[0]}H{head[1]}")
+    evidence.note("name mover", head_name(head))
     evidence.expect("name-mover attention to IO", score, ">", THRESHOLD)
     hooks = mean_ablate_heads(model, prompts(seed=2000)[0], [head])
     evidence.expect("accuracy with the name mover mean-ablated", ioi_accuracy(model, hooks), "<", 0.75)
@@ -73,8 +72,8 @@ def test_name_mover_head(model, evidence):
 def test_duplicate_token_head(model, evidence):
     """GPT-2 small's duplicate-token heads (Wang et al. 2022) feed S-inhibition; threshold 0.5
     on attention from S2 to S1, and the head's layer < the name mover's layer."""
-    (layer, head), score = top_head(model, ioi_s1_targets)
-    evidence.note("duplicate-token head", f"L{layer}H{head}")
+    (layer, head), score = attends_most(model, ioi_s1_targets)
+    evidence.note("duplicate-token head", head_name((layer, head)))
     evidence.expect("attention from S2 to S1", score, ">", THRESHOLD)
     evidence.expect("name-mover layer - duplicate-token layer", name_mover(model)[0][0] - layer, ">", 0)
 
@@ -87,8 +86,8 @@ def test_s_inhibition_head(model, evidence):
     """GPT-2 small's S-inhibition heads attend from the final token to S2 and tell the name
     movers which name not to copy (Wang et al. 2022 section 3.3). Threshold 0.5 on attention
     from TO to S2, and the head's layer < the name mover's layer."""
-    (layer, head), score = top_head(model, ioi_s2_targets)
-    evidence.note("S-inhibition head", f"L{layer}H{head}")
+    (layer, head), score = attends_most(model, ioi_s2_targets)
+    evidence.note("S-inhibition head", head_name((layer, head)))
     evidence.expect("attention from TO to S2", score, ">", THRESHOLD)
     evidence.expect("name-mover layer - S-inhibition layer", name_mover(model)[0][0] - layer, ">", 0)
 
@@ -112,6 +111,6 @@ def test_toy_ioi_heads_snapshot(model, evidence, claim_snapshot):
     "is it the same?" at a glance."""
     roles = {"name mover (TO -> IO)": ioi_io_targets, "duplicate token (S2 -> S1)": ioi_s1_targets,
              "S-inhibition (TO -> S2)": ioi_s2_targets}
-    heads = {role: top_head(model, targets) for role, targets in roles.items()}
+    heads = {role: attends_most(model, targets) for role, targets in roles.items()}
     evidence.matches_snapshot("toy IOI heads", claim_snapshot,
-                              rounded({role: [f"L{l}H{h}", score] for role, ((l, h), score) in heads.items()}, 1))
+                              rounded({role: [head_name(h), score] for role, (h, score) in heads.items()}, 1))

@@ -26,6 +26,7 @@ from fixtures.ioi_prompts import (
 from harness import claim
 from harness.ablation import head_sites, resample_ablate_heads, run_with_hooks
 from harness.circuits import CircuitEvaluator, faithfulness
+from harness.head_scores import head_name, named_scores
 from harness.ioi_analysis import compensation, head_dla_with_ablation, top_heads
 from harness.patching import patch_sites
 from harness.snapshots import rounded
@@ -60,7 +61,7 @@ def test_few_late_heads_carry_the_direct_effect(model, target, evidence):
     in layers 9-10 of 12, Wang et al. 2022 figure 3): the second half of the layers."""
     dla = ioi_head_dla(target.model, target.seed)
     heads = top_heads(dla, SMALL_SET)
-    evidence.note("top heads by DLA", {f"L{l}H{h}": round(float(dla[l, h]), 2) for l, h in heads})
+    evidence.note("top heads by DLA", named_scores(dla, heads, 2))
     evidence.expect("share of the heads' direct effect in the top 5", sum(dla[h] for h in heads) / dla.sum(), ">", 0.5)
     evidence.expect("earliest layer among the top 5", min(l for l, _ in heads), ">=", model.cfg.n_layers // 2)
 
@@ -93,8 +94,8 @@ def test_attribution_patching_agrees_with_exact_patching(model, target, evidence
     exact = patch_sites(model, prompts.corrupted, prompts.tokens, [head_sites([h])[0] for h in heads], metric)
     exact = exact - clean_logit_diff(target)
     estimated = torch.stack([estimates[h] for h in heads])
-    evidence.note("heads: (estimate, exact)", {f"L{l}H{h}": [round(float(a), 2), round(float(b), 2)]
-                                               for (l, h), a, b in zip(heads, estimated, exact)})
+    evidence.note("heads: (estimate, exact)", {head_name(h): [round(float(a), 2), round(float(b), 2)]
+                                               for h, a, b in zip(heads, estimated, exact)})
     evidence.expect("correlation estimate vs exact", torch.corrcoef(torch.stack([estimated, exact]))[0, 1], ">", 0.5)
 
 
@@ -123,7 +124,7 @@ def test_backup_heads_compensate_for_ablated_name_movers(model, target, evidence
     after = head_dla_with_ablation(model, prompts.tokens, prompts.io, prompts.s, movers, prompts.corrupted)
     gain = after - before
     backups = [head for head in top_heads(gain, SMALL_SET + len(movers)) if head not in movers][:SMALL_SET]
-    evidence.note("backup heads (largest DLA gain)", {f"L{l}H{h}": round(float(gain[l, h]), 2) for l, h in backups})
+    evidence.note("backup heads (largest DLA gain)", named_scores(gain, backups, 2))
     evidence.expect("other heads' direct-effect gain / removed", compensation(before, after, movers), ">", 0.2)
 
 
@@ -137,7 +138,7 @@ def test_duplicate_and_induction_heads_precede_name_movers(model, target, eviden
     for kind, offset in (("duplicate-token", 0), ("induction", 1)):
         scores = ioi_attention_from_to(target.model, target.seed, "S2", "S1", offset)
         layer, head = top_heads(scores, 1)[0]
-        evidence.note(f"top {kind} head", f"L{layer}H{head}")
+        evidence.note(f"top {kind} head", head_name((layer, head)))
         evidence.expect(f"top {kind} head score", scores[layer, head], ">", HEAD_THRESHOLD)
         evidence.expect(f"top {kind} head layer", layer, "<", first_mover)
 
@@ -161,7 +162,7 @@ def test_found_circuit_is_faithful(model, target, evidence):
     prompts = ioi_batch(target.model, target.seed)
     circuit = found_circuit(model, target)
     result = faithfulness(CircuitEvaluator(model, prompts.tokens, prompts.corrupted, io_minus_s(prompts)), circuit)
-    evidence.note("circuit", [f"L{l}H{h}" for l, h in circuit])
+    evidence.note("circuit", [head_name(h) for h in circuit])
     evidence.note("F(C), F(M)", [round(result["circuit"], 3), round(result["model"], 3)])
     evidence.expect("F(C) / F(M)", result["ratio"], ">=", 0.8)
 
@@ -174,13 +175,12 @@ def test_ioi_head_sets_snapshot(model, target, evidence, claim_snapshot):
     dla = ioi_head_dla(target.model, target.seed)
     attribution = ioi_head_attribution(target.model, target.seed)
     paths = ioi_head_paths_to_logits(target.model, target.seed)
-    s_inhibition = list(ioi_s_inhibition_paths(target.model, target.seed).items())[:4]
+    s_inhibition = ioi_s_inhibition_paths(target.model, target.seed)
     sets = {
-        "name movers (DLA)": {f"L{l}H{h}": dla[l, h] for l, h in top_heads(dla, SMALL_SET)},
-        "negative movers (DLA)": {f"L{l}H{h}": dla[l, h] for l, h in top_heads(dla, 2, largest=False)},
-        "attribution patching top 10": {f"L{l}H{h}": attribution[l, h] for l, h in top_heads(attribution.abs(), 10)},
-        "name movers (path patching to the logits)": {f"L{l}H{h}": paths[l, h] for l, h in top_heads(-paths, SMALL_SET)},
-        "S-inhibition candidates (path patching to the name movers' queries)":
-            {f"L{l}H{h}": v for (l, h), v in s_inhibition},
+        "name movers (DLA)": named_scores(dla, top_heads(dla, SMALL_SET)),
+        "negative movers (DLA)": named_scores(dla, top_heads(dla, 2, largest=False)),
+        "attribution patching top 10": named_scores(attribution, top_heads(attribution.abs(), 10)),
+        "name movers (path patching to the logits)": named_scores(paths, top_heads(-paths, SMALL_SET)),
+        "S-inhibition candidates (path patching to the name movers' queries)": named_scores(s_inhibition, list(s_inhibition)[:4]),
     }
     evidence.matches_snapshot("IOI head sets", claim_snapshot, rounded(sets, 1))

@@ -19,6 +19,7 @@ from fixtures.ioi_prompts import (
     ioi_s_inhibition_paths,
 )
 from harness import claim
+from harness.head_scores import head_name, named_scores
 from harness.ioi_analysis import backup_share, logit_attribution_with_ablation, top_heads
 from harness.patching import path_patch
 
@@ -34,10 +35,6 @@ def s_inhibition_heads(target) -> list[tuple[int, int]]:
     return list(ioi_s_inhibition_paths(target.model, target.seed))[:N_S_INHIBITION]
 
 
-def label(heads) -> list[str]:
-    return [f"L{layer}H{head}" for layer, head in heads]
-
-
 @claim("2.18", "Path patching to the logits finds the DLA name movers: at least 2 of the 3 heads whose direct path matters most are among the top 3 by DLA",
        models=IOI_MODELS)
 def test_path_patching_to_the_logits_finds_the_name_movers(model, target, evidence):
@@ -46,9 +43,8 @@ def test_path_patching_to_the_logits_finds_the_name_movers(model, target, eviden
     "the same heads" read as 2 of 3 (our own threshold, set before the first run)."""
     drop = clean_logit_diff(target) - ioi_head_paths_to_logits(target.model, target.seed)
     by_path, by_dla = top_heads(drop, 3), ioi_name_movers(target.model, target.seed)
-    evidence.note("top 3 by path patching (drop in logit diff)",
-                  {f"L{layer}H{head}": round(float(drop[layer, head]), 2) for layer, head in by_path})
-    evidence.note("top 3 by DLA", label(by_dla))
+    evidence.note("top 3 by path patching (drop in logit diff)", named_scores(drop, by_path, 2))
+    evidence.note("top 3 by DLA", [head_name(h) for h in by_dla])
     evidence.expect("heads in both top-3 sets", len(set(by_path) & set(by_dla)), ">=", 2)
 
 
@@ -65,8 +61,7 @@ def test_s_inhibition_heads_act_through_name_mover_queries(model, target, eviden
     heads, clean = s_inhibition_heads(target), clean_logit_diff(target)
     joint = float(path_patch(model, prompts.corrupted, prompts.tokens, heads, ioi_name_movers(target.model, target.seed),
                              io_minus_s(prompts), "q"))
-    singles = ioi_s_inhibition_paths(target.model, target.seed)
-    evidence.note("single-head path patches (logit diff)", {f"L{l}H{h}": round(singles[l, h], 2) for l, h in heads})
+    evidence.note("single-head path patches (logit diff)", named_scores(ioi_s_inhibition_paths(target.model, target.seed), heads, 2))
     evidence.note("logit diff clean / patched", [round(clean, 3), round(joint, 3)])
     evidence.expect("fraction removed through the name movers' queries", 1 - joint / clean, ">", 0.25)
 
@@ -94,5 +89,5 @@ def test_earlier_heads_have_backup(model, target, evidence):
     classes["S-inhibition"] = s_inhibition_heads(target)[:N_PER_CLASS]
     for kind, heads in classes.items():
         after = logit_attribution_with_ablation(model, prompts.tokens, prompts.io, prompts.s, heads, prompts.corrupted)
-        evidence.note(f"{kind} heads, damage", [label(heads), round(1 - float(after.logits.mean()) / clean, 3)])
+        evidence.note(f"{kind} heads, damage", [[head_name(h) for h in heads], round(1 - float(after.logits.mean()) / clean, 3)])
         evidence.expect(f"{kind}: backup share", backup_share(before, after.heads.mean(-1), heads), ">", 0.2)

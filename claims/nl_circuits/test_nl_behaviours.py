@@ -6,6 +6,7 @@ of fixtures/nl_prompts.py), then one claim on where it happens, by direct logit 
 
 from fixtures.nl_prompts import nl_attention, nl_logit_attribution, nl_task
 from harness import claim
+from harness.head_scores import head_name, named_scores
 from harness.ioi_analysis import attention_from_to, top_heads
 
 MODELS = ["smollm2-135m"]
@@ -27,7 +28,7 @@ def top_dla_head_attention(evidence, target, task, keys):
     batch = nl_task(target.model, target.seed, task)
     end = batch.tokens.new_full((batch.tokens.shape[0],), batch.tokens.shape[1] - 1)
     patterns = nl_attention(target.model, target.seed, task)
-    evidence.note("top DLA head", {f"L{layer}H{head}": round(float(dla[layer, head]), 2)})
+    evidence.note("top DLA head", named_scores(dla, [(layer, head)], 2))
     return sum(attention_from_to(patterns, end, batch.positions[key])[layer, head] for key in keys)
 
 
@@ -43,7 +44,7 @@ def test_sequence_continuation_has_a_next_item_head(model, target, evidence):
     0.25 of the summed direct effect of all heads for the top head (our reading of "a head")."""
     dla = nl_logit_attribution(target.model, target.seed, "sequence continuation").heads.mean(-1)
     layer, head = top_heads(dla, 1)[0]
-    evidence.note("top DLA head", f"L{layer}H{head}")
+    evidence.note("top DLA head", head_name((layer, head)))
     evidence.expect("top head's share of the heads' direct effect", dla[layer, head] / dla.sum(), ">", 0.25)
 
 
