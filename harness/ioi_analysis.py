@@ -52,13 +52,19 @@ def head_dla_with_ablation(model, tokens: torch.Tensor, correct: torch.Tensor, w
     return logit_attribution_with_ablation(model, tokens, correct, wrong, heads, reference_tokens).heads.mean(-1)
 
 
+def head_mask(scores: torch.Tensor, heads: list[Head]) -> torch.Tensor:
+    """[n_layers, n_heads] bool, shaped like ``scores``: True at ``heads``."""
+    mask = torch.zeros_like(scores, dtype=torch.bool)
+    mask[tuple(zip(*heads))] = True
+    return mask
+
+
 def compensation(before: torch.Tensor, after: torch.Tensor, heads: list[Head]) -> torch.Tensor:
     """Backup behaviour (Wang et al. 2022 section 3.4): the rise of the other heads' summed
     direct effect over the direct effect removed from ``heads``, from per-head direct effects
     ``before`` and ``after`` the ablation ([n_layers, n_heads] each). 0: no compensation;
     1: the loss fully made up."""
-    ablated_mask = torch.zeros_like(before, dtype=torch.bool)
-    ablated_mask[tuple(zip(*heads))] = True
+    ablated_mask = head_mask(before, heads)
     change = after - before
     return change[~ablated_mask].sum() / -change[ablated_mask].sum()
 
@@ -69,7 +75,5 @@ def backup_share(before: torch.Tensor, after: torch.Tensor, heads: list[Head]) -
     ``heads`` over the direct-effect losses of all heads, from per-head direct effects ``before``
     and ``after`` ablating ``heads`` ([n_layers, n_heads] each). 0: nothing rose; 1: every loss
     (mostly downstream heads that lost their input) made up."""
-    ablated_mask = torch.zeros_like(before, dtype=torch.bool)
-    ablated_mask[tuple(zip(*heads))] = True
     change = after - before
-    return change[~ablated_mask].clamp(min=0).sum() / (-change).clamp(min=0).sum()
+    return change[~head_mask(before, heads)].clamp(min=0).sum() / (-change).clamp(min=0).sum()

@@ -33,9 +33,13 @@ SINGLE = "Each hidden neuron reads the input through one frequency: the median n
 RESTRICTED = "Keeping only the key frequencies of the logits preserves test accuracy (> 99%); removing them destroys it (< 10%)"
 
 
+def embedding_norms(model, target):
+    """[n_freq]: Fourier norms of the model's embedding of the first operand."""
+    return frequency_norms(modular_embedding(model, modular_problem(target.model)))
+
+
 def key_freqs(model, target):
-    problem = modular_problem(target.model)
-    return key_frequencies(frequency_norms(modular_embedding(model, problem)), KEY_FREQUENCIES)
+    return key_frequencies(embedding_norms(model, target), KEY_FREQUENCIES)
 
 
 def check_groks(target, evidence):
@@ -62,7 +66,7 @@ def check_sparse_embedding(model, target, evidence):
     """Threshold 0.8 for the top-6 share of the embedding's Fourier norm (constant left out):
     Nanda et al. 2023 Fig. 3 shows a handful of frequencies carrying nearly all of it;
     "most" read as 80%."""
-    norms = frequency_norms(modular_embedding(model, modular_problem(target.model)))
+    norms = embedding_norms(model, target)
     evidence.note("key frequencies", key_frequencies(norms, KEY_FREQUENCIES))
     evidence.expect(f"top-{KEY_FREQUENCIES} share of the embedding's Fourier norm",
                     top_frequency_fraction(norms, KEY_FREQUENCIES), ">", 0.8)
@@ -205,7 +209,7 @@ def test_transformer_restricted_and_excluded_logits(model, target, evidence):
 def test_key_frequencies_snapshot(model, target, evidence, claim_snapshot):
     """Regression guard (our own run): the top-6 embedding frequencies and their share of the
     Fourier norm (rounded to 0.1), so that a change in what a model learned is visible."""
-    norms = frequency_norms(modular_embedding(model, modular_problem(target.model)))
+    norms = embedding_norms(model, target)
     evidence.matches_snapshot("key frequencies", claim_snapshot, rounded({
         "key frequencies": key_frequencies(norms, KEY_FREQUENCIES),
         "top-6 share": top_frequency_fraction(norms, KEY_FREQUENCIES)}, 1))
