@@ -33,6 +33,7 @@ Z_HOOK = "blocks.{layer}.attn.hook_z"
 MLP_OUT_HOOK = "blocks.{layer}.hook_mlp_out"
 NEURON_HOOK = "blocks.{layer}.mlp.hook_post"
 RESID_HOOK = "blocks.{layer}.hook_resid_{where}"
+LAYER_OUT_HOOK = "blocks.{layer}.hook_{component}_out"  # component: "mlp" or "attn"
 
 
 def heads_by_layer(heads: Iterable[Head]) -> dict[int, list[int]]:

@@ -14,9 +14,9 @@ from typing import Callable, Iterable
 
 import torch
 
-from harness.ablation import Z_HOOK, cache_activations
+from harness.ablation import LAYER_OUT_HOOK, RESID_HOOK, Z_HOOK, cache_activations
+from harness.metrics import Metric
 
-Metric = Callable[[torch.Tensor], torch.Tensor]
 
 
 def activations_and_gradients(
@@ -63,13 +63,13 @@ def attribute_heads(model, clean_tokens, corrupted_tokens, metric: Metric) -> to
 
 def attribute_residual(model, clean_tokens, corrupted_tokens, metric: Metric, where: str = "pre") -> torch.Tensor:
     """[n_layers, pos]: estimated effect of patching ``hook_resid_{where}`` at each position."""
-    names = [f"blocks.{layer}.hook_resid_{where}" for layer in range(model.cfg.n_layers)]
+    names = [RESID_HOOK.format(layer=layer, where=where) for layer in range(model.cfg.n_layers)]
     scores = attribution_scores(model, clean_tokens, corrupted_tokens, names, metric)
     return torch.stack([scores[name].sum((0, 2)) for name in names]).cpu()
 
 
 def attribute_layer_outputs(model, clean_tokens, corrupted_tokens, metric: Metric, component: str = "mlp") -> torch.Tensor:
     """[n_layers]: estimated effect of patching each layer's ``component`` ("mlp" / "attn") output."""
-    names = [f"blocks.{layer}.hook_{component}_out" for layer in range(model.cfg.n_layers)]
+    names = [LAYER_OUT_HOOK.format(layer=layer, component=component) for layer in range(model.cfg.n_layers)]
     scores = attribution_scores(model, clean_tokens, corrupted_tokens, names, metric)
     return torch.stack([scores[name].sum() for name in names]).cpu()

@@ -20,13 +20,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import torch
 
 from harness.ablation import Z_HOOK, Head, head_sites, mean_activations, patch_hooks, run_with_hooks
+from harness.metrics import Metric
 
-Metric = Callable[[torch.Tensor], torch.Tensor]
 
 
 def all_heads(model) -> list[Head]:

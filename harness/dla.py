@@ -21,7 +21,6 @@ import torch
 from harness.ablation import MLP_OUT_HOOK, NEURON_HOOK, Z_HOOK
 
 EMBED_HOOK = "blocks.0.hook_resid_pre"
-ATTN_OUT_HOOK = "blocks.{layer}.hook_attn_out"
 SCALE_HOOK = "ln_final.hook_scale"
 
 

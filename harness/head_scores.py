@@ -21,15 +21,16 @@ from typing import Callable
 
 import torch
 
+from harness.ablation import cache_activations
+from harness.composition import expand_kv_heads
+
 PATTERN_HOOK = "blocks.{layer}.attn.hook_pattern"
 
 
 def layer_patterns(model, tokens: torch.Tensor) -> list[torch.Tensor]:
     """Each layer's attention [batch, n_heads, query, key], caching only the patterns."""
     names = [PATTERN_HOOK.format(layer=layer) for layer in range(model.cfg.n_layers)]
-    wanted = set(names)
-    with torch.inference_mode():
-        _, cache = model.run_with_cache(tokens.to(model.cfg.device or "cpu"), names_filter=lambda n: n in wanted)
+    cache = cache_activations(model, tokens.to(model.cfg.device or "cpu"), names)
     return [cache[name] for name in names]
 
 
@@ -98,17 +99,13 @@ def duplicate_token_scores(model, tokens: torch.Tensor) -> torch.Tensor:
     return head_scores(model, tokens, duplicate_token_targets)
 
 
-def bos_scores(model, tokens: torch.Tensor) -> torch.Tensor:
-    return head_scores(model, tokens, bos_targets)
-
-
 def ov_eigenvalues(model) -> torch.Tensor:
     """[n_layers, n_heads, d_head] complex eigenvalues of each head's OV circuit
     W_E W_V W_O W_U [d_vocab, d_vocab]. Its non-zero eigenvalues are those of the d_head x d_head
     product W_O W_U W_E W_V, so the vocabulary matrix is never formed."""
     with torch.inference_mode():
         w_v = model.W_V.double()
-        w_v = w_v.repeat_interleave(model.cfg.n_heads // w_v.shape[1], dim=1)  # grouped-query heads
+        w_v = expand_kv_heads(w_v, model.cfg.n_heads)  # grouped-query heads
         unembed_embed = model.W_U.double() @ model.W_E.double()  # [d_model, d_model]
         small = model.W_O.double() @ unembed_embed @ w_v  # [n_layers, n_heads, d_head, d_head]
         return torch.linalg.eigvals(small.cpu())

@@ -3,8 +3,13 @@ KL divergence, accuracy, fraction of effect recovered."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
+
+# a patching metric: logits [batch, seq, d_vocab] -> 0-d tensor
+Metric = Callable[[torch.Tensor], torch.Tensor]
 
 
 def per_token_loss(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:

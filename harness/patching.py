@@ -23,10 +23,10 @@ from typing import Callable, Iterable, Sequence
 
 import torch
 
-from harness.ablation import ALL, Z_HOOK, Head, Site, cache_activations, heads_by_layer, patch_hooks
+from harness.ablation import ALL, LAYER_OUT_HOOK, RESID_HOOK, Z_HOOK, Head, Site, cache_activations, heads_by_layer, patch_hooks
 from harness.dla import answer_directions, on_device
+from harness.metrics import Metric
 
-Metric = Callable[[torch.Tensor], torch.Tensor]
 QKV_HOOK = "blocks.{layer}.attn.hook_{kind}"
 
 
@@ -78,7 +78,7 @@ def patch_sites(model, clean_tokens: torch.Tensor, corrupted_tokens: torch.Tenso
 def patch_residual(model, clean_tokens, corrupted_tokens, metric: Metric, where: str = "pre") -> torch.Tensor:
     """[n_layers, pos]: patch ``blocks.L.hook_resid_{where}`` at one position at a time."""
     n_layers, seq = model.cfg.n_layers, clean_tokens.shape[1]
-    sites = [(f"blocks.{layer}.hook_resid_{where}", (ALL, pos)) for layer in range(n_layers) for pos in range(seq)]
+    sites = [(RESID_HOOK.format(layer=layer, where=where), (ALL, pos)) for layer in range(n_layers) for pos in range(seq)]
     return patch_sites(model, clean_tokens, corrupted_tokens, sites, metric).reshape(n_layers, seq)
 
 
@@ -92,7 +92,7 @@ def patch_head_outputs(model, clean_tokens, corrupted_tokens, metric: Metric) ->
 def patch_layer_outputs(model, clean_tokens, corrupted_tokens, metric: Metric, component: str = "mlp") -> torch.Tensor:
     """[n_layers]: patch each layer's ``component`` output ("mlp" -> hook_mlp_out, "attn" ->
     hook_attn_out), every position."""
-    sites = [(f"blocks.{layer}.hook_{component}_out", (...,)) for layer in range(model.cfg.n_layers)]
+    sites = [(LAYER_OUT_HOOK.format(layer=layer, component=component), (...,)) for layer in range(model.cfg.n_layers)]
     return patch_sites(model, clean_tokens, corrupted_tokens, sites, metric)
 
 
@@ -202,7 +202,7 @@ def path_patch_heads_to_logits(
     compare with the clean logit difference."""
     n_layers = model.cfg.n_layers
     z_names = [Z_HOOK.format(layer=layer) for layer in range(n_layers)]
-    final = f"blocks.{n_layers - 1}.hook_resid_post"
+    final = RESID_HOOK.format(layer=n_layers - 1, where="post")
     clean = cache_activations(model, clean_tokens, z_names + [final])
     corrupted = cache_activations(model, corrupted_tokens, z_names)
     with torch.inference_mode():

