@@ -3,7 +3,7 @@ steps) of the training runs of ``mod-add-transformer-relu`` and ``mod-add-mlp``
 (fixtures/algorithmic.py: p = 53, 50% split, full-batch AdamW with weight decay 1; shrunk from
 Nanda et al. 2023's p = 113). Progress measures as in Nanda et al. 2023, section 5.1."""
 
-from fixtures.algorithmic import grokking_trajectory
+from fixtures.algorithmic import KEY_FREQUENCIES, event_steps, grokking_trajectory
 from harness import claim
 from harness.curves import line_plot
 from harness.fourier import key_frequencies
@@ -11,7 +11,6 @@ from harness.progress_measures import first_step, pca_explained, step_or_end
 
 import torch
 
-KEY_FREQUENCIES = 6
 MODELS = ["mod-add-transformer-relu", "mod-add-mlp"]
 SEEDS = [0, 1, 2]
 
@@ -22,13 +21,6 @@ def trajectory(target):
 
 def series(traj, name):
     return [m[name] for m in traj["measures"]]
-
-
-def event_steps(traj):
-    """(memorisation step: train accuracy 100%, grokking step: test accuracy > 99%)."""
-    steps = traj["steps"]
-    return (first_step(steps, series(traj, "train accuracy"), ">", 0.999),
-            first_step(steps, series(traj, "test accuracy"), ">", 0.99))
 
 
 @claim("5.6", "The restricted loss (key frequencies only) falls below 1 nat before the test loss does",

@@ -11,18 +11,19 @@ Key frequencies: the ``KEY_FREQUENCIES`` frequencies with the largest norm in th
 """
 
 from fixtures.algorithmic import (
+    KEY_FREQUENCIES,
+    event_steps,
+    grokking_trajectory,
     modular_embedding,
     modular_logits,
     modular_neuron_acts,
     modular_problem,
-    training_checkpoints,
 )
 from harness import claim
 from harness.fourier import column_frequency_norms, frequency_norms, grid_frequency_fraction, key_frequencies, top_frequency_fraction
-from harness.progress_measures import first_step, progress_measures, step_or_end
+from harness.progress_measures import progress_measures, step_or_end
 from harness.snapshots import rounded
 
-KEY_FREQUENCIES = 6
 TRANSFORMERS = ["mod-add-transformer-relu", "mod-add-transformer-gelu"]
 SEEDS = [0, 1, 2]
 
@@ -47,16 +48,12 @@ def check_groks(target, evidence):
     after ~1k steps, test accuracy after ~10k): test accuracy > 0.99; "long after" read as the
     step of test accuracy > 0.99 being at least twice the step of train accuracy 100%.
     Measured on the checkpoints of the model's training run (every 100 steps)."""
-    problem = modular_problem(target.model)
-    checkpoints = training_checkpoints(target.model, target.seed)
-    steps = list(checkpoints)
-    measures = [progress_measures(modular_logits(m, problem), problem.labels, problem.train_mask, problem.p, [1])
-                for m in checkpoints.values()]
-    memorised = first_step(steps, [m["train accuracy"] for m in measures], ">", 0.999)
-    grokked = first_step(steps, [m["test accuracy"] for m in measures], ">", 0.99)
+    trajectory = grokking_trajectory(target.model, target.seed)
+    steps = trajectory["steps"]
+    memorised, grokked = event_steps(trajectory)
     evidence.note("first step with train accuracy 100%", memorised)
     evidence.note("first step with test accuracy > 99%", grokked)
-    evidence.expect("final test accuracy", measures[-1]["test accuracy"], ">", 0.99)
+    evidence.expect("final test accuracy", trajectory["measures"][-1]["test accuracy"], ">", 0.99)
     # an event that never happened counts as one checkpoint after training (finite, comparable)
     ratio = step_or_end(grokked, steps) / step_or_end(memorised, steps)
     evidence.expect("grokking step / memorisation step", ratio, ">=", 2)
