@@ -25,6 +25,9 @@ from harness.ablation import cache_activations
 from harness.composition import expand_kv_heads
 
 PATTERN_HOOK = "blocks.{layer}.attn.hook_pattern"
+# a head "is" a head of a type when its score exceeds this: mean attention to the target
+# position, the detector threshold of ARENA "Intro to Mech Interp" (1.2)
+DETECTOR_THRESHOLD = 0.4
 
 
 def layer_patterns(model, tokens: torch.Tensor) -> list[torch.Tensor]:

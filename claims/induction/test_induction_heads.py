@@ -9,11 +9,10 @@ from fixtures.datasets import repeated_halves_loss, repeated_random_tokens
 from harness import claim
 from harness.ablation import mean_ablate_heads
 from harness.composition import composition_scores, pair_rank
-from harness.head_scores import heads_above, induction_scores, previous_token_scores, top_head
+from harness.head_scores import DETECTOR_THRESHOLD, heads_above, induction_scores, previous_token_scores, top_head
 from harness.snapshots import rounded
 
 HALF = 20
-HEAD_THRESHOLD = 0.4  # mean attention to the target position; ARENA "Intro to Mech Interp" (1.2) detectors
 
 
 def eval_tokens(model, seed=1000):
@@ -31,9 +30,9 @@ def test_two_layer_model_has_induction_head(model, evidence, claim_snapshot):
     to the token after its previous copy), the detector threshold of ARENA's "Intro to Mech
     Interp" (1.2). The set of heads above it is snapshotted."""
     scores = induction_scores(model, eval_tokens(model))
-    evidence.expect("max layer-1 induction score", scores[1].max(), ">", HEAD_THRESHOLD)
+    evidence.expect("max layer-1 induction score", scores[1].max(), ">", DETECTOR_THRESHOLD)
     evidence.matches_snapshot("induction heads", claim_snapshot,
-                              rounded({"heads": heads_above(scores, HEAD_THRESHOLD), "scores": scores}, 1))
+                              rounded({"heads": heads_above(scores, DETECTOR_THRESHOLD), "scores": scores}, 1))
 
 
 @claim("3.16", "A 1-layer attention-only model has no induction head",
@@ -42,7 +41,7 @@ def test_one_layer_model_has_no_induction_head(model, evidence):
     """Threshold 0.4 (as above): induction needs K-composition with an earlier previous-token
     head, which one layer cannot provide (Elhage et al. 2021)."""
     scores = induction_scores(model, eval_tokens(model))
-    evidence.expect("max induction score", scores.max(), "<", HEAD_THRESHOLD)
+    evidence.expect("max induction score", scores.max(), "<", DETECTOR_THRESHOLD)
 
 
 @claim("3.16", "Without induction heads, a 1-layer model's loss on the repeated half stays within 1 nat of its first-half loss",
@@ -67,7 +66,7 @@ def test_previous_token_head_is_needed_for_induction(model, evidence):
     tokens = eval_tokens(model)
     prev_scores = previous_token_scores(model, tokens)
     prev_head = top_head(prev_scores, layer=0)
-    evidence.expect("layer-0 previous-token score", prev_scores[prev_head], ">", HEAD_THRESHOLD)
+    evidence.expect("layer-0 previous-token score", prev_scores[prev_head], ">", DETECTOR_THRESHOLD)
     _, clean = halves_loss(model, tokens)
     _, ablated = halves_loss(model, tokens, mean_ablate_heads(model, eval_tokens(model, seed=2000), [prev_head]))
     evidence.expect("repeated-half loss increase (nats)", ablated - clean, ">", 1.0)
@@ -98,7 +97,7 @@ def test_ablating_induction_head_destroys_copying(model, evidence):
 def test_ablating_all_induction_heads_destroys_copying(model, evidence):
     """Follow-up written after the single-head claim was refuted (threshold unchanged, 0.5):
     the heads above the 0.4 induction-score threshold are ablated together."""
-    heads = heads_above(induction_scores(model, eval_tokens(model)), HEAD_THRESHOLD)
+    heads = heads_above(induction_scores(model, eval_tokens(model)), DETECTOR_THRESHOLD)
     evidence.note("ablated heads", heads)
     evidence.expect("fraction of in-context gain lost", fraction_of_gain_lost(model, heads), ">", 0.5)
 
@@ -125,5 +124,5 @@ def test_three_layer_model_has_induction_heads_in_two_layers(model, evidence):
     """Open hypothesis (our own): with a third layer, induction appears redundantly in layers 1
     and 2 rather than only in the first layer able to compose. Threshold 0.4 per layer (ARENA)."""
     scores = induction_scores(model, eval_tokens(model))
-    evidence.expect("max layer-1 induction score", scores[1].max(), ">", HEAD_THRESHOLD)
-    evidence.expect("max layer-2 induction score", scores[2].max(), ">", HEAD_THRESHOLD)
+    evidence.expect("max layer-1 induction score", scores[1].max(), ">", DETECTOR_THRESHOLD)
+    evidence.expect("max layer-2 induction score", scores[2].max(), ">", DETECTOR_THRESHOLD)

@@ -10,6 +10,7 @@ from fixtures.datasets import repeated_halves_loss, repeated_random_tokens
 from harness import claim
 from harness.ablation import mean_ablate_heads
 from harness.head_scores import (
+    DETECTOR_THRESHOLD,
     attention_patterns,
     attention_to_targets,
     duplicate_token_targets,
@@ -24,7 +25,6 @@ from harness.snapshots import rounded
 
 MODELS = ["smollm2-135m"]
 HALF = 20
-HEAD_THRESHOLD = 0.4  # mean attention to the target position; ARENA "Intro to Mech Interp" (1.2) detectors
 TARGETS = {"induction": induction_targets, "previous-token": previous_token_targets, "duplicate-token": duplicate_token_targets}
 
 
@@ -44,14 +44,14 @@ def scores(model_name, seed):
 
 
 def heads_of(target, kind):
-    return heads_above(scores(target.model, target.seed)[kind], HEAD_THRESHOLD)
+    return heads_above(scores(target.model, target.seed)[kind], DETECTOR_THRESHOLD)
 
 
 def check_heads_exist(target, evidence, kind):
     """Threshold 0.4 on the best head's score (ARENA detector convention); the heads above it
     are noted."""
     evidence.note(f"{kind} heads", [head_name(h) for h in heads_of(target, kind)])
-    evidence.expect(f"max {kind} score", scores(target.model, target.seed)[kind].max(), ">", HEAD_THRESHOLD)
+    evidence.expect(f"max {kind} score", scores(target.model, target.seed)[kind].max(), ">", DETECTOR_THRESHOLD)
 
 
 @claim("2.11", "SmolLM2-135M has induction heads on repeated random tokens", models=MODELS)

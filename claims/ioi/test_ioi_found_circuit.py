@@ -20,13 +20,15 @@ from fixtures.ioi_prompts import (
     ioi_head_dla,
     ioi_head_paths_to_logits,
     ioi_logit_attribution,
+    ioi_clean_logit_diff,
     ioi_name_movers,
+    ioi_s_inhibition_heads,
     ioi_s_inhibition_paths,
 )
 from harness import claim
 from harness.ablation import head_sites, resample_ablate_heads, run_with_hooks
 from harness.circuits import CircuitEvaluator, faithfulness
-from harness.head_scores import head_name, named_scores
+from harness.head_scores import DETECTOR_THRESHOLD, head_name, named_scores
 from harness.ioi_analysis import compensation, head_dla_with_ablation, top_heads
 from harness.patching import patch_sites
 from harness.snapshots import rounded
@@ -34,11 +36,6 @@ from harness.snapshots import rounded
 SMOLLM2 = "smollm2-135m-seed0"
 MODELS = IOI_MODELS
 SMALL_SET = 5
-HEAD_THRESHOLD = 0.4  # mean attention to the target position; ARENA "Intro to Mech Interp" (1.2) detectors
-
-
-def clean_logit_diff(target):
-    return float(ioi_logit_attribution(target.model, target.seed).logits.mean())
 
 
 @claim("2.18", "The model prefers the indirect object over the subject in IOI prompts", models=MODELS)
@@ -77,8 +74,8 @@ def test_name_movers_attend_to_the_indirect_object(model, target, evidence):
     to = {key: ioi_attention_from_to(target.model, target.seed, "end", key) for key in ("IO", "S1", "S2")}
     for layer, head in ioi_name_movers(target.model, target.seed):
         io, s = to["IO"][layer, head], to["S1"][layer, head] + to["S2"][layer, head]
-        evidence.note(f"L{layer}H{head} attention to IO / to S", [round(float(io), 3), round(float(s), 3)])
-        evidence.expect(f"L{layer}H{head} attention to IO - to S", io - s, ">", 0.0)
+        evidence.note(f"{head_name((layer, head))} attention to IO / to S", [round(float(io), 3), round(float(s), 3)])
+        evidence.expect(f"{head_name((layer, head))} attention to IO - to S", io - s, ">", 0.0)
 
 
 @claim("2.18", "Attribution patching ranks heads as exact activation patching does: over its top 10 heads (ABC -> clean), estimated and exact effects correlate",
@@ -92,7 +89,7 @@ def test_attribution_patching_agrees_with_exact_patching(model, target, evidence
     heads = top_heads(estimates.abs(), 10)
     metric = io_minus_s(prompts)
     exact = patch_sites(model, prompts.corrupted, prompts.tokens, [head_sites([h])[0] for h in heads], metric)
-    exact = exact - clean_logit_diff(target)
+    exact = exact - ioi_clean_logit_diff(target.model, target.seed)
     estimated = torch.stack([estimates[h] for h in heads])
     evidence.note("heads: (estimate, exact)", {head_name(h): [round(float(a), 2), round(float(b), 2)]
                                                for h, a, b in zip(heads, estimated, exact)})
@@ -105,7 +102,7 @@ def test_patching_name_movers_removes_most_of_the_logit_diff(model, target, evid
     """Threshold 0.5 of the clean logit difference ("carries most of the effect", the
     hypothesis), checking by intervention what DLA only suggests."""
     prompts = ioi_batch(target.model, target.seed)
-    clean = clean_logit_diff(target)
+    clean = ioi_clean_logit_diff(target.model, target.seed)
     hooks = resample_ablate_heads(model, prompts.corrupted, ioi_name_movers(target.model, target.seed))
     patched = float(io_minus_s(prompts)(run_with_hooks(model, prompts.tokens, hooks)))
     evidence.note("logit diff clean / patched", [round(clean, 3), round(patched, 3)])
@@ -139,11 +136,11 @@ def test_duplicate_and_induction_heads_precede_name_movers(model, target, eviden
         scores = ioi_attention_from_to(target.model, target.seed, "S2", "S1", offset)
         layer, head = top_heads(scores, 1)[0]
         evidence.note(f"top {kind} head", head_name((layer, head)))
-        evidence.expect(f"top {kind} head score", scores[layer, head], ">", HEAD_THRESHOLD)
+        evidence.expect(f"top {kind} head score", scores[layer, head], ">", DETECTOR_THRESHOLD)
         evidence.expect(f"top {kind} head layer", layer, "<", first_mover)
 
 
-def found_circuit(model, target):
+def found_circuit(target):
     """Name movers (top 5 by DLA), negative movers (bottom 2) and the top 10 heads by
     attribution patching."""
     dla = ioi_head_dla(target.model, target.seed)
@@ -160,7 +157,7 @@ def test_found_circuit_is_faithful(model, target, evidence):
     """Threshold 0.8 of F(M): Wang et al. 2022 section 4 report the GPT-2 circuit's logit
     difference within about 13% of the model's; F(C) / F(M) as in harness.circuits."""
     prompts = ioi_batch(target.model, target.seed)
-    circuit = found_circuit(model, target)
+    circuit = found_circuit(target)
     result = faithfulness(CircuitEvaluator(model, prompts.tokens, prompts.corrupted, io_minus_s(prompts)), circuit)
     evidence.note("circuit", [head_name(h) for h in circuit])
     evidence.note("F(C), F(M)", [round(result["circuit"], 3), round(result["model"], 3)])
@@ -181,6 +178,6 @@ def test_ioi_head_sets_snapshot(model, target, evidence, claim_snapshot):
         "negative movers (DLA)": named_scores(dla, top_heads(dla, 2, largest=False)),
         "attribution patching top 10": named_scores(attribution, top_heads(attribution.abs(), 10)),
         "name movers (path patching to the logits)": named_scores(paths, top_heads(-paths, SMALL_SET)),
-        "S-inhibition candidates (path patching to the name movers' queries)": named_scores(s_inhibition, list(s_inhibition)[:4]),
+        "S-inhibition candidates (path patching to the name movers' queries)": named_scores(s_inhibition, ioi_s_inhibition_heads(target.model, target.seed)),
     }
     evidence.matches_snapshot("IOI head sets", claim_snapshot, rounded(sets, 1))

@@ -9,11 +9,10 @@ import torch
 from fixtures.ioi_prompts import io_minus_s, ioi_attention_from_to, ioi_batch, ioi_head_dla, ioi_logit_attribution
 from harness import claim
 from harness.circuits import CircuitEvaluator, faithfulness
-from harness.head_scores import previous_token_scores
+from harness.head_scores import DETECTOR_THRESHOLD, head_name, previous_token_scores
 from harness.ioi_analysis import compensation, head_dla_with_ablation, top_heads
 
 MODELS = ["gpt2-small"]
-HEAD_THRESHOLD = 0.4  # mean attention to the target position; ARENA "Intro to Mech Interp" (1.2) detectors
 
 NAME_MOVERS = [(9, 6), (9, 9), (10, 0)]
 NEGATIVE_NAME_MOVERS = [(10, 7), (11, 10)]
@@ -46,7 +45,7 @@ def test_gpt2_name_movers_have_the_largest_direct_effect(model, target, evidence
     to the logits); rank threshold 5 of 144 by DLA."""
     top = top_heads(ioi_head_dla(target.model, target.seed), 5)
     for head in NAME_MOVERS:
-        evidence.expect(f"L{head[0]}H{head[1]} in the top 5 by DLA", head in top, "==", True)
+        evidence.expect(f"{head_name(head)} in the top 5 by DLA", head in top, "==", True)
 
 
 @claim("2.23", "Heads 10.7 and 11.10 (negative name movers) have the two most negative direct effects", models=MODELS)
@@ -54,7 +53,7 @@ def test_gpt2_negative_name_movers(model, target, evidence):
     """Wang et al. 2022 section 3.2 (negative name movers write against the IO)."""
     bottom = top_heads(ioi_head_dla(target.model, target.seed), 2, largest=False)
     for head in NEGATIVE_NAME_MOVERS:
-        evidence.expect(f"L{head[0]}H{head[1]} among the 2 most negative", head in bottom, "==", True)
+        evidence.expect(f"{head_name(head)} among the 2 most negative", head in bottom, "==", True)
 
 
 @claim("2.18", "The paper's name movers attend from the last token to the IO more than to both S tokens", models=MODELS)
@@ -62,7 +61,7 @@ def test_gpt2_name_movers_attend_to_the_indirect_object(model, target, evidence)
     """Wang et al. 2022 figure 3b (name movers attend to and copy the IO); threshold 0."""
     to_io, to_s1, to_s2 = (attention(target, "end", key) for key in ("IO", "S1", "S2"))
     for layer, head in NAME_MOVERS:
-        evidence.expect(f"L{layer}H{head} attention to IO - to S", to_io[layer, head] - to_s1[layer, head] - to_s2[layer, head], ">", 0.0)
+        evidence.expect(f"{head_name((layer, head))} attention to IO - to S", to_io[layer, head] - to_s1[layer, head] - to_s2[layer, head], ">", 0.0)
 
 
 @claim("2.28", "The paper's S-inhibition heads (7.3, 7.9, 8.6, 8.10) attend from the last token to S2 more than to the IO", models=MODELS)
@@ -70,7 +69,7 @@ def test_gpt2_s_inhibition_heads_attend_to_s2(model, target, evidence):
     """Wang et al. 2022 section 3.3 (S-inhibition heads attend to S2); threshold 0."""
     to_s2, to_io = attention(target, "end", "S2"), attention(target, "end", "IO")
     for layer, head in S_INHIBITION:
-        evidence.expect(f"L{layer}H{head} attention to S2 - to IO", to_s2[layer, head] - to_io[layer, head], ">", 0.0)
+        evidence.expect(f"{head_name((layer, head))} attention to S2 - to IO", to_s2[layer, head] - to_io[layer, head], ">", 0.0)
 
 
 @claim("2.21", "The paper's duplicate-token (0.1, 3.0) and induction (5.5, 6.9) heads attend from S2 to S1 and to the token after S1",
@@ -79,9 +78,9 @@ def test_gpt2_duplicate_token_and_induction_heads(model, target, evidence):
     """Wang et al. 2022 section 3.3; threshold 0.4 (ARENA detector convention)."""
     duplicate, induction = attention(target, "S2", "S1"), attention(target, "S2", "S1", offset=1)
     for layer, head in DUPLICATE_TOKEN:
-        evidence.expect(f"L{layer}H{head} attention S2 -> S1", duplicate[layer, head], ">", HEAD_THRESHOLD)
+        evidence.expect(f"{head_name((layer, head))} attention S2 -> S1", duplicate[layer, head], ">", DETECTOR_THRESHOLD)
     for layer, head in INDUCTION:
-        evidence.expect(f"L{layer}H{head} attention S2 -> S1 + 1", induction[layer, head], ">", HEAD_THRESHOLD)
+        evidence.expect(f"{head_name((layer, head))} attention S2 -> S1 + 1", induction[layer, head], ">", DETECTOR_THRESHOLD)
 
 
 @claim("2.26", "Heads 2.2 and 4.11 are previous-token heads on the IOI prompts", models=MODELS)
@@ -89,7 +88,7 @@ def test_gpt2_previous_token_heads(model, target, evidence):
     """Wang et al. 2022 section 3.3 (previous-token heads 2.2, 4.11); threshold 0.4 (ARENA)."""
     scores = previous_token_scores(model, ioi_batch(target.model, target.seed).tokens)
     for layer, head in PREVIOUS_TOKEN:
-        evidence.expect(f"L{layer}H{head} previous-token score", scores[layer, head], ">", HEAD_THRESHOLD)
+        evidence.expect(f"{head_name((layer, head))} previous-token score", scores[layer, head], ">", DETECTOR_THRESHOLD)
 
 
 @claim("2.24", "When 9.6, 9.9 and 10.0 are mean-ablated, other heads' direct effect rises by more than a fifth of the removed effect",

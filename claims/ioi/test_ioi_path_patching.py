@@ -14,8 +14,9 @@ from fixtures.ioi_prompts import (
     ioi_batch,
     ioi_head_dla,
     ioi_head_paths_to_logits,
-    ioi_logit_attribution,
+    ioi_clean_logit_diff,
     ioi_name_movers,
+    ioi_s_inhibition_heads,
     ioi_s_inhibition_paths,
 )
 from harness import claim
@@ -23,16 +24,7 @@ from harness.head_scores import head_name, named_scores
 from harness.ioi_analysis import backup_share, logit_attribution_with_ablation, top_heads
 from harness.patching import path_patch
 
-N_S_INHIBITION = 4  # GPT-2 small has four S-inhibition heads (7.3, 7.9, 8.6, 8.10)
 N_PER_CLASS = 2  # earlier heads of each class ablated together in 2.19
-
-
-def clean_logit_diff(target) -> float:
-    return float(ioi_logit_attribution(target.model, target.seed).logits.mean())
-
-
-def s_inhibition_heads(target) -> list[tuple[int, int]]:
-    return list(ioi_s_inhibition_paths(target.model, target.seed))[:N_S_INHIBITION]
 
 
 @claim("2.18", "Path patching to the logits finds the DLA name movers: at least 2 of the 3 heads whose direct path matters most are among the top 3 by DLA",
@@ -41,7 +33,7 @@ def test_path_patching_to_the_logits_finds_the_name_movers(model, target, eviden
     """Wang et al. 2022 figure 3a found the name movers by path patching each head -> logits.
     DLA measures a head's direct effect against zero, path patching against its ABC output;
     "the same heads" read as 2 of 3 (our own threshold, set before the first run)."""
-    drop = clean_logit_diff(target) - ioi_head_paths_to_logits(target.model, target.seed)
+    drop = ioi_clean_logit_diff(target.model, target.seed) - ioi_head_paths_to_logits(target.model, target.seed)
     by_path, by_dla = top_heads(drop, 3), ioi_name_movers(target.model, target.seed)
     evidence.note("top 3 by path patching (drop in logit diff)", named_scores(drop, by_path, 2))
     evidence.note("top 3 by DLA", [head_name(h) for h in by_dla])
@@ -58,7 +50,7 @@ def test_s_inhibition_heads_act_through_name_mover_queries(model, target, eviden
     name movers' queries. Threshold: their joint path patch removes > 25% of the clean logit
     difference (our reading of "a substantial share", set before the first run)."""
     prompts = ioi_batch(target.model, target.seed)
-    heads, clean = s_inhibition_heads(target), clean_logit_diff(target)
+    heads, clean = ioi_s_inhibition_heads(target.model, target.seed), ioi_clean_logit_diff(target.model, target.seed)
     joint = float(path_patch(model, prompts.corrupted, prompts.tokens, heads, ioi_name_movers(target.model, target.seed),
                              io_minus_s(prompts), "q"))
     evidence.note("single-head path patches (logit diff)", named_scores(ioi_s_inhibition_paths(target.model, target.seed), heads, 2))
@@ -70,10 +62,10 @@ def test_s_inhibition_heads_act_through_name_mover_queries(model, target, eviden
        models=IOI_MODELS)
 def test_top_s_inhibition_head_attends_to_s2(model, target, evidence):
     """Wang et al. 2022 section 3.3 (S-inhibition heads attend to S2, figure 4); threshold 0."""
-    layer, head = s_inhibition_heads(target)[0]
+    layer, head = ioi_s_inhibition_heads(target.model, target.seed)[0]
     to_s2, to_io = (ioi_attention_from_to(target.model, target.seed, "end", key)[layer, head] for key in ("S2", "IO"))
-    evidence.note(f"L{layer}H{head} attention to S2 / to IO", [round(float(to_s2), 3), round(float(to_io), 3)])
-    evidence.expect(f"L{layer}H{head} attention to S2 - to IO", to_s2 - to_io, ">", 0.0)
+    evidence.note(f"{head_name((layer, head))} attention to S2 / to IO", [round(float(to_s2), 3), round(float(to_io), 3)])
+    evidence.expect(f"{head_name((layer, head))} attention to S2 - to IO", to_s2 - to_io, ">", 0.0)
 
 
 @claim("2.19", "Earlier IOI heads have backup: when the top duplicate-token, induction or S-inhibition heads are mean-ablated, other heads' direct-effect gains make up more than a fifth of the direct-effect losses",
@@ -83,10 +75,10 @@ def test_earlier_heads_have_backup(model, target, evidence):
     name movers (2.24). Threshold 0.2, as for the name movers' compensation; the damage (share of
     the logit difference lost) is recorded. Two heads per class, ABC means."""
     prompts = ioi_batch(target.model, target.seed)
-    before, clean = ioi_head_dla(target.model, target.seed), clean_logit_diff(target)
+    before, clean = ioi_head_dla(target.model, target.seed), ioi_clean_logit_diff(target.model, target.seed)
     classes = {kind: top_heads(ioi_attention_from_to(target.model, target.seed, "S2", "S1", offset), N_PER_CLASS)
                for kind, offset in (("duplicate-token", 0), ("induction", 1))}
-    classes["S-inhibition"] = s_inhibition_heads(target)[:N_PER_CLASS]
+    classes["S-inhibition"] = ioi_s_inhibition_heads(target.model, target.seed)[:N_PER_CLASS]
     for kind, heads in classes.items():
         after = logit_attribution_with_ablation(model, prompts.tokens, prompts.io, prompts.s, heads, prompts.corrupted)
         evidence.note(f"{kind} heads, damage", [[head_name(h) for h in heads], round(1 - float(after.logits.mean()) / clean, 3)])
