@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from harness.disk_cache import Artifact, cached_artifact
-from harness.toy_models import join_checkpoints, progress_to_terminal, split_checkpoints
+from harness.progress import announce_training, progress_to_terminal
+from harness.toy_models import join_checkpoints, split_checkpoints
 from harness.toy_training import TrainConfig, TrainResult, optimize
 
 MLP_TRAINING_CODE_VERSION = 1
@@ -98,7 +99,7 @@ class MLPSpec:
 
     def artifact(self, seed: int, cache_root: Path) -> Artifact:
         def build() -> Artifact:
-            progress_to_terminal(f"mi-claims: training {self.name} seed {seed} (not in cache)")
+            announce_training(self.name, seed)
             inputs, labels, train_mask = get_dataset(self.dataset)
             model = self.init(seed)
             result = train_mlp_full_batch(

@@ -45,8 +45,3 @@ def load_model(name: str, seed: int) -> Any:
             raise
         _loaded[key] = model.to(best_device()) if hasattr(model, "to") else model
     return _loaded[key]
-
-
-def clear() -> None:
-    _loaded.clear()
-    _unavailable.clear()

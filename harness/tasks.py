@@ -38,7 +38,3 @@ def get_task(name: str) -> TaskFn:
         return _TASKS[name]
     except KeyError:
         raise KeyError(f"unknown task {name!r}; registered: {sorted(_TASKS)}") from None
-
-
-def task_names() -> list[str]:
-    return sorted(_TASKS)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from transformer_lens.model_bridge.sources._bridge_builder import build_bridge_f
 from transformer_lens.model_bridge.sources.native import NativeModel
 
 from harness.disk_cache import Artifact, cached_artifact
+from harness.progress import announce_training, progress_to_terminal
 from harness.toy_training import (
     TRAINING_CODE_VERSION,
     TrainConfig,
@@ -54,11 +54,6 @@ def split_checkpoints(
         else:
             final[key] = value
     return final, dict(sorted(by_step.items()))
-
-
-def progress_to_terminal(line: str) -> None:
-    # sys.__stderr__: pytest captures sys.stderr, and training progress must stay visible
-    print(line, file=sys.__stderr__, flush=True)
 
 
 def bridge_from_state_dict(
@@ -96,7 +91,7 @@ class ToyTransformerSpec:
         """(tensors, meta) from the disk cache, training on a miss."""
 
         def build() -> Artifact:
-            progress_to_terminal(f"mi-claims: training {self.name} seed {seed} (not in cache)")
+            announce_training(self.name, seed)
             result = train_toy_transformer(
                 self.arch, self.task, self.train, seed, progress=progress_to_terminal
             )

@@ -4,10 +4,10 @@ Plotting lives in :mod:`harness.tms.plots` (needs matplotlib; not imported here)
 """
 from .data import (
     PAIR_OPS, TARGETS, VALUE_DISTRIBUTIONS, abs_target, adjacent_pairs, all_pairs, density_sweep,
-    density_to_sparsity, generate_classification_batch, generate_features, importance_weights,
+    generate_classification_batch, generate_features, importance_weights,
     make_classification_batch_fn, make_computation_batch_fn, grouped_abs_sum, computation_target,
     default_distribution, make_feature_batch_fn, pair_target,
-    sample_values, sparsity_to_density, square_target, two_class_density,
+    sample_values, square_target, two_class_density,
 )
 from .geometry import (
     STICKY_FRACTIONS, STICKY_GEOMETRIES, activation_kurtosis, angles_between_features,
@@ -23,8 +23,8 @@ __all__ = [
     # models
     "ReLUOutputModel", "ComputationModel", "ACTIVATIONS", "apply_activation",
     # data
-    "VALUE_DISTRIBUTIONS", "PAIR_OPS", "TARGETS", "density_sweep", "sparsity_to_density",
-    "density_to_sparsity", "importance_weights", "two_class_density", "sample_values",
+    "VALUE_DISTRIBUTIONS", "PAIR_OPS", "TARGETS", "density_sweep",
+    "importance_weights", "two_class_density", "sample_values",
     "generate_features", "make_feature_batch_fn", "adjacent_pairs", "all_pairs", "abs_target",
     "square_target", "pair_target", "make_computation_batch_fn", "generate_classification_batch",
     "make_classification_batch_fn", "grouped_abs_sum", "computation_target", "default_distribution",

@@ -25,7 +25,7 @@ import torch
 
 __all__ = [
     "VALUE_DISTRIBUTIONS", "PAIR_OPS", "TARGETS",
-    "density_sweep", "sparsity_to_density", "density_to_sparsity", "importance_weights",
+    "density_sweep", "importance_weights",
     "two_class_density", "sample_values", "generate_features", "make_feature_batch_fn",
     "adjacent_pairs", "all_pairs", "abs_target", "square_target", "pair_target", "grouped_abs_sum",
     "computation_target", "default_distribution",
@@ -50,16 +50,6 @@ def density_sweep(n_instances: int, max_density: float = 1.0, min_density: float
         return torch.tensor([float(max_density)])
     t = torch.linspace(0.0, 1.0, n_instances, dtype=torch.float64)
     return (max_density * (min_density / max_density) ** t).to(torch.float32)
-
-
-def sparsity_to_density(sparsity: Probability) -> Probability:
-    """Paper's sparsity S -> feature probability ``1 - S``."""
-    return 1 - sparsity
-
-
-def density_to_sparsity(density: Probability) -> Probability:
-    """Feature probability -> paper's sparsity ``S = 1 - p``."""
-    return 1 - density
 
 
 def importance_weights(n_features: int, decay: float = 1.0) -> torch.Tensor:

@@ -14,7 +14,6 @@ initialises the model (private generator) and seeds the data and dropout streams
 from __future__ import annotations
 
 import dataclasses
-import sys
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
@@ -22,6 +21,7 @@ import torch
 from torch import nn
 
 from harness.disk_cache import Artifact, cached_artifact
+from harness.progress import announce_training, progress_to_terminal
 from harness.snapshots import rounded
 
 from .data import (
@@ -204,9 +204,7 @@ class TMSRun:
 
 def _progress(name: str, seed: int) -> Callable[[int, torch.Tensor], None]:
     def report(step: int, loss: torch.Tensor) -> None:
-        # sys.__stderr__: pytest captures sys.stderr, and training progress must stay visible
-        print(f"mi-claims: {name} seed {seed} step {step} mean loss {float(loss.mean()):.5f}",
-              file=sys.__stderr__, flush=True)
+        progress_to_terminal(f"mi-claims: {name} seed {seed} step {step} mean loss {float(loss.mean()):.5f}")
     return report
 
 
@@ -241,7 +239,7 @@ class TMSSpec:
         """(state dict, meta) from the disk cache, training on a miss."""
 
         def train() -> Artifact:
-            print(f"mi-claims: training {self.name} seed {seed} (not in cache)", file=sys.__stderr__, flush=True)
+            announce_training(self.name, seed)
             net = self.build(seed)
             result = train_tms(
                 net, self.data.batch_fn(self.train.batch_size, self.model.n_features),
