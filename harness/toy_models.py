@@ -69,6 +69,17 @@ def bridge_from_state_dict(
     return bridge.eval()
 
 
+def lm_arch(n_layers: int, n_ctx: int, d_vocab: int, *, d_model: int = 64, attn_only: bool = False,
+            positional: str = "standard", n_heads: int = 4) -> dict:
+    """A small TL-native transformer (LayerNorm; MLPs of 4 d_model GELU unless attention-only)."""
+    arch = dict(n_layers=n_layers, d_model=d_model, n_heads=n_heads, d_head=d_model // n_heads,
+                n_ctx=n_ctx, d_vocab=d_vocab, attn_only=attn_only, normalization_type="LN",
+                positional_embedding_type=positional)
+    if not attn_only:
+        arch.update(d_mlp=4 * d_model, act_fn="gelu")
+    return arch
+
+
 @dataclasses.dataclass(frozen=True)
 class ToyTransformerSpec:
     name: str
