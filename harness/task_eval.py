@@ -26,6 +26,12 @@ def masked_accuracy(correct: torch.Tensor, mask: torch.Tensor) -> float:
     return float(correct[mask].float().mean())
 
 
+def task_accuracy(model, task: str, batch: int, seed: int) -> float:
+    """Share of the loss-masked positions of a fresh ``task_batch`` the model gets right."""
+    tokens, mask, targets = task_batch(task, batch, seed)
+    return masked_accuracy(correct_predictions(model, tokens, targets), mask)
+
+
 def sequence_accuracy(correct: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``[b]`` bool: every masked position of the row is correct."""
     return (correct | ~mask).all(dim=1)

@@ -7,7 +7,7 @@ import torch
 from fixtures.algorithmic import PREV_SEQ
 from harness import claim
 from harness.head_scores import previous_token_scores
-from harness.task_eval import correct_predictions, masked_accuracy, task_batch
+from harness.task_eval import task_accuracy, task_batch
 
 SEEDS = [0, 1, 2]
 MODEL = ["prev-token-rotary-1l"]
@@ -16,8 +16,7 @@ MODEL = ["prev-token-rotary-1l"]
 @claim("3.21", "A 1-layer attention-only rotary model predicts the previous token (> 99% accuracy)", models=MODEL, seeds=SEEDS)
 def test_predicts_previous_token(model, evidence):
     """Threshold 99%: one head attending to the previous position solves it exactly."""
-    tokens, mask, targets = task_batch("previous-token", 256, 1000)
-    evidence.expect("accuracy", masked_accuracy(correct_predictions(model, tokens, targets), mask), ">", 0.99)
+    evidence.expect("accuracy", task_accuracy(model, "previous-token", 256, 1000), ">", 0.99)
 
 
 @claim("3.21", "A head attends almost only (> 90%) to the previous position", models=MODEL, seeds=SEEDS)
