@@ -6,12 +6,11 @@ The model trained is a plain ``NativeModel`` (no hooks, so training is as fast a
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 import logging
 import time
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Optional
 
 import torch
 import torch.nn.functional as F
@@ -19,6 +18,7 @@ from transformer_lens.config import TransformerBridgeConfig
 from transformer_lens.model_bridge.sources.native import NativeModel, initialize_native_model
 
 from harness.tasks import get_task
+from harness.threads import single_thread
 
 # Bump when a change to this module changes what a given (spec, seed) trains into:
 # it is part of every disk-cache key.
@@ -105,18 +105,6 @@ def train_toy_transformer(
         return next_token_loss(model(tokens), tokens, loss_mask, *targets)
 
     return optimize(model, batch_loss, train, f"{task} seed {seed}", progress)
-
-
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """Run on one intra-op thread: float reductions then split the same way whatever the
-    number of cores or xdist workers, so a seed trains into bitwise-identical weights."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 @single_thread()

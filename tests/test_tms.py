@@ -28,7 +28,7 @@ from harness.tms.spec import TMSDataConfig, TMSModelConfig, TMSRun, TMSSpec, TMS
 
 # Training sizes (see the module report): n=20, m=5 sweep of 7 sparsities, batch 1024, 3000 steps;
 # n=5, m=2 pentagon, batch 1024, 3000 steps. lr 1e-3 AdamW as in the paper's notebook. One torch
-# thread per run (train_tms's default num_threads=1).
+# thread per run (train_tms runs under harness.threads.single_thread).
 SWEEP_SPARSITIES = [0.0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999]
 SWEEP_STEPS = 3000
 PENTAGON_STEPS = 3000

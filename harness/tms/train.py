@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from harness.threads import single_thread
+
 __all__ = ["train_tms", "tms_loss", "LOSSES", "OPTIMIZERS", "LR_SCHEDULES"]
 
 LOSSES = ("mse", "cross_entropy")
@@ -81,7 +83,6 @@ def train_tms(
     optimizer: str = "adamw",
     weight_decay: Optional[float] = None,
     lr_schedule: str = "constant",
-    num_threads: Optional[int] = 1,
 ) -> dict:
     """Train ``model`` in place on batches from ``batch_fn`` and return a summary dict.
 
@@ -102,10 +103,10 @@ def train_tms(
         optimizer: ``"adamw"`` (notebook) or ``"adam"``.
         weight_decay: AdamW weight decay; ``None`` = torch's default (0.01). Ignored for ``"adam"``.
         lr_schedule: ``"constant"`` (notebook default), ``"linear"`` or ``"cosine"`` decay to 0.
-        num_threads: ``torch.set_num_threads(num_threads)`` for the duration of the call, restored
-            afterwards; ``None`` leaves torch's setting alone. Default 1: these models are tiny, and
-            on a shared CPU torch's default intra-op threads were measured 3-100x slower (a 120-step
-            run: 9 s with 2 threads vs 0.09 s with 1).
+
+    Runs on one intra-op thread (``harness.threads.single_thread``): these models are tiny, and on
+    a shared CPU torch's default threads were measured 3-100x slower (a 120-step run: 9 s with 2
+    threads vs 0.09 s with 1).
 
     Returns:
         ``{"losses": [instances] final per-instance loss on one fresh batch (eval mode, no grad),
@@ -124,21 +125,8 @@ def train_tms(
     else:
         opt = torch.optim.Adam(params, lr=lr)
     history: list[tuple[int, torch.Tensor]] = []
-    old_threads = torch.get_num_threads()
-    if num_threads is not None:
-        torch.set_num_threads(int(num_threads))
-    try:
-        return _train_loop(model, batch_fn, imp, steps, lr, seed, log_every, progress, loss, opt,
-                           lr_schedule, gen, history)
-    finally:
-        if num_threads is not None:
-            torch.set_num_threads(old_threads)
-
-
-def _train_loop(model, batch_fn, imp, steps, lr, seed, log_every, progress, loss, opt, lr_schedule,
-                gen, history) -> dict:
     t0 = time.perf_counter()
-    with torch.random.fork_rng(devices=[]):
+    with single_thread(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed))
         model.train()
         for step in range(steps):
