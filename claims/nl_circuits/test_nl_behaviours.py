@@ -4,10 +4,10 @@ of fixtures/nl_prompts.py), then one claim on where it happens, by direct logit 
 (DLA) and the attention of the head with the largest direct effect.
 """
 
-from fixtures.nl_prompts import nl_attention, nl_logit_attribution, nl_task
+from fixtures.nl_prompts import nl_attention, nl_head_dla, nl_logit_attribution, nl_task
 from harness import claim
-from harness.head_scores import head_name, named_scores
-from harness.ioi_analysis import attention_from_to, top_heads
+from harness.head_scores import head_name, named_scores, top_head
+from harness.ioi_analysis import attention_from_to
 
 MODELS = ["smollm2-135m"]
 ACCURACY = 0.9  # "the model does it": correct above wrong on 90% of prompts (our reading)
@@ -23,13 +23,12 @@ def expect_behaviour(evidence, target, task):
 
 def top_dla_head_attention(evidence, target, task, keys):
     """Attention of the top DLA head from the last token to the positions ``keys`` (summed)."""
-    dla = nl_logit_attribution(target.model, target.seed, task).heads.mean(-1)
-    layer, head = top_heads(dla, 1)[0]
-    batch = nl_task(target.model, target.seed, task)
-    end = batch.tokens.new_full((batch.tokens.shape[0],), batch.tokens.shape[1] - 1)
+    dla = nl_head_dla(target.model, target.seed, task)
+    layer, head = top_head(dla)
+    positions = nl_task(target.model, target.seed, task).positions
     patterns = nl_attention(target.model, target.seed, task)
     evidence.note("top DLA head", named_scores(dla, [(layer, head)], 2))
-    return sum(attention_from_to(patterns, end, batch.positions[key])[layer, head] for key in keys)
+    return sum(attention_from_to(patterns, positions["end"], positions[key])[layer, head] for key in keys)
 
 
 @claim("2.2", "SmolLM2-135M continues sequences (digits, weekdays, months) with the next item rather than repeating the last", models=MODELS)
@@ -42,8 +41,8 @@ def test_sequence_continuation_behaviour(model, target, evidence):
 def test_sequence_continuation_has_a_next_item_head(model, target, evidence):
     """Problem 2.2 (Hansen): GPT-2 head 9.1 outputs the next member of a sequence. Threshold
     0.25 of the summed direct effect of all heads for the top head (our reading of "a head")."""
-    dla = nl_logit_attribution(target.model, target.seed, "sequence continuation").heads.mean(-1)
-    layer, head = top_heads(dla, 1)[0]
+    dla = nl_head_dla(target.model, target.seed, "sequence continuation")
+    layer, head = top_head(dla)
     evidence.note("top DLA head", head_name((layer, head)))
     evidence.expect("top head's share of the heads' direct effect", dla[layer, head] / dla.sum(), ">", 0.25)
 
