@@ -7,6 +7,7 @@ from typing import Optional
 
 import torch
 
+from harness.evidence import OPS
 from harness.fourier import excluded_logits, loss_and_accuracy, periodic_directions, restricted_logits
 
 
@@ -33,12 +34,10 @@ def progress_measures(
 
 
 def first_step(steps: list[int], values: list[float], op: str, threshold: float) -> Optional[int]:
-    """The first of ``steps`` whose value is ``< threshold`` (op "<") or ``> threshold``
-    (op ">"), or None if it never is."""
-    for step, value in zip(steps, values):
-        if (value < threshold) if op == "<" else (value > threshold):
-            return step
-    return None
+    """The first of ``steps`` whose value ``op`` ``threshold`` holds (ops of
+    ``harness.evidence.OPS``: "<", ">", ...), or None if it never does."""
+    compare = OPS[op]
+    return next((step for step, value in zip(steps, values) if compare(value, threshold)), None)
 
 
 def step_or_end(step: Optional[int], steps: list[int]) -> int:
