@@ -19,6 +19,7 @@ from harness import model_cache
 from harness.claim import ClaimDeclarationError, Target, claim_spec, where
 from harness.evidence import Evidence, ExpectationFailed
 from harness.registry import ModelUnavailable, model_names
+from harness.scheduling import TargetScheduling
 from harness.report import ClaimRun, write_reports
 from harness.snapshots import RoundedJSONSnapshot
 
@@ -78,13 +79,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         pytest.param(
             target,
             id=target.id,
-            # one worker per (model, seed), so a model is loaded by one worker only
-            marks=[pytest.mark.xdist_group(target.id)]
-            + ([] if wanted is None or target.model in wanted else [pytest.mark.skip(reason=f"--claims-models excludes {target.model}")]),
+            marks=[] if wanted is None or target.model in wanted else [pytest.mark.skip(reason=f"--claims-models excludes {target.model}")],
         )
         for target in spec.targets()
     ]
     metafunc.parametrize("target", params)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``-n N`` (``--dist load``) and ``--dist loadgroup`` send all claims on one (model, seed)
+    to one worker; other ``--dist`` modes are the user's explicit choice."""
+    if config.getvalue("dist") in ("load", "loadgroup"):
+        return TargetScheduling(config, log)
+    return None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -146,20 +154,13 @@ def evidence(request: pytest.FixtureRequest, target: Target, model: Any) -> Evid
     that a claim on an unavailable model is skipped whatever fixtures it names."""
     spec = claim_spec(request.function)
     ev = Evidence(
-        claim_id=claim_nodeid(request.node.nodeid),
+        claim_id=request.node.nodeid,
         problem=spec.problem if spec else "",
         model=target.model,
         seed=target.seed,
     )
     request.node._mi_evidence = ev
     return ev
-
-
-def claim_nodeid(nodeid: str) -> str:
-    """The node id without the ``@<group>`` suffix that ``--dist loadgroup`` adds on xdist
-    workers, so that a claim has the same id with and without xdist (the previous-run
-    comparison matches on it). A claim's id ends with its ``[model-seedN]`` parameters."""
-    return nodeid[: nodeid.rfind("]") + 1] or nodeid
 
 
 def outcome_of(exc: Optional[BaseException]) -> str:
@@ -202,7 +203,7 @@ class ClaimsReporter:
         props = dict(report.user_properties)
         if CLAIM_KEY not in props:
             return
-        nodeid = claim_nodeid(report.nodeid)
+        nodeid = report.nodeid
         run = self.runs.setdefault(nodeid, ClaimRun(nodeid=nodeid, **props[CLAIM_KEY]))
         if report.when == "call":
             run.duration = report.duration

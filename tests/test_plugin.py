@@ -275,6 +275,41 @@ def test_xdist_run_then_an_interrupted_serial_run_compared_with_it(claims_dir, m
     assert "| `test_claims.py::test_flips[fake-b-seed0]` | ✅ holds | ❌ fails |" in md
 
 
+GROUPED_CLAIMS = '''
+from harness import claim
+
+SEEDS = range(6)
+
+
+@claim("3.16", "first", models=["fake-a"], seeds=SEEDS)
+def test_first(model, evidence):
+    evidence.expect("value", model.weight.sum(), ">", 0)
+
+
+@claim("3.16", "second", models=["fake-a"], seeds=SEEDS)
+def test_second(model, evidence):
+    evidence.expect("value", model.weight.sum(), ">", 0)
+
+
+@claim("3.16", "third", models=["fake-a"], seeds=SEEDS)
+def test_third(model, evidence):
+    evidence.expect("value", model.weight.sum(), ">", 0)
+'''
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_each_model_and_seed_is_loaded_by_one_worker_only(claims_dir, workers):
+    """3 claims x 6 seeds: were the claims of a (model, seed) spread over workers, some seed
+    would be loaded twice (by chance all 18 stay together with probability < 1e-3)."""
+    claims_dir.makepyfile(test_grouping=GROUPED_CLAIMS)
+    result, record = run_claims(claims_dir, "reports", "-p", "xdist", "-n", str(workers), "test_grouping.py")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    loads = (claims_dir.path / "loads.txt").read_text().splitlines()
+    assert sorted(line.split(maxsplit=1)[1] for line in loads) == [f"fake-a {seed}" for seed in range(6)]
+    assert len({line.split()[0] for line in loads}) == workers  # every worker had work
+    assert len(record["claims"]) == 18
+
+
 def test_exit_code_is_zero_when_claims_hold_or_are_refuted_as_expected_and_models_can_be_restricted(claims_dir):
     result, record = run_claims(
         claims_dir, "reports", "--claims-models", "fake-a", "test_claims.py::test_holds", "test_claims.py::test_refuted",
