@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib.metadata
 import json
 import math
 import os
 import platform
+import subprocess
 import tempfile
 import time
 from collections import defaultdict
@@ -64,16 +66,38 @@ class ClaimRun:
         return {**dataclasses.asdict(self), "verdict": self.verdict}
 
 
-def versions() -> dict[str, str]:
-    import torch
-    import importlib.metadata
+# every installed package that can change a measured value
+VALUE_PACKAGES = ("torch", "transformer-lens", "transformers", "numpy", "safetensors", "gguf")
 
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "transformer_lens": importlib.metadata.version("transformer-lens"),
-        "platform": platform.platform(),
-    }
+
+def versions() -> dict[str, Optional[str]]:
+    """Python, the platform and ``VALUE_PACKAGES`` (``None``: not installed), keyed as
+    ``transformer_lens``."""
+    import torch
+
+    found = {"python": platform.python_version(), "platform": platform.platform()}
+    for package in VALUE_PACKAGES:
+        try:
+            found[package.replace("-", "_")] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package.replace("-", "_")] = None
+    found["torch"] = torch.__version__  # the imported build (e.g. 2.13.0+cpu)
+    return found
+
+
+def git_state(repo: Path = Path(__file__).resolve().parents[1]) -> dict[str, Any]:
+    """The project's commit and whether its tracked files differ from it (``None`` outside a
+    git checkout, e.g. an installed wheel)."""
+    def git(*args: str) -> Optional[str]:
+        try:
+            done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
+    return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 
 def flips(previous: list[dict[str, Any]], current: list[ClaimRun]) -> list[tuple[str, str, str]]:
@@ -121,7 +145,8 @@ def render_markdown(
         "# mi-claims report",
         "",
         f"Run {run_info['finished']} · {run_info['duration_s']:.0f} s · torch {run_info['versions']['torch']} · "
-        f"transformer_lens {run_info['versions']['transformer_lens']}"
+        f"transformer_lens {run_info['versions']['transformer_lens']} · "
+        f"commit {(run_info['git']['commit'] or 'unknown')[:10]}{' (dirty)' if run_info['git']['dirty'] else ''}"
         + (" · **interrupted: partial report**" if run_info["interrupted"] else ""),
         "",
         " · ".join(f"{SYMBOL[v]}: {counts[v]}" for v in VERDICTS if counts[v]),
@@ -207,6 +232,7 @@ def write_reports(
         "interrupted": exitstatus == 2 or any(r.outcome is None for r in runs),
         "args": args,
         "versions": versions(),
+        "git": git_state(),
     }
     flipped = flips(previous, runs)
     record = {

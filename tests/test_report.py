@@ -84,7 +84,7 @@ def test_attachment_links_are_relative_to_the_report(tmp_path):
 
 
 RUN_INFO = {"finished": "2026-01-01T00:00:00", "duration_s": 12.0, "interrupted": False,
-            "versions": {"torch": "2.13.0", "transformer_lens": "4.3.0"}}
+            "versions": {"torch": "2.13.0", "transformer_lens": "4.3.0"}, "git": {"commit": "0123456789abcdef", "dirty": True}}
 
 
 def test_markdown_has_the_matrix_the_summary_refuted_reasons_flips_and_plots(tmp_path):
@@ -101,7 +101,7 @@ def test_markdown_has_the_matrix_the_summary_refuted_reasons_flips_and_plots(tmp
     md = render_markdown(runs, RUN_INFO, [(runs[1].nodeid, "holds", "fails")], tmp_path)
     lines = md.splitlines()
     assert lines[0] == "# mi-claims report"
-    assert "torch 2.13.0 · transformer_lens 4.3.0" in md and "interrupted" not in md
+    assert "torch 2.13.0 · transformer_lens 4.3.0 · commit 0123456789 (dirty)" in md and "interrupted" not in md
     assert "✅ holds: 2 · ☑️ refuted (as expected): 1 · ❌ fails: 1 · 💥 error: 1 · ⏭️ skipped: 1" in md
     assert "## Verdicts that flipped since the previous run" in md
     assert f"| `{runs[1].nodeid}` | ✅ holds | ❌ fails |" in lines
@@ -136,7 +136,9 @@ def test_write_reports_writes_strict_json_and_compares_with_the_previous_report(
     record = json.loads(json_path.read_text(), parse_constant=pytest.fail)  # no NaN / Infinity literals
     assert record["run"]["exitstatus"] == 1 and record["run"]["args"] == ["claims"]
     assert record["run"]["interrupted"] is False and record["run"]["duration_s"] >= 5
-    assert {"torch", "transformer_lens", "python"} <= record["run"]["versions"].keys()
+    assert {"torch", "transformer_lens", "transformers", "numpy", "safetensors", "gguf", "python"} <= record["run"]["versions"].keys()
+    git = record["run"]["git"]  # the tests run in a checkout of the project
+    assert len(git["commit"]) == 40 and isinstance(git["dirty"], bool)
     assert [c["claim"] for c in record["claims"]] == ["test_a", "test_nan"]  # sorted by node id
     assert record["claims"][1]["measurements"][0] == {"name": "ratio", "value": "nan", "op": ">", "threshold": "inf", "passed": None}
     assert record["claims"][0] == dataclasses.asdict(first[0]) | {"verdict": "holds"}
