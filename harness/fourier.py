@@ -55,6 +55,19 @@ def key_frequencies(norms: torch.Tensor, k: int) -> list[int]:
     return sorted(int(i) + 1 for i in norms.topk(k).indices)
 
 
+def separated_key_frequencies(norms: torch.Tensor, margin: float) -> list[int]:
+    """The frequencies (1-based, sorted) ranked above the last place in the ranking of
+    ``norms`` ``[n_freq]`` where the share of the total drops by at least ``margin`` from one
+    frequency to the next; ``[]`` when no share clears the next by ``margin``. Unlike a fixed
+    top-k, this never picks among near-equal norms, which training noise reorders."""
+    shares = (norms / norms.sum()).sort(descending=True)
+    gaps = (shares.values[:-1] - shares.values[1:]) >= margin
+    if not gaps.any():
+        return []
+    cut = int(gaps.nonzero().max()) + 1
+    return sorted(int(i) + 1 for i in shares.indices[:cut])
+
+
 def periodic_directions(s: torch.Tensor, p: int, freqs: list[int]) -> torch.Tensor:
     """Orthonormal columns spanning ``{cos(2 pi k s / p), sin(2 pi k s / p) : k in freqs}``
     as functions of the inputs, ``s`` ``[n]`` the combined input (``(a + b) mod p`` for

@@ -128,6 +128,14 @@ def top_head(scores: torch.Tensor, layer: int | None = None) -> tuple[int, int]:
     return divmod(flat, scores.shape[1])
 
 
+def clear_top_head(scores: torch.Tensor, margin: float) -> tuple[int, int] | None:
+    """``top_head`` when its score beats every other head's by at least ``margin``, else
+    ``None`` (a pick among near-equal heads, which training noise can swap). scores:
+    [n_layers, n_heads]."""
+    best, runner_up = scores.flatten().topk(2).values
+    return top_head(scores) if float(best - runner_up) >= margin else None
+
+
 def head_name(head: tuple[int, int]) -> str:
     """``(layer, head)`` -> "L<layer>H<head>", as heads are named in notes and snapshots."""
     return f"L{head[0]}H{head[1]}"

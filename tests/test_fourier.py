@@ -14,6 +14,7 @@ from harness.fourier import (
     loss_and_accuracy,
     periodic_directions,
     restricted_logits,
+    separated_key_frequencies,
     top_frequency_fraction,
 )
 from harness.progress_measures import first_step, pca_explained
@@ -95,3 +96,11 @@ def test_column_norms_separate_columns():
     weights = torch.stack([torch.cos(2 * math.pi * x / p), torch.sin(2 * math.pi * 3 * x / p)], dim=1)
     norms = column_frequency_norms(weights)
     assert norms.argmax(dim=0).tolist() == [0, 2]
+
+
+def test_separated_key_frequencies_cut_at_the_last_clear_drop_and_never_inside_near_ties():
+    grokked = torch.tensor([0.01, 0.30, 0.01, 0.25, 0.02, 0.20, 0.01, 0.20])  # shares: 1.0 in total
+    assert separated_key_frequencies(grokked, 0.02) == [2, 4, 6, 8]  # 0.20 -> 0.02, not 0.30 -> 0.25
+    near_ties = torch.tensor([0.050, 0.049, 0.043, 0.042, 0.041, 0.040] + [0.039 - 0.001 * i for i in range(20)])
+    assert separated_key_frequencies(near_ties / near_ties.sum(), 0.02) == []
+    assert separated_key_frequencies(torch.tensor([3.0, 1.0]), 0.5) == [1]  # shares 0.75 / 0.25

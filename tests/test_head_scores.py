@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from transformer_lens.head_detector import detect_head
 from toy_bridges import toy_bridge, random_tokens
 
-from harness.head_scores import (attention_patterns, attention_to_targets, bos_targets, copying_scores,
+from harness.head_scores import (attention_patterns, clear_top_head, attention_to_targets, bos_targets, copying_scores,
                                  duplicate_token_targets, duplicate_token_scores, heads_above, induction_scores,
                                  induction_targets, ov_eigenvalues, previous_token_scores, previous_token_targets,
                                  top_head)
@@ -84,3 +84,9 @@ def test_top_head_and_heads_above():
     assert top_head(scores) == (1, 2)
     assert top_head(scores, layer=0) == (0, 1)
     assert heads_above(scores, 0.4) == [(0, 1), (1, 0), (1, 2)]
+
+
+def test_clear_top_head_only_when_it_beats_the_runner_up_by_the_margin():
+    scores = torch.tensor([[0.1, 0.9], [0.84, 0.2]])
+    assert clear_top_head(scores, 0.05) == (0, 1)
+    assert clear_top_head(scores, 0.07) is None

@@ -32,7 +32,7 @@ def test_two_layer_model_has_induction_head(model, evidence, claim_snapshot):
     scores = induction_scores(model, eval_tokens(model))
     evidence.expect("max layer-1 induction score", scores[1].max(), ">", DETECTOR_THRESHOLD)
     evidence.matches_snapshot("induction heads", claim_snapshot,
-                              rounded({"heads": heads_above(scores, DETECTOR_THRESHOLD), "scores": scores}, 1))
+                              rounded({"heads": heads_above(scores, DETECTOR_THRESHOLD), "scores": scores}))
 
 
 @claim("3.16", "A 1-layer attention-only model has no induction head",

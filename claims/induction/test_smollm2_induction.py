@@ -96,6 +96,7 @@ def test_smollm2_has_duplicate_token_heads(model, target, evidence):
 
 @claim("2.11", "SmolLM2's induction, previous-token and duplicate-token head sets are unchanged (regression snapshot)", models=MODELS)
 def test_smollm2_head_sets_snapshot(model, target, evidence, claim_snapshot):
-    """Regression guard (our own run): heads above 0.4 of each kind, scores rounded to 0.1."""
+    """Regression guard (our own run): heads above 0.4 of each kind, scores rounded to 0.01 and
+    matched within ``snapshots.TOLERANCE``."""
     sets = {kind: named_scores(scores(target.model, target.seed)[kind], heads_of(target, kind)) for kind in TARGETS}
-    evidence.matches_snapshot("head sets", claim_snapshot, rounded(sets, 1))
+    evidence.matches_snapshot("head sets", claim_snapshot, rounded(sets))

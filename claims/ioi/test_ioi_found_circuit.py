@@ -168,7 +168,8 @@ def test_found_circuit_is_faithful(model, target, evidence):
 def test_ioi_head_sets_snapshot(model, target, evidence, claim_snapshot):
     """Regression guard (our own run): name-mover candidates (DLA and path patching), negative
     movers, the top attribution-patching heads and the S-inhibition candidates (path patching;
-    values are patched logit differences) with scores rounded to 0.1, against the snapshot."""
+    values are patched logit differences) with scores rounded to 0.01, matched within
+    ``snapshots.TOLERANCE``."""
     dla = ioi_head_dla(target.model, target.seed)
     attribution = ioi_head_attribution(target.model, target.seed)
     paths = ioi_head_paths_to_logits(target.model, target.seed)
@@ -180,4 +181,4 @@ def test_ioi_head_sets_snapshot(model, target, evidence, claim_snapshot):
         "name movers (path patching to the logits)": named_scores(paths, top_heads(-paths, SMALL_SET)),
         "S-inhibition candidates (path patching to the name movers' queries)": named_scores(s_inhibition, ioi_s_inhibition_heads(target.model, target.seed)),
     }
-    evidence.matches_snapshot("IOI head sets", claim_snapshot, rounded(sets, 1))
+    evidence.matches_snapshot("IOI head sets", claim_snapshot, rounded(sets))
