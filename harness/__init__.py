@@ -1,6 +1,5 @@
-"""mi-claims harness: the claim API, model cache, interventions, metrics, toy training, report."""
+"""mi-claims harness: ``claims`` (the claim API, evidence, plugin, report), ``models`` (making
+models exist), ``interp`` (the toolkit) and ``tms`` (toy models of superposition)."""
 
-from harness.claim import claim
-from harness.registry import ModelUnavailable
-
-__all__ = ["claim", "ModelUnavailable"]
+from harness.claims.claim import claim  # noqa: F401  (the name a claim file imports)
+from harness.models.registry import ModelUnavailable  # noqa: F401

@@ -1,10 +1,14 @@
 """Tiers of the algorithmic pack: seed 0 of every claim runs in CI (about 10 minutes cold with
 ``-n 2``: every model is trained once); seeds 1 and 2 train two more copies of every model and
-are marked ``slow``. Run them with ``pytest claims/algorithmic -n 2 -m ""`` (or ``-m slow``)."""
+are marked ``slow``. Run them with ``pytest claims/algorithmic -n 2 -m ""`` (or ``-m slow``).
+The grokking claims share the ``trajectory`` fixture."""
 
 from pathlib import Path
 
 import pytest
+
+from catalog.modular import grokking_trajectory, modular_problem
+from harness.claims.shared import per_target
 
 FAST_SEEDS = {0}
 HERE = Path(__file__).parent
@@ -18,3 +22,10 @@ def pytest_collection_modifyitems(config, items):
         target = getattr(item, "callspec", None) and item.callspec.params.get("target")
         if target is not None and target.seed not in FAST_SEEDS:
             item.add_marker(pytest.mark.slow)
+
+
+@per_target
+def trajectory(checkpoints, target):
+    """``grokking_trajectory`` of a modular model: progress measures at every checkpoint of its
+    training run (computed once per model and seed)."""
+    return grokking_trajectory(checkpoints, modular_problem(target.model))

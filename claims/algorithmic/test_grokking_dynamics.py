@@ -1,13 +1,13 @@
 """Training dynamics of grokking (seed problems 5.3-5.6), read off the checkpoints (every 100
 steps) of the training runs of ``mod-add-transformer-relu`` and ``mod-add-mlp``
-(fixtures/algorithmic.py: p = 53, 50% split, full-batch AdamW with weight decay 1; shrunk from
+(catalog/modular.py: p = 53, 50% split, full-batch AdamW with weight decay 1; shrunk from
 Nanda et al. 2023's p = 113). Progress measures as in Nanda et al. 2023, section 5.1."""
 
-from fixtures.algorithmic import KEY_FREQUENCIES, event_steps, grokking_trajectory
+from catalog.modular import event_steps
 from harness import claim
-from harness.curves import line_plot
-from harness.fourier import key_frequencies
-from harness.progress_measures import first_step, pca_explained, step_or_end
+from harness.interp.plots import line_plot
+from harness.interp.fourier import key_frequencies
+from harness.interp.grokking import first_step, pca_explained, step_or_end
 
 import torch
 
@@ -15,12 +15,8 @@ MODELS = ["mod-add-transformer-relu", "mod-add-mlp"]
 SEEDS = [0, 1, 2]
 
 
-def trajectory(target):
-    return grokking_trajectory(target.model, target.seed, KEY_FREQUENCIES)
-
-
-def series(traj, name):
-    return [m[name] for m in traj["measures"]]
+def series(trajectory, name):
+    return [m[name] for m in trajectory["measures"]]
 
 
 @claim("5.6", "The restricted loss (key frequencies only) falls below 1 nat before the test loss does",
@@ -29,18 +25,17 @@ def series(traj, name):
                 "seed 0): its top-6 embedding frequencies are not its whole algorithm (see 3.3)",
                 "mod-add-mlp-seed1": "seed 1: restricted loss never below 1 nat (1.03 at the end)",
                 "mod-add-mlp-seed2": "seed 2: restricted loss below 1 nat at step 1500, test loss at 1400"})
-def test_restricted_loss_falls_before_test_loss(target, evidence, plot_dir):
+def test_restricted_loss_falls_before_test_loss(trajectory, target, evidence, plot_dir):
     """Nanda et al. 2023 Fig. 7: restricted loss starts falling during circuit formation, before
     the test loss, as the progress measure that reveals hidden progress. 1 nat is our level
     (about a quarter of log 53); "before" means strictly earlier at 100-step resolution (an
     event that never happens counts as one checkpoint after the end of training)."""
-    traj = trajectory(target)
-    steps = traj["steps"]
-    restricted = first_step(steps, series(traj, "restricted test loss"), "<", 1.0)
-    test = first_step(steps, series(traj, "test loss"), "<", 1.0)
+    steps = trajectory["steps"]
+    restricted = first_step(steps, series(trajectory, "restricted test loss"), "<", 1.0)
+    test = first_step(steps, series(trajectory, "test loss"), "<", 1.0)
     evidence.note("steps (restricted, test) below 1 nat", [restricted, test])
     path = line_plot(plot_dir / f"{target.id}-progress.png", steps,
-                     {k: series(traj, k) for k in ("train loss", "test loss", "restricted test loss", "excluded test loss")},
+                     {k: series(trajectory, k) for k in ("train loss", "test loss", "restricted test loss", "excluded test loss")},
                      title=f"{target.id}: progress measures", ylabel="loss (nats)", log_y=True)
     evidence.attach(f"{target.id} progress measures", path)
     evidence.expect("test-loss step - restricted-loss step", step_or_end(test, steps) - step_or_end(restricted, steps), ">", 0)
@@ -52,27 +47,25 @@ def test_restricted_loss_falls_before_test_loss(target, evidence, plot_dir):
                    "(step 200) to grokking" for s, r in ((0, "27%"), (1, "27%"), (2, "27%"))},
                 **{f"mod-add-transformer-relu-seed{s}": f"seed {s}: no grokking within the 4000 steps, so no cleanup "
                    "phase to measure (see 3.23)" for s in (1, 2)}})
-def test_weight_norm_falls_during_cleanup(target, evidence):
+def test_weight_norm_falls_during_cleanup(trajectory, evidence):
     """Nanda et al. 2023 Fig. 7 (sum of squared weights falls through circuit formation and
     cleanup, driven by weight decay). Threshold: norm at the grokking step / norm at the
     memorisation step < 0.9 (10%, to be clear of noise; our reading of "falls")."""
-    traj = trajectory(target)
-    memorised, grokked = event_steps(traj)
-    norm = dict(zip(traj["steps"], traj["weight norm"]))
+    memorised, grokked = event_steps(trajectory)
+    norm = dict(zip(trajectory["steps"], trajectory["weight norm"]))
     evidence.note("steps (memorisation, grokking)", [memorised, grokked])
     evidence.expect("grokked during training", int(grokked is not None), "==", 1)
-    end = grokked if grokked is not None else traj["steps"][-1]
+    end = grokked if grokked is not None else trajectory["steps"][-1]
     evidence.expect("weight norm ratio grokking (or end) / memorisation",
                     norm[end] / norm.get(memorised, float("nan")), "<", 0.9)
 
 
 @claim("5.3", "The first two principal components of the checkpoints' full-grid logits carry most (> 50%) of their variance",
        models=MODELS, seeds=SEEDS)
-def test_logit_pca_is_low_dimensional(target, evidence, plot_dir):
+def test_logit_pca_is_low_dimensional(trajectory, evidence, plot_dir):
     """5.3's observation that a 2D PCA scatter of the logits shows the training phases needs
     the first 2 components to carry most of the variance: threshold 0.5 ("most")."""
-    traj = trajectory(target)
-    evidence.expect("variance share of 2 principal components", pca_explained(torch.stack(traj["logits"]), 2), ">", 0.5)
+    evidence.expect("variance share of 2 principal components", pca_explained(torch.stack(trajectory["logits"]), 2), ">", 0.5)
 
 
 @claim("5.4", "Grokking is predicted without future information: the embedding's top-6 Fourier share exceeds 0.5 at least 20% of the grokking step before test accuracy exceeds 99%",
@@ -81,17 +74,16 @@ def test_logit_pca_is_low_dimensional(target, evidence, plot_dir):
                    "frequencies, so the signal never fires" for s in (0, 1, 2)},
                 **{f"mod-add-transformer-relu-seed{s}": f"seed {s}: the signal fires (step {f}) but the model has "
                    "not grokked by step 4000, so the prediction cannot be checked" for s, f in ((1, 800), (2, 500))}})
-def test_fourier_sparsity_predicts_grokking(target, evidence):
+def test_fourier_sparsity_predicts_grokking(trajectory, evidence):
     """Our attempt at 5.4. Signal: the share of the embedding's Fourier norm in that
     checkpoint's own top 6 frequencies (no future information), which Nanda et al. 2023's
     picture says grows during circuit formation, before grokking. Threshold: it crosses 0.5
     (a majority) at least 20% of the grokking step ahead (a useful lead, decided up front); a
     signal or grokking that never happens counts as one checkpoint after training."""
-    traj = trajectory(target)
-    _, grokked = event_steps(traj)
-    signal = first_step(traj["steps"], traj["top share"], ">", 0.5)
+    _, grokked = event_steps(trajectory)
+    signal = first_step(trajectory["steps"], trajectory["top share"], ">", 0.5)
     evidence.note("steps (signal, grokking)", [signal, grokked])
-    steps = traj["steps"]
+    steps = trajectory["steps"]
     lead = (step_or_end(grokked, steps) - step_or_end(signal, steps)) / step_or_end(grokked, steps)
     evidence.expect("grokked during training", int(grokked is not None), "==", 1)
     evidence.expect("lead time / grokking step", lead, ">=", 0.2)
@@ -101,13 +93,12 @@ def test_fourier_sparsity_predicts_grokking(target, evidence):
        models=MODELS, seeds=SEEDS,
        refuted={"mod-add-transformer-relu-seed0": "seed 0: only 2 of the top 3 at 50% test accuracy (step 500) "
                 "are among the final 6 after 4000 steps: the key frequencies keep moving long after grokking"})
-def test_key_frequencies_are_chosen_early(target, evidence):
+def test_key_frequencies_are_chosen_early(trajectory, evidence):
     """5.5 asks why frequencies are chosen and whether they switch mid-training. Hypothesis:
     once test accuracy passes 50% the choice is made. Threshold: 3 of the 3 strongest
     frequencies then are among the final 6 key frequencies."""
-    traj = trajectory(target)
-    halfway = first_step(traj["steps"], series(traj, "test accuracy"), ">", 0.5)
-    early = key_frequencies(traj["frequency norms"][traj["steps"].index(halfway)], 3) if halfway else []
-    final = set(traj["final key frequencies"])
+    halfway = first_step(trajectory["steps"], series(trajectory, "test accuracy"), ">", 0.5)
+    early = key_frequencies(trajectory["frequency norms"][trajectory["steps"].index(halfway)], 3) if halfway else []
+    final = set(trajectory["final key frequencies"])
     evidence.note("final key frequencies", sorted(final))
     evidence.expect("top-3 frequencies at 50% test accuracy kept", len(set(early) & final) if early else 0, "==", 3)

@@ -1,10 +1,10 @@
 """Memorisation of random data by a one-hidden-layer MLP (seed problem 3.24): ``memorise-mlp``
 (16 -> 256 ReLU -> 10) trained full batch on 1000 Gaussian points with uniform random labels
-(fixtures/algorithmic.py). The labels carry no structure, so whatever the network does is
+(catalog/memorisation.py). The labels carry no structure, so whatever the network does is
 memorisation; the question is how it is stored."""
 
 from harness import claim
-from harness.mlp_models import get_dataset, margin_concentration, neuron_ablation_flips
+from harness.models.mlp import get_dataset, margin_concentration, neuron_ablation_flips
 
 SEEDS = [0, 1, 2]
 MODEL = ["memorise-mlp"]

@@ -1,12 +1,13 @@
 """Beginner algorithmic problems 3.5 (minimum / maximum of two ints), 3.6 (permuting lists) and
-3.7 (Fibonacci-style recurrence), on small transformers trained here (fixtures/algorithmic.py).
+3.7 (Fibonacci-style recurrence), on small transformers trained here (catalog/sequences.py).
 Evaluation: 512 fresh sequences (seed 1000)."""
 
-from fixtures.algorithmic import FIB_M, answer_source_targets, permuted_source_targets
+from catalog.sequences import FIB_M, answer_source_targets, permuted_source_targets
 from harness import claim
-from harness.fourier import frequency_norms, top_frequency_fraction
-from harness.head_scores import head_name, head_scores, previous_token_scores, top_head
-from harness.task_eval import task_accuracy, task_batch
+from harness.interp.fourier import frequency_norms, top_frequency_fraction
+from harness.interp.heads import head_name, head_scores, previous_token_scores, top_head
+from harness.interp.accuracy import task_accuracy
+from harness.models.tasks import task_batch
 
 SEEDS = [0, 1, 2]
 EVAL_SEED = 1000
@@ -22,7 +23,7 @@ def top_score(evidence, name, scores):
        models=["min-max-1l"], seeds=SEEDS)
 def test_min_max_accuracy(model, evidence):
     """Threshold 99%: the task is simple enough to be solved essentially perfectly."""
-    evidence.expect("answer accuracy", task_accuracy(model, "min-max", 512, EVAL_SEED), ">", 0.99)
+    evidence.expect("answer accuracy", task_accuracy(model, task_batch("min-max", 512, EVAL_SEED)), ">", 0.99)
 
 
 @claim("3.5", "Min/max is read by attention: at the operator token a head attends mostly (> 50%) to the operand that is the answer",
@@ -38,7 +39,7 @@ def test_min_max_head_attends_to_answer(model, evidence):
        models=["permute-2l"], seeds=SEEDS)
 def test_permute_accuracy(model, evidence):
     """Threshold 95%: "can do the task" read as near-perfect."""
-    evidence.expect("per-value accuracy", task_accuracy(model, "permute", 512, EVAL_SEED), ">", 0.95)
+    evidence.expect("per-value accuracy", task_accuracy(model, task_batch("permute", 512, EVAL_SEED)), ">", 0.95)
 
 
 @claim("3.6", "Permuting is pointer-following: predicting output i, a head attends mostly (> 50%) to input position perm[i]",
@@ -57,7 +58,7 @@ def test_permute_head_attends_to_source(model, evidence):
        models=["fibonacci-1l"], seeds=SEEDS)
 def test_fibonacci_accuracy(model, evidence):
     """Threshold 95%: near-perfect (every (x_(t-2), x_(t-1)) pair is seen in training)."""
-    evidence.expect("accuracy from x_2 on", task_accuracy(model, "fibonacci", 512, EVAL_SEED), ">", 0.95)
+    evidence.expect("accuracy from x_2 on", task_accuracy(model, task_batch("fibonacci", 512, EVAL_SEED)), ">", 0.95)
 
 
 @claim("3.7", "The recurrence needs the previous two elements: a head attends mostly (> 50%) to the previous token",

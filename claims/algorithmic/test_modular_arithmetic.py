@@ -1,7 +1,7 @@
 """Modular addition and subtraction (seed problems 3.3, 3.4, 3.23): the mechanism of Nanda et al.
 2023, "Progress measures for grokking via mechanistic interpretability" (ICLR 2023).
 
-Models (fixtures/algorithmic.py), shrunk from the paper's p = 113 / 30% split / d_model 128 to
+Models (catalog/modular.py), shrunk from the paper's p = 113 / 30% split / d_model 128 to
 p = 53 / 50% split / d_model 64 so that each trains in minutes on one core:
 ``mod-add-transformer-{relu,gelu}`` (1-layer transformer, the paper's architecture; 3.23 asks
 whether GELU changes anything, so every hypothesis runs on both), ``mod-add-mlp`` (3.3) and
@@ -10,19 +10,11 @@ Key frequencies: the ``KEY_FREQUENCIES`` frequencies with the largest norm in th
 (the paper finds 5 key frequencies for p = 113, Fig. 3; we allow one more).
 """
 
-from fixtures.algorithmic import (
-    KEY_FREQUENCIES,
-    event_steps,
-    grokking_trajectory,
-    modular_embedding,
-    modular_logits,
-    modular_neuron_acts,
-    modular_problem,
-)
+from catalog.modular import KEY_FREQUENCIES, event_steps, modular_embedding, modular_logits, modular_neuron_acts, modular_problem
 from harness import claim
-from harness.fourier import column_frequency_norms, frequency_norms, grid_frequency_fraction, key_frequencies, separated_key_frequencies, top_frequency_fraction
-from harness.progress_measures import progress_measures, step_or_end
-from harness.snapshots import TOLERANCE
+from harness.interp.fourier import column_frequency_norms, frequency_norms, grid_frequency_fraction, key_frequencies, separated_key_frequencies, top_frequency_fraction
+from harness.interp.grokking import progress_measures, step_or_end
+from harness.claims.snapshots import TOLERANCE
 
 TRANSFORMERS = ["mod-add-transformer-relu", "mod-add-transformer-gelu"]
 SEEDS = [0, 1, 2]
@@ -43,12 +35,11 @@ def key_freqs(model, target):
     return key_frequencies(embedding_norms(model, target), KEY_FREQUENCIES)
 
 
-def check_groks(target, evidence):
+def check_groks(trajectory, evidence):
     """Thresholds from the hypothesis' wording (Nanda et al. 2023 Fig. 1: train accuracy 100%
     after ~1k steps, test accuracy after ~10k): test accuracy > 0.99; "long after" read as the
     step of test accuracy > 0.99 being at least twice the step of train accuracy 100%.
     Measured on the checkpoints of the model's training run (every 100 steps)."""
-    trajectory = grokking_trajectory(target.model, target.seed)
     steps = trajectory["steps"]
     memorised, grokked = event_steps(trajectory)
     evidence.note("first step with train accuracy 100%", memorised)
@@ -108,8 +99,8 @@ def check_single_frequency_neurons(model, target, evidence):
 
 # ------------------------------------------------------------------ 3.3: MLP, addition
 @claim("3.3", GROKS, models=["mod-add-mlp"], seeds=SEEDS)
-def test_mlp_addition_groks(target, evidence):
-    check_groks(target, evidence)
+def test_mlp_addition_groks(trajectory, evidence):
+    check_groks(trajectory, evidence)
 
 
 @claim("3.3", SPARSE, models=["mod-add-mlp"], seeds=SEEDS,
@@ -140,8 +131,8 @@ def test_mlp_addition_neurons_have_one_frequency(model, target, evidence):
 
 # ------------------------------------------------------------------ 3.4: MLP, subtraction
 @claim("3.4", GROKS, models=["mod-sub-mlp"], seeds=SEEDS)
-def test_mlp_subtraction_groks(target, evidence):
-    check_groks(target, evidence)
+def test_mlp_subtraction_groks(trajectory, evidence):
+    check_groks(trajectory, evidence)
 
 
 @claim("3.4", SPARSE, models=["mod-sub-mlp"], seeds=SEEDS,
@@ -174,8 +165,8 @@ def test_mlp_subtraction_neurons_have_one_frequency(model, target, evidence):
                 **{f"mod-add-transformer-{act}-seed{s}": f"{act.upper()} seed {s}: test accuracy {acc} after 4000 steps "
                    f"({early} at step 2000), still rising: not grokked within the budget"
                    for act, s, acc, early in (("gelu", 2, 0.93, 0.71), ("relu", 1, 0.62, 0.34), ("relu", 2, 0.90, 0.38))}})
-def test_transformer_groks(target, evidence):
-    check_groks(target, evidence)
+def test_transformer_groks(trajectory, evidence):
+    check_groks(trajectory, evidence)
 
 
 @claim("3.23", SPARSE, models=TRANSFORMERS, seeds=SEEDS,

@@ -1,13 +1,14 @@
 """Predicting the previous token with a 1-layer attention-only rotary transformer (seed problem
 3.21): ``prev-token-rotary-1l`` (d_model 64, 4 heads, rotary on 16 of 16 head dims, vocab 64,
-context 24; fixtures/algorithmic.py). Evaluation: 256 fresh random sequences (seed 1000)."""
+context 24; catalog/sequences.py). Evaluation: 256 fresh random sequences (seed 1000)."""
 
 import torch
 
-from fixtures.algorithmic import PREV_SEQ
+from catalog.sequences import PREV_SEQ
 from harness import claim
-from harness.head_scores import previous_token_scores
-from harness.task_eval import task_accuracy, task_batch
+from harness.interp.heads import previous_token_scores
+from harness.interp.accuracy import task_accuracy
+from harness.models.tasks import task_batch
 
 SEEDS = [0, 1, 2]
 MODEL = ["prev-token-rotary-1l"]
@@ -16,7 +17,7 @@ MODEL = ["prev-token-rotary-1l"]
 @claim("3.21", "A 1-layer attention-only rotary model predicts the previous token (> 99% accuracy)", models=MODEL, seeds=SEEDS)
 def test_predicts_previous_token(model, evidence):
     """Threshold 99%: one head attending to the previous position solves it exactly."""
-    evidence.expect("accuracy", task_accuracy(model, "previous-token", 256, 1000), ">", 0.99)
+    evidence.expect("accuracy", task_accuracy(model, task_batch("previous-token", 256, 1000)), ">", 0.99)
 
 
 @claim("3.21", "A head attends almost only (> 90%) to the previous position", models=MODEL, seeds=SEEDS)

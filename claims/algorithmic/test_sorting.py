@@ -1,14 +1,15 @@
 """Sorting lists (seed problems 3.1 fixed length and 3.2 variable length).
 
-Models (fixtures/algorithmic.py): ``sort-fixed-2l`` (6 distinct values of 0..29, format
+Models (catalog/sequences.py): ``sort-fixed-2l`` (6 distinct values of 0..29, format
 ``START 4 6 2 9 .. MID 2 4 6 9 ..``) and ``sort-variable-2l`` (2..8 values, then ``END`` and
 padding); 2-layer transformers with MLPs, d_model 64. Evaluation: 512 fresh lists (seed 1000).
 """
 
-from fixtures.algorithmic import SORT_MAX_LEN, next_sorted_targets
+from catalog.sequences import SORT_MAX_LEN, next_sorted_targets
 from harness import claim
-from harness.head_scores import head_name, head_scores, top_head
-from harness.task_eval import correct_predictions, masked_accuracy, sequence_accuracy, task_batch
+from harness.interp.heads import head_name, head_scores, top_head
+from harness.interp.accuracy import correct_predictions, masked_accuracy, sequence_accuracy
+from harness.models.tasks import task_batch
 
 SEEDS = [0, 1, 2]
 EVAL_SEED = 1000

@@ -1,16 +1,17 @@
 """A toy Indirect Object Identification task (seed problems 3.18, 3.19, 3.22) on attention-only
 models trained here: ``BOS X Y f f S f TO -> IO``, where S is X or Y and IO the other name
-(``toy-ioi-3l``, ``toy-ioi-2l``; fixtures/algorithmic.py). The GPT-2 small circuit (Wang et
+(``toy-ioi-3l``, ``toy-ioi-2l``; catalog/toy_ioi.py). The GPT-2 small circuit (Wang et
 al. 2022, "Interpretability in the Wild") has duplicate-token heads (S2 attends to S1),
 S-inhibition heads and name movers (the final token attends to IO and copies it).
 Evaluation: 512 fresh prompts (seed 1000)."""
 
-from fixtures.algorithmic import IOI_SEQ, ioi_io_targets, ioi_s1_targets, ioi_s2_targets
+from catalog.toy_ioi import IOI_SEQ, ioi_io_targets, ioi_s1_targets, ioi_s2_targets
 from harness import claim
-from harness.ablation import mean_ablate_heads, run_with_hooks
-from harness.head_scores import clear_top_head, head_name, head_scores, top_head
-from harness.snapshots import TOLERANCE, rounded
-from harness.task_eval import task_batch
+from harness.interp.ablation import mean_ablate_heads, run_with_hooks
+from harness.interp.heads import clear_top_head, head_name, head_scores, top_head
+from harness.claims.snapshots import TOLERANCE
+from harness.plain import plain
+from harness.models.tasks import task_batch
 
 SEEDS = [0, 1, 2]
 THRESHOLD = 0.5  # a head "attends to" a token when most of its attention goes there
@@ -112,6 +113,6 @@ def test_toy_ioi_heads_snapshot(model, evidence, claim_snapshot):
     roles = {"name mover (TO -> IO)": ioi_io_targets, "duplicate token (S2 -> S1)": ioi_s1_targets,
              "S-inhibition (TO -> S2)": ioi_s2_targets}
     scores = {role: head_scores(model, prompts()[0], targets) for role, targets in roles.items()}
-    evidence.matches_snapshot("toy IOI heads", claim_snapshot, rounded({
+    evidence.matches_snapshot("toy IOI heads", claim_snapshot, plain({
         role: [head_name(head) if (head := clear_top_head(s, TOLERANCE)) else "no clear top head", s.max()]
-        for role, s in scores.items()}))
+        for role, s in scores.items()}, 2))

@@ -1,26 +1,25 @@
 """Induction heads in attention-only toy transformers (seed problems 3.16 and 1.9).
 
-Models: ``toy-attn-{1,2,3}l`` (fixtures/models.py), trained on random tokens with one random
+Models: ``toy-attn-{1,2,3}l`` (catalog/induction.py), trained on random tokens with one random
 block repeated. Measurements use a held-out set in the style of Olsson et al. 2022: a BOS, 20
 uniform random tokens, the same 20 again.
 """
 
-from fixtures.datasets import repeated_halves_loss, repeated_random_tokens
+from catalog.datasets import REPEAT_HALF_LEN, repeated_random_tokens
 from harness import claim
-from harness.ablation import mean_ablate_heads
-from harness.composition import composition_scores, pair_rank
-from harness.head_scores import DETECTOR_THRESHOLD, heads_above, induction_scores, previous_token_scores, top_head
-from harness.snapshots import rounded
-
-HALF = 20
+from harness.interp.ablation import mean_ablate_heads
+from harness.interp.composition import composition_scores, pair_rank
+from harness.interp.heads import DETECTOR_THRESHOLD, heads_above, induction_scores, previous_token_scores, top_head
+from harness.interp.metrics import repeated_halves_loss
+from harness.plain import plain
 
 
 def eval_tokens(model, seed=1000):
-    return repeated_random_tokens(batch=64, half_len=HALF, d_vocab=model.cfg.d_vocab, seed=seed)
+    return repeated_random_tokens(batch=64, half_len=REPEAT_HALF_LEN, d_vocab=model.cfg.d_vocab, seed=seed)
 
 
 def halves_loss(model, tokens, hooks=()):
-    return repeated_halves_loss(model, tokens, HALF, hooks)
+    return repeated_halves_loss(model, tokens, REPEAT_HALF_LEN, hooks)
 
 
 @claim("3.16", "A 2-layer attention-only model trained on the induction task forms an induction head in layer 1",
@@ -32,7 +31,7 @@ def test_two_layer_model_has_induction_head(model, evidence, claim_snapshot):
     scores = induction_scores(model, eval_tokens(model))
     evidence.expect("max layer-1 induction score", scores[1].max(), ">", DETECTOR_THRESHOLD)
     evidence.matches_snapshot("induction heads", claim_snapshot,
-                              rounded({"heads": heads_above(scores, DETECTOR_THRESHOLD), "scores": scores}))
+                              plain({"heads": heads_above(scores, DETECTOR_THRESHOLD), "scores": scores}, 2))
 
 
 @claim("3.16", "A 1-layer attention-only model has no induction head",

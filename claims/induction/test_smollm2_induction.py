@@ -4,99 +4,70 @@
 Data (Olsson et al. 2022): BOS, 20 uniform random tokens, the same 20 again; 32 sequences.
 """
 
-import functools
-
-from fixtures.datasets import repeated_halves_loss, repeated_random_tokens
+from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for
 from harness import claim
-from harness.ablation import mean_ablate_heads
-from harness.head_scores import (
-    DETECTOR_THRESHOLD,
-    attention_patterns,
-    attention_to_targets,
-    duplicate_token_targets,
-    head_name,
-    heads_above,
-    induction_targets,
-    named_scores,
-    previous_token_targets,
-)
-from harness.model_cache import load_model
-from harness.snapshots import rounded
+from harness.interp.ablation import mean_ablate_heads
+from harness.interp.heads import DETECTOR_THRESHOLD, head_name, heads_above, named_scores
+from harness.interp.metrics import repeated_halves_loss
+from harness.plain import plain
 
 MODELS = ["smollm2-135m"]
-HALF = 20
-TARGETS = {"induction": induction_targets, "previous-token": previous_token_targets, "duplicate-token": duplicate_token_targets}
 
 
-def repeated_tokens(model, seed):
-    tokens = repeated_random_tokens(batch=32, half_len=HALF, d_vocab=model.cfg.d_vocab, seed=seed)
-    tokens[:, 0] = model.tokenizer.bos_token_id
-    return tokens
+def heads_of(repeat_scores, kind):
+    return heads_above(repeat_scores[kind], DETECTOR_THRESHOLD)
 
 
-@functools.cache
-def scores(model_name, seed):
-    """{kind: [n_layers, n_heads]} on the repeated-token batch, from one forward pass."""
-    model = load_model(model_name, seed)
-    tokens = repeated_tokens(model, seed=1000)
-    patterns = attention_patterns(model, tokens)
-    return {kind: attention_to_targets(patterns, fn(tokens)).cpu() for kind, fn in TARGETS.items()}
-
-
-def heads_of(target, kind):
-    return heads_above(scores(target.model, target.seed)[kind], DETECTOR_THRESHOLD)
-
-
-def check_heads_exist(target, evidence, kind):
+def check_heads_exist(repeat_scores, evidence, kind):
     """Threshold 0.4 on the best head's score (ARENA detector convention); the heads above it
     are noted."""
-    evidence.note(f"{kind} heads", [head_name(h) for h in heads_of(target, kind)])
-    evidence.expect(f"max {kind} score", scores(target.model, target.seed)[kind].max(), ">", DETECTOR_THRESHOLD)
+    evidence.note(f"{kind} heads", [head_name(h) for h in heads_of(repeat_scores, kind)])
+    evidence.expect(f"max {kind} score", repeat_scores[kind].max(), ">", DETECTOR_THRESHOLD)
 
 
 @claim("2.11", "SmolLM2-135M has induction heads on repeated random tokens", models=MODELS)
-def test_smollm2_has_induction_heads(model, target, evidence):
+def test_smollm2_has_induction_heads(model, repeat_scores, evidence):
     """Threshold 0.4 on the induction score (Olsson et al. 2022), ARENA's detector threshold."""
-    check_heads_exist(target, evidence, "induction")
+    check_heads_exist(repeat_scores, evidence, "induction")
 
 
 @claim("2.11", "Mean-ablating SmolLM2's induction heads raises its loss on the repeated half by more than 1 nat", models=MODELS)
-def test_ablating_induction_heads_raises_repeated_half_loss(model, target, evidence):
+def test_ablating_induction_heads_raises_repeated_half_loss(model, repeat_scores, evidence):
     """Threshold +1 nat (the design brief's induction hypothesis). The heads above the 0.4
     induction score are mean-ablated with means over a second repeated-token batch."""
-    tokens = repeated_tokens(model, seed=1000)
-    _, clean = repeated_halves_loss(model, tokens, HALF)
-    hooks = mean_ablate_heads(model, repeated_tokens(model, seed=2000), heads_of(target, "induction"))
-    _, ablated = repeated_halves_loss(model, tokens, HALF, hooks)
+    tokens = repeated_tokens_for(model, batch=32, half_len=REPEAT_HALF_LEN, seed=1000)
+    _, clean = repeated_halves_loss(model, tokens, REPEAT_HALF_LEN)
+    hooks = mean_ablate_heads(model, repeated_tokens_for(model, batch=32, half_len=REPEAT_HALF_LEN, seed=2000), heads_of(repeat_scores, "induction"))
+    _, ablated = repeated_halves_loss(model, tokens, REPEAT_HALF_LEN, hooks)
     evidence.note("repeated-half loss clean / ablated", [round(clean, 3), round(ablated, 3)])
     evidence.expect("repeated-half loss increase (nats)", ablated - clean, ">", 1.0)
 
 
 @claim("2.11", "SmolLM2's first induction head comes after its first previous-token head (K-composition needs the earlier head)",
        models=MODELS)
-def test_previous_token_heads_precede_induction_heads(model, target, evidence):
+def test_previous_token_heads_precede_induction_heads(model, repeat_scores, evidence):
     """Elhage et al. 2021: an induction head reads the previous token written by an earlier
     previous-token head. Heads above 0.4 (ARENA); the layers are compared."""
     evidence.expect("first induction layer - first previous-token layer",
-                    heads_of(target, "induction")[0][0] - heads_of(target, "previous-token")[0][0], ">", 0)
+                    heads_of(repeat_scores, "induction")[0][0] - heads_of(repeat_scores, "previous-token")[0][0], ">", 0)
 
 
 @claim("2.26", "SmolLM2-135M has a sharp previous-token head (score > 0.4)", models=MODELS)
-def test_smollm2_has_previous_token_heads(model, target, evidence):
+def test_smollm2_has_previous_token_heads(model, repeat_scores, evidence):
     """Analog of GPT-2 small's L4H11 (2.26); threshold 0.4 (ARENA detector convention)."""
-    check_heads_exist(target, evidence, "previous-token")
+    check_heads_exist(repeat_scores, evidence, "previous-token")
 
 
 @claim("2.21", "SmolLM2-135M has duplicate-token heads on repeated random tokens (score > 0.4)", models=MODELS)
-def test_smollm2_has_duplicate_token_heads(model, target, evidence):
+def test_smollm2_has_duplicate_token_heads(model, repeat_scores, evidence):
     """Wang et al. 2022 (duplicate-token heads attend to an earlier copy of the current token);
     threshold 0.4 (ARENA detector convention)."""
-    check_heads_exist(target, evidence, "duplicate-token")
+    check_heads_exist(repeat_scores, evidence, "duplicate-token")
 
 
 @claim("2.11", "SmolLM2's induction, previous-token and duplicate-token head sets are unchanged (regression snapshot)", models=MODELS)
-def test_smollm2_head_sets_snapshot(model, target, evidence, claim_snapshot):
+def test_smollm2_head_sets_snapshot(model, repeat_scores, evidence, claim_snapshot):
     """Regression guard (our own run): heads above 0.4 of each kind, scores rounded to 0.01 and
     matched within ``snapshots.TOLERANCE``."""
-    sets = {kind: named_scores(scores(target.model, target.seed)[kind], heads_of(target, kind)) for kind in TARGETS}
-    evidence.matches_snapshot("head sets", claim_snapshot, rounded(sets))
+    sets = {kind: named_scores(repeat_scores[kind], heads_of(repeat_scores, kind)) for kind in repeat_scores}
+    evidence.matches_snapshot("head sets", claim_snapshot, plain(sets, 2))

@@ -3,7 +3,7 @@ GPT-2 small and the five Stanford CRFM GPT-2 small seeds: does the circuit Wang 
 ("Interpretability in the Wild", arXiv:2211.00593) found in GPT-2 small arise (2.18)? The hub
 models are skipped with the reason where their weights are not available.
 
-Data: 100 prompts (fixtures/ioi_prompts.py: 10 templates, half ABBA and half BABA) and their ABC
+Data: 100 prompts (catalog/prompts/ioi.py: 10 templates, half ABBA and half BABA) and their ABC
 corruption. Heads are found, not given: name-mover candidates are the heads with the largest
 direct effect on logit(IO) - logit(S) at the last position (DLA); heads are ranked over all
 (270 in SmolLM2) by attribution patching (ABC -> clean) and only the top ten are patched exactly.
@@ -11,27 +11,14 @@ direct effect on logit(IO) - logit(S) at the last position (DLA); heads are rank
 
 import torch
 
-from fixtures.ioi_prompts import (
-    IOI_MODELS,
-    io_minus_s,
-    ioi_attention_from_to,
-    ioi_batch,
-    ioi_head_attribution,
-    ioi_head_dla,
-    ioi_head_paths_to_logits,
-    ioi_logit_attribution,
-    ioi_clean_logit_diff,
-    ioi_name_movers,
-    ioi_s_inhibition_heads,
-    ioi_s_inhibition_paths,
-)
+from catalog.prompts.ioi import IOI_MODELS
 from harness import claim
-from harness.ablation import head_sites, resample_ablate_heads, run_with_hooks
-from harness.circuits import CircuitEvaluator, faithfulness
-from harness.head_scores import DETECTOR_THRESHOLD, head_name, named_scores
-from harness.ioi_analysis import compensation, head_dla_with_ablation, top_heads
-from harness.patching import patch_sites
-from harness.snapshots import rounded
+from harness.interp.ablation import head_sites, resample_ablate_heads, run_with_hooks
+from harness.interp.circuits import CircuitEvaluator, faithfulness
+from harness.interp.heads import DETECTOR_THRESHOLD, head_name, named_scores, top_heads
+from harness.interp.ioi import compensation, head_dla_with_ablation
+from harness.interp.patching import patch_sites
+from harness.plain import plain
 
 SMOLLM2 = "smollm2-135m-seed0"
 MODELS = IOI_MODELS
@@ -39,11 +26,11 @@ SMALL_SET = 5
 
 
 @claim("2.18", "The model prefers the indirect object over the subject in IOI prompts", models=MODELS)
-def test_model_prefers_the_indirect_object(model, target, evidence):
+def test_model_prefers_the_indirect_object(model, ioi, evidence):
     """Thresholds: mean logit(IO) - logit(S) > 0 (the hypothesis) and IO above S in at least 90%
     of 100 prompts (GPT-2 small does so in about 99%, Wang et al. 2022 section 2)."""
-    total = ioi_logit_attribution(target.model, target.seed).logits
-    prompts = ioi_batch(target.model, target.seed)
+    total = ioi.logit_attribution.logits
+    prompts = ioi.prompts
     for order in ("ABBA", "BABA"):
         evidence.note(f"mean logit diff ({order})", total[[o == order for o in prompts.orders]].mean())
     evidence.expect("mean logit diff IO - S", total.mean(), ">", 0.0)
@@ -52,11 +39,11 @@ def test_model_prefers_the_indirect_object(model, target, evidence):
 
 @claim("2.18", "A small set of late heads (the top 5, in the second half of the layers) carries most of the heads' direct effect on the IO - S logit difference",
        models=MODELS)
-def test_few_late_heads_carry_the_direct_effect(model, target, evidence):
+def test_few_late_heads_carry_the_direct_effect(model, ioi, evidence):
     """Thresholds: the top 5 heads by DLA carry > 50% of the summed direct effect of all heads
     ("most", the hypothesis), and all lie in layers >= n_layers / 2 (GPT-2 small's name movers are
     in layers 9-10 of 12, Wang et al. 2022 figure 3): the second half of the layers."""
-    dla = ioi_head_dla(target.model, target.seed)
+    dla = ioi.head_dla
     heads = top_heads(dla, SMALL_SET)
     evidence.note("top heads by DLA", named_scores(dla, heads, 2))
     evidence.expect("share of the heads' direct effect in the top 5", sum(dla[h] for h in heads) / dla.sum(), ">", 0.5)
@@ -68,11 +55,11 @@ def test_few_late_heads_carry_the_direct_effect(model, target, evidence):
        refuted={SMOLLM2: "only L23H0 attends to the IO (0.51 vs 0.30 to S); the top DLA head L23H3 "
                 "attends to S (0.63) rather than the IO (0.04), raising IO - S by suppressing S, and "
                 "L29H1 attends to neither name (0.003 / 0.016)"})
-def test_name_movers_attend_to_the_indirect_object(model, target, evidence):
+def test_name_movers_attend_to_the_indirect_object(model, ioi, evidence):
     """Threshold 0 on attention(END -> IO) - attention(END -> S1) - attention(END -> S2), for
     each head (Wang et al. 2022 section 3.2: name movers attend to the IO and copy it)."""
-    to = {key: ioi_attention_from_to(target.model, target.seed, "end", key) for key in ("IO", "S1", "S2")}
-    for layer, head in ioi_name_movers(target.model, target.seed):
+    to = {key: ioi.attention_from_to("end", key) for key in ("IO", "S1", "S2")}
+    for layer, head in ioi.name_movers():
         io, s = to["IO"][layer, head], to["S1"][layer, head] + to["S2"][layer, head]
         evidence.note(f"{head_name((layer, head))} attention to IO / to S", [round(float(io), 3), round(float(s), 3)])
         evidence.expect(f"{head_name((layer, head))} attention to IO - to S", io - s, ">", 0.0)
@@ -80,16 +67,16 @@ def test_name_movers_attend_to_the_indirect_object(model, target, evidence):
 
 @claim("2.18", "Attribution patching ranks heads as exact activation patching does: over its top 10 heads (ABC -> clean), estimated and exact effects correlate",
        models=MODELS)
-def test_attribution_patching_agrees_with_exact_patching(model, target, evidence):
+def test_attribution_patching_agrees_with_exact_patching(model, ioi, evidence):
     """Threshold: Pearson correlation > 0.5 between the attribution estimate and the exact
     patching effect over the 10 heads attribution ranks as most important (Nanda 2023,
     "Attribution patching": a good approximation for head outputs; 0.5 is our reading of good)."""
-    prompts = ioi_batch(target.model, target.seed)
-    estimates = ioi_head_attribution(target.model, target.seed)
+    prompts = ioi.prompts
+    estimates = ioi.head_attribution
     heads = top_heads(estimates.abs(), 10)
-    metric = io_minus_s(prompts)
+    metric = ioi.io_minus_s
     exact = patch_sites(model, prompts.corrupted, prompts.tokens, [head_sites([h])[0] for h in heads], metric)
-    exact = exact - ioi_clean_logit_diff(target.model, target.seed)
+    exact = exact - ioi.clean_logit_diff
     estimated = torch.stack([estimates[h] for h in heads])
     evidence.note("heads: (estimate, exact)", {head_name(h): [round(float(a), 2), round(float(b), 2)]
                                                for h, a, b in zip(heads, estimated, exact)})
@@ -98,26 +85,26 @@ def test_attribution_patching_agrees_with_exact_patching(model, target, evidence
 
 @claim("2.18", "Patching the 3 name-mover candidates' outputs from the ABC prompts removes more than half of the IO - S logit difference",
        models=MODELS)
-def test_patching_name_movers_removes_most_of_the_logit_diff(model, target, evidence):
+def test_patching_name_movers_removes_most_of_the_logit_diff(model, ioi, evidence):
     """Threshold 0.5 of the clean logit difference ("carries most of the effect", the
     hypothesis), checking by intervention what DLA only suggests."""
-    prompts = ioi_batch(target.model, target.seed)
-    clean = ioi_clean_logit_diff(target.model, target.seed)
-    hooks = resample_ablate_heads(model, prompts.corrupted, ioi_name_movers(target.model, target.seed))
-    patched = float(io_minus_s(prompts)(run_with_hooks(model, prompts.tokens, hooks)))
+    prompts = ioi.prompts
+    clean = ioi.clean_logit_diff
+    hooks = resample_ablate_heads(model, prompts.corrupted, ioi.name_movers())
+    patched = float(ioi.io_minus_s(run_with_hooks(model, prompts.tokens, hooks)))
     evidence.note("logit diff clean / patched", [round(clean, 3), round(patched, 3)])
     evidence.expect("fraction of the logit diff removed", 1 - patched / clean, ">", 0.5)
 
 
 @claim("2.24", "Other heads compensate when the name movers are mean-ablated: their direct effect rises by more than a fifth of the removed direct effect",
        models=MODELS)
-def test_backup_heads_compensate_for_ablated_name_movers(model, target, evidence):
+def test_backup_heads_compensate_for_ablated_name_movers(model, ioi, evidence):
     """Wang et al. 2022 section 3.4 (backup name movers). Threshold 0.2: the rise of the other
     heads' summed direct effect over the direct effect the ablation removed ("compensate", our
     own reading: at least a fifth). Means over the ABC prompts."""
-    prompts = ioi_batch(target.model, target.seed)
-    movers = ioi_name_movers(target.model, target.seed)
-    before = ioi_head_dla(target.model, target.seed)
+    prompts = ioi.prompts
+    movers = ioi.name_movers()
+    before = ioi.head_dla
     after = head_dla_with_ablation(model, prompts.tokens, prompts.io, prompts.s, movers, prompts.corrupted)
     gain = after - before
     backups = [head for head in top_heads(gain, SMALL_SET + len(movers)) if head not in movers][:SMALL_SET]
@@ -127,24 +114,24 @@ def test_backup_heads_compensate_for_ablated_name_movers(model, target, evidence
 
 @claim("2.21", "Duplicate-token (S2 -> S1) and induction (S2 -> S1+1) heads exist, earlier than the name movers",
        models=MODELS)
-def test_duplicate_and_induction_heads_precede_name_movers(model, target, evidence):
+def test_duplicate_and_induction_heads_precede_name_movers(model, ioi, evidence):
     """Thresholds: attention > 0.4 (ARENA detector convention) for the top head of each kind on
     the IOI prompts, and its layer below the earliest name-mover candidate's (Wang et al.
     2022 figure 2: duplicate-token and induction heads feed the S-inhibition heads)."""
-    first_mover = min(l for l, _ in ioi_name_movers(target.model, target.seed))
+    first_mover = min(l for l, _ in ioi.name_movers())
     for kind, offset in (("duplicate-token", 0), ("induction", 1)):
-        scores = ioi_attention_from_to(target.model, target.seed, "S2", "S1", offset)
+        scores = ioi.attention_from_to("S2", "S1", offset)
         layer, head = top_heads(scores, 1)[0]
         evidence.note(f"top {kind} head", head_name((layer, head)))
         evidence.expect(f"top {kind} head score", scores[layer, head], ">", DETECTOR_THRESHOLD)
         evidence.expect(f"top {kind} head layer", layer, "<", first_mover)
 
 
-def found_circuit(target):
+def found_circuit(ioi):
     """Name movers (top 5 by DLA), negative movers (bottom 2) and the top 10 heads by
     attribution patching."""
-    dla = ioi_head_dla(target.model, target.seed)
-    attribution = ioi_head_attribution(target.model, target.seed)
+    dla = ioi.head_dla
+    attribution = ioi.head_attribution
     heads = top_heads(dla, SMALL_SET) + top_heads(dla, 2, largest=False) + top_heads(attribution.abs(), 10)
     return sorted(set(heads))
 
@@ -153,32 +140,32 @@ def found_circuit(target):
        models=MODELS,
        refuted={SMOLLM2: "the 13-head circuit keeps 30% (F(C) 1.05 vs F(M) 3.46): mean-ablating "
                 "the other 257 heads removes much more than the heads DLA and attribution patching rank"})
-def test_found_circuit_is_faithful(model, target, evidence):
+def test_found_circuit_is_faithful(model, ioi, evidence):
     """Threshold 0.8 of F(M): Wang et al. 2022 section 4 report the GPT-2 circuit's logit
-    difference within about 13% of the model's; F(C) / F(M) as in harness.circuits."""
-    prompts = ioi_batch(target.model, target.seed)
-    circuit = found_circuit(target)
-    result = faithfulness(CircuitEvaluator(model, prompts.tokens, prompts.corrupted, io_minus_s(prompts)), circuit)
+    difference within about 13% of the model's; F(C) / F(M) as in harness.interp.circuits."""
+    prompts = ioi.prompts
+    circuit = found_circuit(ioi)
+    result = faithfulness(CircuitEvaluator(model, prompts.tokens, prompts.corrupted, ioi.io_minus_s), circuit)
     evidence.note("circuit", [head_name(h) for h in circuit])
     evidence.note("F(C), F(M)", [round(result["circuit"], 3), round(result["model"], 3)])
     evidence.expect("F(C) / F(M)", result["ratio"], ">=", 0.8)
 
 
 @claim("2.18", "The IOI head sets found in SmolLM2-135M are unchanged (regression snapshot)", models=["smollm2-135m"])
-def test_ioi_head_sets_snapshot(model, target, evidence, claim_snapshot):
+def test_ioi_head_sets_snapshot(model, ioi, evidence, claim_snapshot):
     """Regression guard (our own run): name-mover candidates (DLA and path patching), negative
     movers, the top attribution-patching heads and the S-inhibition candidates (path patching;
     values are patched logit differences) with scores rounded to 0.01, matched within
     ``snapshots.TOLERANCE``."""
-    dla = ioi_head_dla(target.model, target.seed)
-    attribution = ioi_head_attribution(target.model, target.seed)
-    paths = ioi_head_paths_to_logits(target.model, target.seed)
-    s_inhibition = ioi_s_inhibition_paths(target.model, target.seed)
+    dla = ioi.head_dla
+    attribution = ioi.head_attribution
+    paths = ioi.head_paths_to_logits
+    s_inhibition = ioi.s_inhibition_paths
     sets = {
         "name movers (DLA)": named_scores(dla, top_heads(dla, SMALL_SET)),
         "negative movers (DLA)": named_scores(dla, top_heads(dla, 2, largest=False)),
         "attribution patching top 10": named_scores(attribution, top_heads(attribution.abs(), 10)),
         "name movers (path patching to the logits)": named_scores(paths, top_heads(-paths, SMALL_SET)),
-        "S-inhibition candidates (path patching to the name movers' queries)": named_scores(s_inhibition, ioi_s_inhibition_heads(target.model, target.seed)),
+        "S-inhibition candidates (path patching to the name movers' queries)": named_scores(s_inhibition, ioi.s_inhibition_heads()),
     }
-    evidence.matches_snapshot("IOI head sets", claim_snapshot, rounded(sets))
+    evidence.matches_snapshot("IOI head sets", claim_snapshot, plain(sets, 2))

@@ -1,12 +1,12 @@
 """Baselines of Elhage et al. 2022, "Toy Models of Superposition" (transformer-circuits.pub/2022/toy_model),
 on the ReLU output model x -> ReLU(W^T W x + b) (problem 4.2: replicate the paper's models).
 
-Models (fixtures/tms_models.py): ``tms-relu-n20-m5-sweep`` (n=20, m=5, importance 0.7^i, one
+Models (catalog/superposition.py): ``tms-relu-n20-m5-sweep`` (n=20, m=5, importance 0.7^i, one
 instance per sparsity S = 0 ... 0.999, the paper's "Basic Results" setting) and
 ``tms-pentagon-n5-m2`` (n=5, m=2, uniform importance, S = 0.95 and 0.97). A feature is
 "represented" when ``||W_i|| > 0.5`` (represented features have norm ~1, the others ~0).
 """
-from fixtures.tms_models import M
+from catalog.superposition import M
 from harness import claim
 from harness.tms import (
     dimensions_per_feature, feature_dimensionality, feature_norms, n_represented, nearest_sticky_fraction,

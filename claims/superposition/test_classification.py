@@ -3,7 +3,7 @@
 ``tms-classify-n20-m5``: the n=20, m=5 ReLU output model's architecture, its 20 outputs read as
 logits, trained with cross-entropy to name the largest of 20 sparse U[0, 1] features.
 """
-from fixtures.tms_models import M, N
+from catalog.superposition import M, N
 from harness import claim
 from harness.tms import classification_accuracy, n_represented
 from harness.tms.spec import TMSRun

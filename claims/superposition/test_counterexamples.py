@@ -3,7 +3,6 @@
 4.17 (a learned non-linear representation) and 4.19 (a non-decomposable network) have no claim:
 we have no honest, measurable construction for them in these toy models yet.
 """
-import fixtures.tms_models  # noqa: F401  (registers the models named below)
 from harness import claim
 from harness.tms import feature_norms, represented_sets
 from harness.tms.spec import TMSRun

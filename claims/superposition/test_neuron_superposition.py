@@ -9,7 +9,7 @@ no-superposition bound stated per claim requires neurons to be shared: neuron su
 """
 import torch
 
-from fixtures.tms_models import ABS_NEURONS, PAIR_NEURONS
+from catalog.superposition import ABS_NEURONS, PAIR_NEURONS
 from harness import claim
 from harness.tms import neuron_monosemanticity
 from harness.tms.spec import TMSRun

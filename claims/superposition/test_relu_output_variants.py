@@ -1,24 +1,14 @@
 """Variants of the ReLU output model (Elhage et al. 2022): dropout (4.1), non-uniform sparsity
 (4.4), feature value ranges (4.7-4.9), GELU in place of ReLU (4.10, 4.11).
 
-Each variant (fixtures/tms_models.py) is the n=20, m=5, importance-0.7^i model of
+Each variant (catalog/superposition.py) is the n=20, m=5, importance-0.7^i model of
 ``tms-relu-n20-m5-sweep`` with one change, trained at a subset of the sweep's sparsities, and is
 compared with the sweep model of the same seed at the same sparsity. "Represented" = ``||W_i|| > 0.5``.
 """
-from fixtures.tms_models import M
+from catalog.superposition import M
 from harness import claim
-from harness.model_cache import load_model
 from harness.tms import feature_dimensionality, n_represented, privileged_basis_score
 from harness.tms.spec import TMSRun
-
-BASELINE = "tms-relu-n20-m5-sweep"
-
-
-def baseline_at(model: TMSRun, seed: int) -> TMSRun:
-    """The sweep model of the same seed, with W restricted to ``model``'s densities: ``[instances, m, n]``."""
-    base = load_model(BASELINE, seed)
-    return base.net.W.detach()[[base.instance(float(d)) for d in model.densities]]
-
 
 def mean_privileged_score(W):
     """Mean axis alignment of the represented features, per instance: ``[instances, m, n] -> [instances]``."""
@@ -32,11 +22,11 @@ def mean_privileged_score(W):
        refuted="no privileged basis: the alignment gain is +0.003, -0.014, -0.000 (seeds 0-2); with "
                "dropout the alignment is 0.36-0.60, without it 0.39-0.57. Dropout's variance penalty "
                "sum_k W_ki^4 favours spreading a feature over hidden units, not aligning it")
-def test_dropout_creates_privileged_basis(model: TMSRun, evidence, target):
+def test_dropout_creates_privileged_basis(model: TMSRun, evidence, sweep_baseline):
     """Hypothesis of 4.1 ("does dropout create a privileged basis?"). Axis alignment: the share of
     ||W_i||^2 on the feature's top hidden unit (1 = basis-aligned, 1/m = spread). Threshold ours,
     set before measuring: +0.1 on that [0.2, 1] scale."""
-    drop, base = mean_privileged_score(model.net.W.detach()), mean_privileged_score(baseline_at(model, target.seed))
+    drop, base = mean_privileged_score(model.net.W.detach()), mean_privileged_score(sweep_baseline)
     evidence.note("axis alignment with dropout", model.by_sparsity(drop))
     evidence.note("axis alignment without dropout", model.by_sparsity(base))
     evidence.expect("mean alignment gain from dropout", (drop - base).mean(), ">", 0.1)
@@ -45,12 +35,12 @@ def test_dropout_creates_privileged_basis(model: TMSRun, evidence, target):
 @claim("4.1", "Dropout (p=0.2) on the hidden layer reduces superposition: at S=0.99 it represents fewer "
        "features than the same model without dropout",
        models=["tms-relu-n20-m5-dropout"], seeds=[0, 1, 2])
-def test_dropout_reduces_superposition(model: TMSRun, evidence, target):
+def test_dropout_reduces_superposition(model: TMSRun, evidence, sweep_baseline):
     """Hypothesis of 4.1 ("study how this changes the results"): dropout noise on the hidden
     dimensions makes the interference between superposed features costlier. Threshold: strictly
     fewer represented features (hypothesis wording)."""
     k = model.instance(0.01)
-    drop, base = n_represented(model.net.W.detach()), n_represented(baseline_at(model, target.seed))
+    drop, base = n_represented(model.net.W.detach()), n_represented(sweep_baseline)
     evidence.note("features represented with / without dropout", {"dropout": model.by_sparsity(drop),
                                                                     "no dropout": model.by_sparsity(base)})
     evidence.expect("represented features without minus with dropout, S=0.99", base[k] - drop[k], ">", 0)
@@ -77,13 +67,13 @@ def test_non_uniform_sparsity(model: TMSRun, evidence):
     evidence.expect("min over instances of sparse features represented", sparse_count.min(), ">", 2)
 
 
-def more_features_than_uniform(model: TMSRun, evidence, seed: int) -> None:
+def more_features_than_uniform(model: TMSRun, evidence, sweep_baseline) -> None:
     """Shared body of 4.7-4.9. Hypothesis (ours): the output bias can filter interference smaller
     than the smallest value a present feature takes; U[0, 1] features come arbitrarily close to 0,
     so values bounded away from 0 make superposition cheaper and more features are represented.
     Threshold: strictly more represented features, summed over S = .7, .9, .97, than the U[0, 1]
     sweep model of the same seed."""
-    variant, base = n_represented(model.net.W.detach()), n_represented(baseline_at(model, seed))
+    variant, base = n_represented(model.net.W.detach()), n_represented(sweep_baseline)
     evidence.note("features represented (variant)", model.by_sparsity(variant))
     evidence.note("features represented (U[0, 1] baseline)", model.by_sparsity(base))
     evidence.expect("represented features, variant minus baseline (sum over S)", (variant - base).sum(), ">", 0)
@@ -94,27 +84,27 @@ def more_features_than_uniform(model: TMSRun, evidence, seed: int) -> None:
        refuted="binary features are represented slightly less often: total over S = .7, .9, .97 is "
                "25, 26, 25 against 27, 27, 27 for U[0, 1] (seeds 0-2); fewer at S = .7 and .9, "
                "0-2 more at S = .97")
-def test_binary_features_superpose_more(model: TMSRun, evidence, target):
+def test_binary_features_superpose_more(model: TMSRun, evidence, sweep_baseline):
     """Hypothesis and threshold: :func:`more_features_than_uniform`."""
-    more_features_than_uniform(model, evidence, target.seed)
+    more_features_than_uniform(model, evidence, sweep_baseline)
 
 
 @claim("4.8", "With discrete feature values {1, 2, 3} the ReLU output model represents more features "
        "than with U[0, 1] values", models=["tms-relu-n20-m5-discrete123"], seeds=[0, 1, 2],
        refuted={"tms-relu-n20-m5-discrete123-seed2": "seed 2: 25 features over S = .7, .9, .97 against 27 "
                 "for U[0, 1] (seeds 0, 1: 28 against 27, a one-feature margin)"})
-def test_discrete_features_superpose_more(model: TMSRun, evidence, target):
+def test_discrete_features_superpose_more(model: TMSRun, evidence, sweep_baseline):
     """Hypothesis and threshold: :func:`more_features_than_uniform`."""
-    more_features_than_uniform(model, evidence, target.seed)
+    more_features_than_uniform(model, evidence, sweep_baseline)
 
 
 @claim("4.9", "With feature values U[0.5, 1] the ReLU output model represents more features than with "
        "U[0, 1] values", models=["tms-relu-n20-m5-uniform-half"], seeds=[0, 1, 2],
        refuted="not more: total over S = .7, .9, .97 is 26, 27, 25 against 27, 27, 27 for U[0, 1] "
                "(seeds 0-2)")
-def test_half_uniform_features_superpose_more(model: TMSRun, evidence, target):
+def test_half_uniform_features_superpose_more(model: TMSRun, evidence, sweep_baseline):
     """Hypothesis and threshold: :func:`more_features_than_uniform`."""
-    more_features_than_uniform(model, evidence, target.seed)
+    more_features_than_uniform(model, evidence, sweep_baseline)
 
 
 @claim("4.10", "With GELU in place of ReLU the output model keeps the paper's baseline: about m features "
@@ -132,12 +122,12 @@ def test_gelu_model_keeps_baseline(model: TMSRun, evidence):
 @claim("4.11", "GELU and ReLU output models differ significantly: at some sparsity of the sweep "
        "their numbers of represented features differ by 3 or more",
        models=["tms-gelu-n20-m5-sweep"], seeds=[0, 1, 2])
-def test_gelu_differs_from_relu(model: TMSRun, evidence, target):
+def test_gelu_differs_from_relu(model: TMSRun, evidence, sweep_baseline):
     """Hypothesis of 4.11 ("a toy model where GELU acts significantly differently from ReLU"):
     GELU passes small negative pre-activations (down to -0.17) that ReLU zeroes, so interference
     is filtered less well. Threshold ours, set before measuring: 3 of 20 features."""
     gelu = n_represented(model.net.W.detach())
-    relu = n_represented(baseline_at(model, target.seed))
+    relu = n_represented(sweep_baseline)
     evidence.note("features represented (GELU)", model.by_sparsity(gelu))
     evidence.note("features represented (ReLU)", model.by_sparsity(relu))
     evidence.expect("max |GELU - ReLU| represented features", (gelu - relu).abs().max(), ">=", 3)

@@ -14,25 +14,17 @@ Conventions (as in the paper's notebook):
   batch.
 
 A *batch function* is a callable ``batch_fn(generator) -> x`` (autoencoding, target = x) or
-``-> (x, y)`` (explicit target); :func:`harness.tms.train.train_tms` consumes it.
+``-> (x, y)`` (explicit target); ``harness.tms.train.train_tms`` consumes it.
 """
 from __future__ import annotations
 
 import itertools
-from typing import Callable, Optional, Sequence, Union
+from typing import Callable, Sequence
 
 import torch
 
-__all__ = [
-    "VALUE_DISTRIBUTIONS", "PAIR_OPS", "TARGETS",
-    "density_sweep", "importance_weights",
-    "two_class_density", "sample_values", "generate_features", "make_feature_batch_fn",
-    "adjacent_pairs", "all_pairs", "abs_target", "square_target", "pair_target", "grouped_abs_sum",
-    "computation_target", "default_distribution",
-    "make_computation_batch_fn", "generate_classification_batch", "make_classification_batch_fn",
-]
 
-Probability = Union[float, torch.Tensor]
+Probability = float | torch.Tensor
 
 VALUE_DISTRIBUTIONS = (
     "uniform",         # U[0, 1] (paper default)
@@ -84,9 +76,9 @@ def _probability_tensor(p: Probability, n_instances: int, n_features: int) -> to
 
 
 def sample_values(shape: Sequence[int], distribution: str = "uniform",
-                  generator: Optional[torch.Generator] = None) -> torch.Tensor:
+                  generator: torch.Generator | None = None) -> torch.Tensor:
     """Feature values (before the sparsity mask) of the given shape from a named distribution
-    (see :data:`VALUE_DISTRIBUTIONS`)."""
+    (see ``VALUE_DISTRIBUTIONS``)."""
     shape = tuple(shape)
     if distribution == "uniform":
         return torch.rand(shape, generator=generator)
@@ -103,7 +95,7 @@ def sample_values(shape: Sequence[int], distribution: str = "uniform",
 
 def generate_features(batch_size: int, n_instances: int, n_features: int, feature_probability: Probability,
                       distribution: str = "uniform",
-                      generator: Optional[torch.Generator] = None) -> torch.Tensor:
+                      generator: torch.Generator | None = None) -> torch.Tensor:
     """Sparse features ``[batch, instances, features]``: each entry present with its probability,
     value from ``distribution``, else 0 (notebook's ``generate_batch``)."""
     p = _probability_tensor(feature_probability, n_instances, n_features).contiguous()
@@ -116,7 +108,7 @@ def generate_features(batch_size: int, n_instances: int, n_features: int, featur
 def make_feature_batch_fn(batch_size: int, n_instances: int, n_features: int,
                           feature_probability: Probability,
                           distribution: str = "uniform") -> Callable[[torch.Generator], torch.Tensor]:
-    """Autoencoding batch function for :class:`~harness.tms.models.ReLUOutputModel`:
+    """Autoencoding batch function for ``harness.tms.models.ReLUOutputModel``:
     ``fn(generator) -> x [batch, instances, features]`` (target is ``x``)."""
     p = _probability_tensor(feature_probability, n_instances, n_features).clone()
 
@@ -182,11 +174,11 @@ def grouped_abs_sum(x: torch.Tensor, n_groups: int) -> torch.Tensor:
     return x.abs().reshape(*x.shape[:-1], n_groups, n // n_groups).sum(-1)
 
 
-def computation_target(target: str, n_inputs: int, pairs: Optional[torch.Tensor] = None,
-                       n_groups: Optional[int] = None) -> Callable[[torch.Tensor], torch.Tensor]:
+def computation_target(target: str, n_inputs: int, pairs: torch.Tensor | None = None,
+                       n_groups: int | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
     """The function ``x [..., n_inputs] -> y [..., n_out]`` named ``target``: ``"abs"`` |
-    ``"square"`` (elementwise), one of :data:`PAIR_OPS` (``pairs`` default :func:`adjacent_pairs`)
-    or ``"group_abs_sum"`` (:func:`grouped_abs_sum`, ``n_groups`` default 1)."""
+    ``"square"`` (elementwise), one of ``PAIR_OPS`` (``pairs`` default ``adjacent_pairs``)
+    or ``"group_abs_sum"`` (``grouped_abs_sum``, ``n_groups`` default 1)."""
     if target in TARGETS:
         return TARGETS[target]
     if target in PAIR_OPS:
@@ -205,11 +197,11 @@ def default_distribution(target: str) -> str:
 
 def make_computation_batch_fn(batch_size: int, n_instances: int, n_inputs: int,
                               feature_probability: Probability, target: str = "abs",
-                              distribution: Optional[str] = None,
-                              pairs: Optional[torch.Tensor] = None, n_groups: Optional[int] = None
+                              distribution: str | None = None,
+                              pairs: torch.Tensor | None = None, n_groups: int | None = None
                               ) -> Callable[[torch.Generator], tuple[torch.Tensor, torch.Tensor]]:
     """Batch function ``fn(generator) -> (x [batch, instances, n_inputs], y [batch, instances, n_out])``
-    for :class:`~harness.tms.models.ComputationModel`, with ``y = computation_target(target)(x)``.
+    for ``harness.tms.models.ComputationModel``, with ``y = computation_target(target)(x)``.
 
     ``distribution`` defaults to ``"signed_uniform"`` for abs/square/max_abs/group_abs_sum,
     ``"ones"`` (binary) for and/or, ``"uniform"`` for max.
@@ -229,7 +221,7 @@ def make_computation_batch_fn(batch_size: int, n_instances: int, n_inputs: int,
 
 def generate_classification_batch(batch_size: int, n_instances: int, n_features: int,
                                   feature_probability: Probability, distribution: str = "uniform",
-                                  generator: Optional[torch.Generator] = None
+                                  generator: torch.Generator | None = None
                                   ) -> tuple[torch.Tensor, torch.Tensor]:
     """Sparse features with a class label = index of the largest feature (open problem 4.12).
 

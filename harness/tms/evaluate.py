@@ -11,7 +11,6 @@ from typing import Callable
 import torch
 from torch import nn
 
-__all__ = ["output_r2", "single_input_r2", "classification_accuracy", "represented_sets"]
 
 _EPS = 1e-12
 

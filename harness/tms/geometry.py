@@ -1,7 +1,7 @@
 """Geometry of superposition: measurements on toy-model weights (Elhage et al. 2022).
 
 Weight layout everywhere: ``W [..., m, n]`` (``[instances, n_hidden, n_features]`` for
-:class:`~harness.tms.models.ReLUOutputModel`, ``[instances, neurons, inputs]`` for
+``harness.tms.models.ReLUOutputModel``, ``[instances, neurons, inputs]`` for
 ``ComputationModel.W_in``). Column ``W[..., :, i]`` is the paper's feature direction ``W_i`` in the
 m-dimensional hidden space; ``Ŵ_i = W_i / ||W_i||``. Leading (instance) dimensions are optional and
 are carried through: a ``[m, n]`` input gives ``[n]`` where ``[instances, m, n]`` gives
@@ -25,17 +25,10 @@ Sources (paper sections / figures, transformer-circuits.pub/2022/toy_model):
 from __future__ import annotations
 
 import math
-from typing import Sequence, Union
+from typing import Sequence
 
 import torch
 
-__all__ = [
-    "STICKY_FRACTIONS", "STICKY_GEOMETRIES",
-    "feature_norms", "feature_overlaps", "superposition", "feature_dimensionality",
-    "dimensions_per_feature", "angles_between_features", "polygon_angles", "n_represented",
-    "nearest_sticky_fraction", "neuron_monosemanticity", "privileged_basis_score",
-    "activation_kurtosis",
-]
 
 _EPS = 1e-12
 
@@ -91,14 +84,14 @@ def dimensions_per_feature(W: torch.Tensor) -> torch.Tensor:
 
 def angles_between_features(W: torch.Tensor) -> torch.Tensor:
     """Pairwise angles in degrees between feature directions: ``[..., m, n] -> [..., n, n]``.
-    Only meaningful between represented features (see :func:`n_represented`); a zero column
+    Only meaningful between represented features (see ``n_represented``); a zero column
     gives 90 degrees to everything."""
     unit = W / feature_norms(W).clamp_min(_EPS)[..., None, :]
     cos = (unit.transpose(-1, -2) @ unit).clamp(-1.0, 1.0)
     return torch.rad2deg(torch.arccos(cos))
 
 
-def polygon_angles(W2d: torch.Tensor, threshold: float = 0.5) -> Union[torch.Tensor, list[torch.Tensor]]:
+def polygon_angles(W2d: torch.Tensor, threshold: float = 0.5) -> torch.Tensor | list[torch.Tensor]:
     """Sorted angular gaps (degrees, ascending, summing to 360) between consecutive represented
     feature directions around the circle, for a model with m = 2 hidden dimensions.
 
@@ -127,12 +120,12 @@ def n_represented(W: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
     return (feature_norms(W) > threshold).sum(-1)
 
 
-def nearest_sticky_fraction(D: Union[float, torch.Tensor], values: Sequence[float] = STICKY_FRACTIONS
+def nearest_sticky_fraction(D: float | torch.Tensor, values: Sequence[float] = STICKY_FRACTIONS
                             ) -> tuple[torch.Tensor, torch.Tensor]:
     """Nearest sticky value and the absolute distance to it, elementwise:
     ``D [...] -> (nearest [...], distance [...])``. ``values`` defaults to
-    :data:`STICKY_FRACTIONS` (1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3, 0); names in
-    :data:`STICKY_GEOMETRIES`."""
+    ``STICKY_FRACTIONS`` (1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3, 0); names in
+    ``STICKY_GEOMETRIES``."""
     D = torch.as_tensor(D, dtype=torch.float32)
     vals = torch.tensor(list(values), dtype=torch.float32, device=D.device)
     dist = (D[..., None] - vals).abs()

@@ -4,14 +4,14 @@ Plain ``torch.nn.Module`` s, with many *instances* of the same small model train
 one batch, as in the paper's notebook: every parameter has the instance dimension first, and
 activations are ``[batch, instances, ...]``.
 
-* :class:`ReLUOutputModel` — the paper's main model (section "Demonstrating Superposition"):
+* ``ReLUOutputModel`` — the paper's main model (section "Demonstrating Superposition"):
   ``h = W x``, ``x' = ReLU(W^T h + b)``, with ``W: [instances, n_hidden, n_features]``.
   Column ``W[k, :, i]`` is the hidden-space direction of feature ``i`` in instance ``k``
   (the paper's ``W_i``). ``activation="none"`` gives the paper's linear baseline.
-* :class:`ComputationModel` — the "Computation in Superposition" setting (absolute-value model):
+* ``ComputationModel`` — the "Computation in Superposition" setting (absolute-value model):
   ``x -> ReLU(W_1 x + b_1) -> ... -> W_out h + b_out`` with a privileged (ReLU) hidden basis,
   trained to compute ``f(x)`` (``|x|``, ``x^2``, ``max(|x|, |y|)``, AND/OR, ``max(x, y)``; see
-  :mod:`harness.tms.data` for targets).
+  ``harness.tms.data`` for targets).
 
 Initialisation: each instance's weight matrix is drawn Xavier-normal with its own fan-in / fan-out
 (``std = sqrt(2 / (fan_in + fan_out))``); the notebook calls ``xavier_normal_`` on the whole
@@ -21,13 +21,11 @@ Pass ``seed`` to make initialisation independent of the global RNG.
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ReLUOutputModel", "ComputationModel", "ACTIVATIONS", "apply_activation"]
 
 ACTIVATIONS = ("relu", "gelu", "none")
 
@@ -43,7 +41,7 @@ def apply_activation(x: torch.Tensor, name: str) -> torch.Tensor:
     raise ValueError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
 
 
-def _generator(seed: Optional[int]) -> Optional[torch.Generator]:
+def _generator(seed: int | None) -> torch.Generator | None:
     if seed is None:
         return None
     g = torch.Generator()
@@ -51,7 +49,7 @@ def _generator(seed: Optional[int]) -> Optional[torch.Generator]:
     return g
 
 
-def _xavier(n_instances: int, fan_out: int, fan_in: int, gen: Optional[torch.Generator]) -> torch.Tensor:
+def _xavier(n_instances: int, fan_out: int, fan_in: int, gen: torch.Generator | None) -> torch.Tensor:
     """[n_instances, fan_out, fan_in] Xavier-normal, per instance."""
     std = math.sqrt(2.0 / (fan_in + fan_out))
     return torch.randn(n_instances, fan_out, fan_in, generator=gen) * std
@@ -86,7 +84,7 @@ class ReLUOutputModel(nn.Module):
         n_hidden: int,
         activation: str = "relu",
         hidden_dropout: float = 0.0,
-        seed: Optional[int] = None,
+        seed: int | None = None,
     ) -> None:
         super().__init__()
         if activation not in ACTIVATIONS:
@@ -146,11 +144,11 @@ class ComputationModel(nn.Module):
         n_instances: int,
         n_inputs: int,
         n_hidden_neurons: int,
-        n_outputs: Optional[int] = None,
+        n_outputs: int | None = None,
         n_layers: int = 1,
         activation: str = "relu",
         output_activation: str = "none",
-        seed: Optional[int] = None,
+        seed: int | None = None,
     ) -> None:
         super().__init__()
         if n_layers < 1:

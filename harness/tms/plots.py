@@ -1,21 +1,20 @@
 """Plots for the toy models of superposition, written as PNG with matplotlib's Agg renderer.
 
 Uses ``matplotlib.figure.Figure`` directly (no pyplot, no global backend switch), and imports
-matplotlib lazily so the rest of :mod:`harness.tms` works without it.
+matplotlib lazily so the rest of ``harness.tms`` works without it.
 """
 from __future__ import annotations
 
 import math
 import os
-from typing import Optional, Sequence, Union
+from typing import Sequence
 
 import torch
 
-from .geometry import STICKY_GEOMETRIES, feature_norms
+from harness.tms.geometry import STICKY_GEOMETRIES, feature_norms
 
-__all__ = ["plot_feature_columns", "plot_dimensionality_vs_sparsity"]
 
-PathLike = Union[str, os.PathLike]
+PathLike = str | os.PathLike
 
 
 def _figure(width: float, height: float):
@@ -32,8 +31,8 @@ def _save(fig, path: PathLike) -> str:
     return path
 
 
-def plot_feature_columns(W2d: torch.Tensor, path: PathLike, importance: Optional[torch.Tensor] = None,
-                         titles: Optional[Sequence[str]] = None, ncols: int = 5) -> str:
+def plot_feature_columns(W2d: torch.Tensor, path: PathLike, importance: torch.Tensor | None = None,
+                         titles: Sequence[str] | None = None, ncols: int = 5) -> str:
     """Columns of W as arrows from the origin in the 2-D hidden space, one panel per instance
     (paper's introduction / "Superposition as a Phase Change" figures for n=5, m=2).
 
@@ -77,12 +76,12 @@ def plot_feature_columns(W2d: torch.Tensor, path: PathLike, importance: Optional
 
 
 def plot_dimensionality_vs_sparsity(D: torch.Tensor, densities: torch.Tensor, path: PathLike,
-                                    dims_per_feature: Optional[torch.Tensor] = None,
-                                    sticky: Optional[Sequence[float]] = None) -> str:
+                                    dims_per_feature: torch.Tensor | None = None,
+                                    sticky: Sequence[float] | None = None) -> str:
     """Scatter of feature dimensionality ``D_i`` against ``1/(1-S)`` (= 1/density, log x axis),
     with horizontal lines at the sticky values (paper, "Feature Dimensionality" figure).
 
-    ``D``: ``[instances, n]`` (from :func:`~harness.tms.geometry.feature_dimensionality`);
+    ``D``: ``[instances, n]`` (from ``harness.tms.geometry.feature_dimensionality``);
     ``densities``: ``[instances]`` feature probabilities; ``dims_per_feature``: optional
     ``[instances]`` ``D*`` drawn as a line. ``sticky``: values for the lines (default: the paper's
     named ones, 1, 3/4, 2/3, 1/2, 2/5, 3/8). Returns the path written."""

@@ -1,13 +1,13 @@
 """Registered, seeded, disk-cached toy models of superposition.
 
-A :class:`TMSSpec` says what to build (:class:`TMSModelConfig`), on which data
-(:class:`TMSDataConfig`) and how to train it (:class:`TMSTrainConfig`). ``spec.load(seed, root)``
-returns a :class:`TMSRun`: the trained module (one instance per density of the sweep, trained in
+A ``TMSSpec`` says what to build (``TMSModelConfig``), on which data
+(``TMSDataConfig``) and how to train it (``TMSTrainConfig``). ``spec.load(seed, root)``
+returns a ``TMSRun``: the trained module (one instance per density of the sweep, trained in
 one batch), the per-instance densities and importance, the training meta, and a function drawing
 fresh evaluation batches from the training distribution.
 
-The weights live in the content-addressed disk cache (:func:`harness.disk_cache.cached_artifact`),
-keyed by the full config, the seed and :data:`TMS_CODE_VERSION` (bump it when a change to
+The weights live in the content-addressed disk cache (``harness.models.disk_cache.cached_artifact``),
+keyed by the full config, the seed and ``TMS_CODE_VERSION`` (bump it when a change to
 ``harness.tms`` changes trained weights). Same seed -> same weights on one machine: the seed
 initialises the model (private generator) and seeds the data and dropout streams.
 """
@@ -15,26 +15,25 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable
 
 import torch
 from torch import nn
 
-from harness.disk_cache import Artifact, cached_artifact
-from harness.progress import announce_training, progress_to_terminal
-from harness.snapshots import rounded
+from harness.models.disk_cache import Artifact, cached_artifact
+from harness.models.progress import announce_training, progress_to_terminal
+from harness.plain import plain
 
-from .data import (
+from harness.tms.data import (
     computation_target, default_distribution, importance_weights, make_classification_batch_fn,
     make_computation_batch_fn, make_feature_batch_fn,
 )
-from .evaluate import output_r2, single_input_r2
-from .models import ComputationModel, ReLUOutputModel
-from .train import train_tms
+from harness.tms.evaluate import output_r2, single_input_r2
+from harness.tms.models import ComputationModel, ReLUOutputModel
+from harness.tms.train import train_tms
 
-__all__ = ["TMS_CODE_VERSION", "TMSModelConfig", "TMSDataConfig", "TMSTrainConfig", "TMSSpec", "TMSRun"]
 
-#: Part of every cache key; bump when harness.tms changes what a config trains to.
+# part of every cache key; bump when harness.tms changes what a config trains to.
 TMS_CODE_VERSION = 1
 
 #: Evaluation batches use generator seed ``EVAL_SEED_OFFSET + seed + offset``, never a training seed.
@@ -43,8 +42,8 @@ EVAL_SEED_OFFSET = 1_000_003
 
 @dataclasses.dataclass(frozen=True)
 class TMSModelConfig:
-    """``kind="relu_output"``: :class:`ReLUOutputModel` (n_features -> n_hidden -> n_features);
-    ``kind="computation"``: :class:`ComputationModel` (n_features inputs, ``n_hidden`` neurons per
+    """``kind="relu_output"``: ``ReLUOutputModel`` (n_features -> n_hidden -> n_features);
+    ``kind="computation"``: ``ComputationModel`` (n_features inputs, ``n_hidden`` neurons per
     layer, ``n_outputs`` outputs)."""
 
     kind: str
@@ -52,7 +51,7 @@ class TMSModelConfig:
     n_hidden: int
     activation: str = "relu"
     hidden_dropout: float = 0.0
-    n_outputs: Optional[int] = None
+    n_outputs: int | None = None
     n_layers: int = 1
     output_activation: str = "none"
 
@@ -71,14 +70,14 @@ class TMSModelConfig:
 class TMSDataConfig:
     """``densities``: one entry per instance, each a feature probability ``1 - S`` (float) or a
     tuple of per-feature probabilities (non-uniform sparsity). ``task``: ``"autoencode"``,
-    ``"compute"`` (``target`` names a :mod:`harness.tms.data` target) or ``"classify"``.
+    ``"compute"`` (``target`` names a ``harness.tms.data`` target) or ``"classify"``.
     ``importance_decay``: ``I_i = decay ** i`` over the outputs (paper: 0.7 for n=20)."""
 
-    densities: tuple[Union[float, tuple[float, ...]], ...]
+    densities: tuple[float | tuple[float, ...], ...]
     task: str = "autoencode"
-    distribution: Optional[str] = None
-    target: Optional[str] = None
-    n_groups: Optional[int] = None
+    distribution: str | None = None
+    target: str | None = None
+    n_groups: int | None = None
     importance_decay: float = 1.0
 
     @property
@@ -106,13 +105,13 @@ class TMSDataConfig:
 
 @dataclasses.dataclass(frozen=True)
 class TMSTrainConfig:
-    """Arguments of :func:`harness.tms.train.train_tms` (notebook defaults: AdamW, lr 1e-3)."""
+    """Arguments of ``harness.tms.train.train_tms`` (notebook defaults: AdamW, lr 1e-3)."""
 
     steps: int = 3000
     batch_size: int = 1024
     lr: float = 1e-3
     loss: str = "mse"
-    weight_decay: Optional[float] = None
+    weight_decay: float | None = None
     lr_schedule: str = "constant"
     log_every: int = 1000
 
@@ -158,7 +157,7 @@ class TMSRun:
     def by_sparsity(self, values) -> dict[str, Any]:
         """``{"S=0.99": value}``: one entry per instance, for notes in the report. ``values``: a
         sequence or a tensor ``[instances, ...]`` (floats rounded to 3 decimals)."""
-        return dict(zip(self.labels(), rounded(values, 3)))
+        return dict(zip(self.labels(), plain(values, 3)))
 
     def eval_batch(self, batch_size: int = 4096, offset: int = 0):
         """A fresh batch from the training distribution (``x`` or ``(x, y)``), from a generator
@@ -182,14 +181,14 @@ class TMSRun:
 
     def computed_r2(self, batch_size: int = 20_000) -> torch.Tensor:
         """Per-output R² of the model on a fresh batch of its training distribution
-        (:func:`~harness.tms.evaluate.output_r2`): ``[instances, outputs]``."""
+        (``harness.tms.evaluate.output_r2``): ``[instances, outputs]``."""
         x, y = self.eval_batch(batch_size)
         with torch.no_grad():
             return output_r2(self.net(x), y)
 
     def single_input_r2(self, n_values: int = 41) -> torch.Tensor:
         """R² when one input at a time is active, over ``n_values`` values spanning the input
-        distribution's range (:func:`~harness.tms.evaluate.single_input_r2`):
+        distribution's range (``harness.tms.evaluate.single_input_r2``):
         ``[instances, n_features]``."""
         data = self.spec.data
         low = -1.0 if (data.distribution or default_distribution(data.target or "abs")) == "signed_uniform" else 0.0
@@ -197,7 +196,7 @@ class TMSRun:
         return single_input_r2(self.net, self.target_fn(), self.spec.model.n_features,
                                self.spec.data.n_instances, values)
 
-    def to(self, device: Union[str, torch.device]) -> "TMSRun":
+    def to(self, device: str | torch.device) -> "TMSRun":
         self.net.to(device)
         return self
 

@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable, Optional, Union
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness.threads import single_thread
+from harness.models.threads import single_thread
 
-__all__ = ["train_tms", "tms_loss", "LOSSES", "OPTIMIZERS", "LR_SCHEDULES"]
 
 LOSSES = ("mse", "cross_entropy")
 OPTIMIZERS = ("adamw", "adam")
 LR_SCHEDULES = ("constant", "linear", "cosine")
 
-BatchFn = Callable[[torch.Generator], Union[torch.Tensor, tuple]]
+BatchFn = Callable[[torch.Generator], torch.Tensor | tuple]
 Progress = Callable[[int, torch.Tensor], None]
 
 
@@ -33,7 +32,7 @@ def _split(batch) -> tuple[torch.Tensor, torch.Tensor]:
     return batch, batch
 
 
-def tms_loss(out: torch.Tensor, y: torch.Tensor, importance: Optional[torch.Tensor] = None,
+def tms_loss(out: torch.Tensor, y: torch.Tensor, importance: torch.Tensor | None = None,
              loss: str = "mse") -> torch.Tensor:
     """Per-instance loss ``[instances]``.
 
@@ -73,24 +72,24 @@ def _lr_factor(schedule: str, step: int, steps: int) -> float:
 def train_tms(
     model: nn.Module,
     batch_fn: BatchFn,
-    importance: Optional[torch.Tensor] = None,
+    importance: torch.Tensor | None = None,
     steps: int = 5_000,
     lr: float = 1e-3,
     seed: int = 0,
     log_every: int = 500,
-    progress: Optional[Progress] = None,
+    progress: Progress | None = None,
     loss: str = "mse",
     optimizer: str = "adamw",
-    weight_decay: Optional[float] = None,
+    weight_decay: float | None = None,
     lr_schedule: str = "constant",
 ) -> dict:
     """Train ``model`` in place on batches from ``batch_fn`` and return a summary dict.
 
     Args:
-        model: e.g. :class:`~harness.tms.models.ReLUOutputModel`; ``model(x)`` must return
+        model: e.g. ``harness.tms.models.ReLUOutputModel``; ``model(x)`` must return
             ``[batch, instances, d]``.
         batch_fn: ``batch_fn(generator) -> x`` (target ``x``) or ``-> (x, y)``; see
-            :mod:`harness.tms.data`. The batch size lives in the batch function.
+            ``harness.tms.data``. The batch size lives in the batch function.
         importance: ``None``, ``[d]`` or ``[instances, d]`` loss weights (paper's ``I_i``).
         steps, lr: optimisation steps and peak learning rate (notebook: 10k steps, lr 1e-3).
         seed: seeds the data generator (``torch.Generator().manual_seed(seed)``) and, inside a
@@ -99,12 +98,12 @@ def train_tms(
         log_every: record the per-instance loss (and call ``progress``) every this many steps and
             at the last step; ``0`` disables logging.
         progress: optional ``progress(step, per_instance_loss [instances])``.
-        loss: ``"mse"`` (paper) or ``"cross_entropy"`` (4.12), see :func:`tms_loss`.
+        loss: ``"mse"`` (paper) or ``"cross_entropy"`` (4.12), see ``tms_loss``.
         optimizer: ``"adamw"`` (notebook) or ``"adam"``.
         weight_decay: AdamW weight decay; ``None`` = torch's default (0.01). Ignored for ``"adam"``.
         lr_schedule: ``"constant"`` (notebook default), ``"linear"`` or ``"cosine"`` decay to 0.
 
-    Runs on one intra-op thread (``harness.threads.single_thread``): these models are tiny, and on
+    Runs on one intra-op thread (``harness.models.threads.single_thread``): these models are tiny, and on
     a shared CPU torch's default threads were measured 3-100x slower (a 120-step run: 9 s with 2
     threads vs 0.09 s with 1).
 

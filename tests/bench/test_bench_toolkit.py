@@ -22,11 +22,11 @@ import pytest
 import torch
 from transformer_lens.model_bridge import TransformerBridge
 
-from fixtures.datasets import repeated_random_tokens
-from harness.head_scores import induction_scores
-from harness.metrics import answer_logit_diff
-from harness.model_cache import load_model
-from harness.patching import patch_head_outputs
+from catalog.datasets import repeated_random_tokens
+from harness.interp.heads import induction_scores
+from harness.interp.metrics import answer_logit_diff
+from harness.models.memory_cache import load_model
+from harness.interp.patching import patch_head_outputs
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.filterwarnings("ignore:Benchmark fixture was not used")]
 ROUNDS = 5

@@ -1,0 +1,14 @@
+"""What exists: the models, tasks and datasets the claims name (prompt sets live in
+``catalog.prompts``). Importing this package registers them all; this list is the one table of
+registrations."""
+
+from catalog import (  # noqa: F401  (registration side effects)
+    datasets,
+    induction,
+    memorisation,
+    modular,
+    pretrained,
+    sequences,
+    superposition,
+    toy_ioi,
+)

@@ -1,0 +1,212 @@
+"""Modular arithmetic (seed problems 3.3, 3.4, 3.23, 5.3-5.6): the problems, their task and
+dataset registrations, the transformers and MLPs trained on them, and the measurements'
+adapters to each model kind (logits, embedding, neuron activations, grokking trajectory)."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from harness.interp.fourier import frequency_norms, key_frequencies, top_frequency_fraction
+from harness.interp.grokking import first_step, progress_measures
+from harness.interp.hooks import NEURON_HOOK
+from harness.models.mlp import MLPSpec, OneHiddenLayerMLP, register_dataset, weight_norm
+from harness.models.registry import register_model
+from harness.models.tasks import register_task
+from harness.models.toy_transformer import ToyTransformerSpec
+from harness.models.training import TrainConfig
+
+
+# p = 53, a 50% split, d_model 64, d_mlp 256 so that a model groks in minutes on one core.
+MOD_P = 53
+MOD_TRAIN_FRACTION = 0.5
+MOD_SPLIT_SEED = 0  # the same train/test split for every model seed
+
+
+@dataclasses.dataclass(frozen=True)
+class ModularProblem:
+    """``c = (a op b) mod p`` on the full grid of ``p**2`` pairs, row ``a * p + b``."""
+
+    p: int
+    op: str  # "add" or "sub"
+
+    @functools.cached_property
+    def pairs(self) -> tuple[torch.Tensor, torch.Tensor]:
+        a, b = torch.meshgrid(torch.arange(self.p), torch.arange(self.p), indexing="ij")
+        return a.flatten(), b.flatten()
+
+    @functools.cached_property
+    def labels(self) -> torch.Tensor:
+        """``[p**2]`` the answer ``c``; also the combined input of the Fourier analysis."""
+        a, b = self.pairs
+        return (a + b) % self.p if self.op == "add" else (a - b) % self.p
+
+    @functools.cached_property
+    def train_mask(self) -> torch.Tensor:
+        """``[p**2]`` bool: the fixed training split (``MOD_TRAIN_FRACTION`` of the pairs)."""
+        order = torch.randperm(self.p**2, generator=torch.Generator().manual_seed(MOD_SPLIT_SEED))
+        mask = torch.zeros(self.p**2, dtype=torch.bool)
+        mask[order[: int(MOD_TRAIN_FRACTION * self.p**2)]] = True
+        return mask
+
+    @functools.cached_property
+    def tokens(self) -> torch.Tensor:
+        """``[p**2, 4]`` transformer input ``a b = c`` (token ``p`` is ``=``)."""
+        a, b = self.pairs
+        return torch.stack([a, b, torch.full_like(a, self.p), self.labels], dim=1)
+
+    @functools.cached_property
+    def one_hot(self) -> torch.Tensor:
+        """``[p**2, 2p]`` MLP input: one-hot ``a`` then one-hot ``b``."""
+        a, b = self.pairs
+        return torch.cat([F.one_hot(a, self.p), F.one_hot(b, self.p)], dim=1).float()
+
+
+MOD_PROBLEMS = {op: ModularProblem(MOD_P, op) for op in ("add", "sub")}
+
+
+def register_modular(op: str) -> None:
+    problem = MOD_PROBLEMS[op]
+
+    @register_task(f"mod-{op}-p{problem.p}")
+    def full_training_set(generator: torch.Generator, batch: int):
+        """Every training pair, every step (full batch; ``batch`` is not used)."""
+        tokens = problem.tokens[problem.train_mask]
+        loss_mask = torch.zeros(tokens.shape[0], 3, dtype=torch.bool)
+        loss_mask[:, 2] = True  # only the prediction of c, at the "=" position
+        return tokens, loss_mask
+
+    @register_dataset(f"mod-{op}-p{problem.p}-one-hot")
+    def one_hot_dataset():
+        return problem.one_hot, problem.labels, problem.train_mask
+
+
+for _op in MOD_PROBLEMS:
+    register_modular(_op)
+
+# Nanda et al. 2023 (section 3): AdamW, lr 1e-3, weight decay 1, betas (0.9, 0.98), full batch.
+GROKKING_TRAIN = TrainConfig(
+    steps=4000, lr=1e-3, weight_decay=1.0, betas=(0.9, 0.98), warmup_steps=10,
+    checkpoint_every=100, log_every=500,
+)
+
+
+def modular_transformer(op: str, act: str) -> ToyTransformerSpec:
+    problem = MOD_PROBLEMS[op]
+    return ToyTransformerSpec(
+        name=f"mod-{op}-transformer-{act}",
+        description=(
+            f"1-layer transformer (d_model 64, 4 heads of 16, d_mlp 256 {act.upper()}, no LayerNorm) "
+            f"on (a {'+' if op == 'add' else '-'} b) mod {problem.p}, full batch on a fixed "
+            f"{MOD_TRAIN_FRACTION:.0%} split, AdamW lr 1e-3 wd 1 betas (0.9, 0.98), "
+            f"{GROKKING_TRAIN.steps} steps (Nanda et al. 2023 shrunk from p = 113)"
+        ),
+        arch=dict(
+            n_layers=1, d_model=64, n_heads=4, d_head=16, d_mlp=256, n_ctx=4,
+            d_vocab=problem.p + 1, act_fn=act, attn_only=False, normalization_type=None,
+            positional_embedding_type="standard",
+        ),
+        task=f"mod-{op}-p{problem.p}",
+        train=GROKKING_TRAIN,
+    )
+
+
+MLP_GROKKING_TRAIN = dataclasses.replace(GROKKING_TRAIN, steps=4000, lr=3e-3)
+
+
+def modular_mlp(op: str) -> MLPSpec:
+    problem = MOD_PROBLEMS[op]
+    return MLPSpec(
+        name=f"mod-{op}-mlp",
+        description=(
+            f"one-hidden-layer MLP (one-hot a, one-hot b -> 256 ReLU -> {problem.p}) on "
+            f"(a {'+' if op == 'add' else '-'} b) mod {problem.p}, full batch on a fixed "
+            f"{MOD_TRAIN_FRACTION:.0%} split, AdamW lr 3e-3 wd 1 betas (0.9, 0.98), "
+            f"{MLP_GROKKING_TRAIN.steps} steps"
+        ),
+        dataset=f"mod-{op}-p{problem.p}-one-hot",
+        d_in=2 * problem.p, d_hidden=256, d_out=problem.p, act="relu",
+        train=MLP_GROKKING_TRAIN,
+    )
+
+
+for _spec in (
+    modular_transformer("add", "relu"),
+    modular_transformer("add", "gelu"),
+    modular_mlp("add"),
+    modular_mlp("sub"),
+):
+    register_model(_spec)
+
+
+def modular_problem(model_name: str) -> ModularProblem:
+    return MOD_PROBLEMS["sub" if model_name.startswith("mod-sub") else "add"]
+
+
+def modular_logits(model, problem: ModularProblem) -> torch.Tensor:
+    """``[p**2, p]`` logits for the answer on every input pair (transformer: at the ``=``)."""
+    with torch.no_grad():
+        if isinstance(model, OneHiddenLayerMLP):
+            return model(problem.one_hot)
+        return model(problem.tokens[:, :3])[:, -1, : problem.p]
+
+
+def modular_embedding(model, problem: ModularProblem) -> torch.Tensor:
+    """``[p, d]``: the embedding of the first operand (MLP: its rows of ``W_in``)."""
+    with torch.no_grad():
+        if isinstance(model, OneHiddenLayerMLP):
+            return model.fc_in.weight[:, : problem.p].T
+        return model.W_E[: problem.p]
+
+
+def modular_neuron_acts(model, problem: ModularProblem) -> torch.Tensor:
+    """``[p, p, n_neurons]``: hidden-neuron activations on pair ``(a, b)`` (transformer: MLP
+    neurons at the ``=`` position)."""
+    with torch.no_grad():
+        if isinstance(model, OneHiddenLayerMLP):
+            acts = model.hidden(problem.one_hot)
+        else:
+            hook = NEURON_HOOK.format(layer=0)
+            _, cache = model.run_with_cache(problem.tokens[:, :3], names_filter=hook)
+            acts = cache[hook][:, -1]
+    return acts.reshape(problem.p, problem.p, -1)
+
+
+# the paper finds 5 key frequencies for p = 113 (Nanda et al. 2023, Fig. 3); we allow one more
+KEY_FREQUENCIES = 6
+
+
+def grokking_trajectory(checkpoints: dict[int, Any], problem: ModularProblem, n_key: int = KEY_FREQUENCIES) -> dict[str, list]:
+    """Progress measures at every checkpoint (``{step: model}``) of a modular model's training run:
+    ``steps``, ``measures`` (``harness.interp.grokking`` with the final model's ``n_key`` key
+    frequencies), ``weight norm``, ``top share`` (share of the embedding's Fourier norm in that
+    checkpoint's own top ``n_key`` frequencies), ``frequency norms`` (``[n_freq]`` each),
+    ``logits`` (``[p**2 * p]`` flattened, for PCA) and the final key frequencies."""
+    final_norms = frequency_norms(modular_embedding(list(checkpoints.values())[-1], problem))
+    final_key = key_frequencies(final_norms, n_key)
+    out: dict[str, list] = {"steps": list(checkpoints), "final key frequencies": final_key}
+    for model in checkpoints.values():
+        logits = modular_logits(model, problem)
+        norms = frequency_norms(modular_embedding(model, problem))
+        params = {name: value.detach() for name, value in model.named_parameters()}
+        for key, value in (
+            ("measures", progress_measures(logits, problem.labels, problem.train_mask, problem.p, final_key)),
+            ("weight norm", weight_norm(params)),
+            ("top share", top_frequency_fraction(norms, n_key)),
+            ("frequency norms", norms),
+            ("logits", logits.flatten()),
+        ):
+            out.setdefault(key, []).append(value)
+    return out
+
+
+def event_steps(trajectory: dict[str, list]) -> tuple[int | None, int | None]:
+    """(memorisation step: train accuracy 100%, grokking step: test accuracy > 99%) of a
+    ``grokking_trajectory``; None for an event that did not happen."""
+    steps, measures = trajectory["steps"], trajectory["measures"]
+    return (first_step(steps, [m["train accuracy"] for m in measures], ">", 0.999),
+            first_step(steps, [m["test accuracy"] for m in measures], ">", 0.99))

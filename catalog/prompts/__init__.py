@@ -1,0 +1,1 @@
+"""Prompt sets: IOI and natural-language tasks."""

@@ -1,0 +1,95 @@
+"""Toy models of superposition (Elhage et al. 2022) used by claims/superposition.
+
+Every model is one training run per seed of several instances side by side (usually one per
+feature density, so a sparsity sweep is one run). Sizes are chosen so that the whole pack trains
+in a few minutes on 2 CPU cores: n=20 features, m=5 hidden dimensions (the paper's notebook
+setting), 3000 AdamW steps at lr 1e-3 and batch 1024 (the notebook trains 10k steps; 3000 already
+give the paper's qualitative results for these sizes).
+"""
+from __future__ import annotations
+
+from harness.models.registry import register_model
+from harness.tms.spec import TMSDataConfig, TMSModelConfig, TMSSpec, TMSTrainConfig
+
+#: The paper's sparsities S for the n=20, m=5 sweep; densities are 1 - S.
+SWEEP_SPARSITIES = (0.0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999)
+SWEEP_DENSITIES = tuple(round(1 - s, 6) for s in SWEEP_SPARSITIES)
+#: Sparsities of the variant models, a subset of the sweep so they can be compared with it.
+VARIANT_DENSITIES = (0.3, 0.1, 0.03)
+N, M = 20, 5
+#: Neuron-superposition (computation) models: 20 inputs, 10 hidden ReLU neurons.
+ABS_NEURONS = 10
+ABS_DENSITIES = (1.0, 0.1, 0.03, 0.01)
+PAIR_NEURONS = 5
+PAIR_DENSITIES = (0.5, 0.2, 0.1, 0.05)
+
+
+def relu_output(name: str, description: str, densities=SWEEP_DENSITIES, decay: float = 0.7,
+                distribution: str = "uniform", **model) -> TMSSpec:
+    """An n=20, m=5 ReLU output model (x -> ReLU(W^T W x + b)) autoencoding sparse features."""
+    return TMSSpec(name, description, TMSModelConfig("relu_output", N, M, **model),
+                   TMSDataConfig(densities, distribution=distribution, importance_decay=decay))
+
+
+def computation(name: str, description: str, target: str, densities, n_hidden: int, n_outputs=None,
+                **model) -> TMSSpec:
+    """A ComputationModel over 20 sparse inputs trained (uniform importance) to compute ``target``."""
+    return TMSSpec(name, description,
+                   TMSModelConfig("computation", N, n_hidden, n_outputs=n_outputs, **model),
+                   TMSDataConfig(densities, task="compute", target=target,
+                                 n_groups=n_outputs if target == "group_abs_sum" else None))
+
+
+SPECS = [
+    relu_output("tms-relu-n20-m5-sweep",
+                "ReLU output model n=20, m=5, importance 0.7^i, one instance per sparsity "
+                "S = 0, .7, .9, .97, .99, .997, .999 (paper's 'Demonstrating Superposition' sweep)"),
+    TMSSpec("tms-pentagon-n5-m2",
+            "ReLU output model n=5, m=2, uniform importance, S = 0.95 and 0.97 (paper's pentagon)",
+            TMSModelConfig("relu_output", 5, 2), TMSDataConfig((0.05, 0.03))),
+    relu_output("tms-relu-n20-m5-dropout", "as tms-relu-n20-m5-sweep with dropout 0.2 on the hidden "
+                "layer, S = 0, .9, .99 (open problem 4.1)", densities=(1.0, 0.1, 0.01), hidden_dropout=0.2),
+    relu_output("tms-relu-n20-m5-ones", "as tms-relu-n20-m5-sweep with every present feature equal "
+                "to 1, S = .7, .9, .97 (4.7)", densities=VARIANT_DENSITIES, distribution="ones"),
+    relu_output("tms-relu-n20-m5-discrete123", "as tms-relu-n20-m5-sweep with present features "
+                "uniform on {1, 2, 3}, S = .7, .9, .97 (4.8)", densities=VARIANT_DENSITIES,
+                distribution="discrete123"),
+    relu_output("tms-relu-n20-m5-uniform-half", "as tms-relu-n20-m5-sweep with present features "
+                "uniform on [0.5, 1], S = .7, .9, .97 (4.9)", densities=VARIANT_DENSITIES,
+                distribution="uniform_half"),
+    relu_output("tms-gelu-n20-m5-sweep", "as tms-relu-n20-m5-sweep with GELU in place of the output "
+                "ReLU (4.10, 4.11)", activation="gelu"),
+    relu_output("tms-relu-n20-m5-two-class", "n=20, m=5, uniform importance; features 0-2 dense "
+                "(density 1), features 3-19 sparse at density .03, .01, .003 (4.4)",
+                densities=tuple(tuple([1.0] * 3 + [d] * (N - 3)) for d in (0.03, 0.01, 0.003)), decay=1.0),
+    relu_output("tms-relu-n20-m5-uniform-dense", "n=20, m=5, uniform importance, density 1, six "
+                "instances differing only in initialisation (4.20)", densities=(1.0,) * 6, decay=1.0),
+    TMSSpec("tms-classify-n20-m5",
+            "ReLU output model n=20, m=5 trained with cross-entropy to output the index of the "
+            "largest feature, S = .9, .97, .99 (4.12)",
+            TMSModelConfig("relu_output", N, M),
+            TMSDataConfig((0.1, 0.03, 0.01), task="classify"),
+            TMSTrainConfig(loss="cross_entropy")),
+    computation("tms-abs-n20-m10", "absolute-value model: 20 inputs uniform on [-1, 1], 10 ReLU "
+                "neurons, ReLU outputs |x_i|, S = 0, .9, .97, .99 (paper's 'Computation in "
+                "Superposition'; 4.2)", "abs", ABS_DENSITIES, ABS_NEURONS, output_activation="relu"),
+    computation("tms-square-n20-m10", "as tms-abs-n20-m10 with target x_i^2 (4.3)", "square",
+                ABS_DENSITIES, ABS_NEURONS, output_activation="relu"),
+    computation("tms-and-n20-m5", "20 binary inputs, 5 ReLU neurons, linear outputs: AND of the 10 "
+                "adjacent pairs, densities .5, .2, .1, .05 (4.5)", "and", PAIR_DENSITIES, PAIR_NEURONS,
+                n_outputs=N // 2),
+    computation("tms-or-n20-m5", "as tms-and-n20-m5 with OR (4.5)", "or", PAIR_DENSITIES, PAIR_NEURONS,
+                n_outputs=N // 2),
+    computation("tms-max-n20-m5", "20 inputs uniform on [0, 1], 5 ReLU neurons, linear outputs: "
+                "max(x, y) of the 10 adjacent pairs, densities .5, .2, .1, .05 (4.6)", "max",
+                PAIR_DENSITIES, PAIR_NEURONS, n_outputs=N // 2),
+    computation("tms-maxabs-2layer-n20-m8", "20 inputs uniform on [-1, 1], two hidden layers of 8 "
+                "ReLU neurons, linear outputs max(|x|, |y|) of the 10 adjacent pairs, S = .9, .97, .99 "
+                "(4.14)", "max_abs", (0.1, 0.03, 0.01), 8, n_outputs=N // 2, n_layers=2),
+    computation("tms-group-abs-sum-n20-m6", "20 inputs uniform on [-1, 1], 6 ReLU neurons, 2 linear "
+                "outputs: sum of |x_i| over each half of the inputs, S = .9, .97, .99 (4.13)",
+                "group_abs_sum", (0.1, 0.03, 0.01), 6, n_outputs=2),
+]
+
+for spec in SPECS:
+    register_model(spec)

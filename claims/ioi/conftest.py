@@ -1,0 +1,100 @@
+"""The IOI measurements several claims share, as the ``ioi`` fixture: one object per (model,
+seed), on the model's ``N_PROMPTS`` prompts, each measurement computed on first use."""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+import torch
+
+from catalog.prompts.ioi import DATA_SEED, N_PROMPTS, IOIPrompts, ioi_prompts
+from harness.claims.shared import per_target
+from harness.interp.attribution import attribute_heads
+from harness.interp.dla import LogitAttribution, logit_attribution
+from harness.interp.heads import attention_patterns, top_heads
+from harness.interp.ioi import attention_from_to
+from harness.interp.metrics import answer_logit_diff
+from harness.interp.patching import path_patch_heads_to_logits, path_patch_sender_sets
+
+N_NAME_MOVERS = 3  # GPT-2 small has three name movers (9.6, 9.9, 10.0)
+N_S_INHIBITION = 4  # GPT-2 small has four S-inhibition heads (7.3, 7.9, 8.6, 8.10)
+N_S_INHIBITION_CANDIDATES = 8
+
+
+class IOIMeasurements:
+    def __init__(self, model):
+        self.model = model
+        self.prompts: IOIPrompts = ioi_prompts(model.tokenizer, N_PROMPTS, DATA_SEED)
+
+    @property
+    def io_minus_s(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        """Metric: logits [n, seq, d_vocab] -> mean logit(IO) - logit(S) at the last position."""
+        return answer_logit_diff(self.prompts.io, self.prompts.s)
+
+    @functools.cached_property
+    def logit_attribution(self) -> LogitAttribution:
+        """Direct logit attribution of logit(IO) - logit(S) at the last position."""
+        return logit_attribution(self.model, self.prompts.tokens, self.prompts.io, self.prompts.s)
+
+    @property
+    def clean_logit_diff(self) -> float:
+        """Mean logit(IO) - logit(S) at the last position."""
+        return float(self.logit_attribution.logits.mean())
+
+    @property
+    def head_dla(self) -> torch.Tensor:
+        """[n_layers, n_heads]: mean direct effect of each head on logit(IO) - logit(S)."""
+        return self.logit_attribution.heads.mean(-1)
+
+    @functools.cached_property
+    def head_attribution(self) -> torch.Tensor:
+        """[n_layers, n_heads]: attribution-patching estimate of the change of the mean IO - S
+        logit difference when each head's output is patched from the ABC prompts (noising)."""
+        return attribute_heads(self.model, self.prompts.corrupted, self.prompts.tokens, self.io_minus_s)
+
+    @functools.cached_property
+    def attention(self) -> torch.Tensor:
+        """[n_layers, n_prompts, n_heads, query, key]: every head's attention on the prompts."""
+        return attention_patterns(self.model, self.prompts.tokens).cpu()
+
+    def attention_from_to(self, query: str, key: str, offset: int = 0) -> torch.Tensor:
+        """[n_layers, n_heads]: mean attention from the ``query`` to the ``key`` position (+
+        ``offset``) of each prompt; positions as in ``IOIPrompts.positions`` ("IO", "S1", "S2", "end")."""
+        pos = self.prompts.positions
+        return attention_from_to(self.attention, pos[query], pos[key] + offset)
+
+    def name_movers(self, k: int = N_NAME_MOVERS) -> list[tuple[int, int]]:
+        """Name-mover candidates: the ``k`` heads with the largest direct effect on IO - S (DLA)."""
+        return top_heads(self.head_dla, k)
+
+    @functools.cached_property
+    def head_paths_to_logits(self) -> torch.Tensor:
+        """[n_layers, n_heads]: mean IO - S logit difference with one head's direct path to the
+        logits carrying its ABC output (path patching, noising)."""
+        p = self.prompts
+        return path_patch_heads_to_logits(self.model, p.tokens, p.corrupted, p.io, p.s)
+
+    @functools.cached_property
+    def s_inhibition_paths(self) -> dict[tuple[int, int], float]:
+        """{head: mean IO - S logit difference} when that head's path to the name movers' queries
+        carries its ABC output (path patching, noising), for the ``N_S_INHIBITION_CANDIDATES``
+        heads below the first name-mover layer that attribution patching ranks highest (exact path
+        patching of every earlier head is too slow on CPU), strongest effect first."""
+        movers = self.name_movers()
+        earlier = self.head_attribution.abs()[: min(layer for layer, _ in movers)]
+        candidates = top_heads(earlier, N_S_INHIBITION_CANDIDATES)
+        patched = path_patch_sender_sets(self.model, self.prompts.corrupted, self.prompts.tokens,
+                                         [[head] for head in candidates], movers, self.io_minus_s, "q")
+        return dict(sorted(zip(candidates, patched.tolist()), key=lambda item: item[1]))
+
+    def s_inhibition_heads(self, k: int = N_S_INHIBITION) -> list[tuple[int, int]]:
+        """S-inhibition candidates: the ``k`` heads of ``s_inhibition_paths`` whose path to the
+        name movers' queries lowers the logit difference most."""
+        return list(self.s_inhibition_paths)[:k]
+
+
+@per_target
+def ioi(model) -> IOIMeasurements:
+    """The shared IOI measurements of the claim's model (computed once per model and seed)."""
+    return IOIMeasurements(model)

@@ -1,0 +1,138 @@
+"""The claim API: a decorator that turns a test into a hypothesis on models x seeds.
+
+    @claim("3.16", "toy-attn-2l forms an induction head", models=["toy-attn-2l"], seeds=[0, 1, 2])
+    def test_two_layer_model_has_induction_head(model, target, evidence):
+        ...
+
+Declaration mistakes raise ``ClaimDeclarationError`` at import (collection) time, with the file,
+the line and the fix.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import textwrap
+from typing import Callable, Mapping, Sequence
+
+import pytest
+
+from harness.interp.compare import OPS
+from harness.claims.problems import PROBLEM_ID, known_problems
+
+CLAIM_ATTR = "_mi_claim"
+
+
+class ClaimDeclarationError(Exception):
+    """A claim is declared wrongly (bad problem id, no statement, unknown model or op)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimSpec:
+    problem: str
+    statement: str
+    models: tuple[str, ...]
+    seeds: tuple[int, ...]
+    # why the hypothesis is kept on record although refuted: one text for every target, or
+    # {target id ("toy-attn-2l-seed0"): text} for the targets where it was refuted
+    refuted: None | str | Mapping[str, str] = None
+
+    def refuted_on(self, target: "Target") -> str | None:
+        if isinstance(self.refuted, Mapping):
+            return self.refuted.get(target.id)
+        return self.refuted
+
+    def targets(self) -> list["Target"]:
+        return [Target(m, s) for m in self.models for s in self.seeds]
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """One (model, seed) a claim runs on."""
+
+    model: str
+    seed: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.model}-seed{self.seed}"
+
+
+def where(fn: Callable) -> str:
+    fn = inspect.unwrap(fn)
+    return f"{inspect.getsourcefile(fn)}:{fn.__code__.co_firstlineno} ({fn.__name__})"
+
+
+def expect_ops_in_source(fn: Callable) -> list[str]:
+    """The literal ops of every ``<x>.expect(name, value, "op", threshold)`` call in ``fn``
+    (positional or ``op=``)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return []
+    ops = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "expect":
+            args = node.args[2:3] + [k.value for k in node.keywords if k.arg == "op"]
+            ops += [a.value for a in args if isinstance(a, ast.Constant)]
+    return ops
+
+
+def validate(spec: ClaimSpec, fn: Callable) -> None:
+    def fail(problem: str, fix: str) -> None:
+        raise ClaimDeclarationError(f"{where(fn)}: {problem}. Fix: {fix}")
+
+    if not PROBLEM_ID.match(spec.problem):
+        fail(f"problem id {spec.problem!r} is not of the form 'section.number'", 'write e.g. "3.16"')
+    if spec.problem not in known_problems():
+        fail(
+            f"problem {spec.problem!r} is not in the open-problems list",
+            "use a number from catalog/open_problems.txt",
+        )
+    if not spec.statement or not spec.statement.strip():
+        fail("the claim has no statement", "state the hypothesis in one sentence")
+    if not spec.models:
+        fail("the claim names no model", "pass models=[...] with registered model names")
+    if not spec.seeds or not all(isinstance(s, int) and s >= 0 for s in spec.seeds):
+        fail(f"seeds {spec.seeds!r} are not non-negative integers", "pass seeds=[0, 1, 2]")
+    reasons = spec.refuted.values() if isinstance(spec.refuted, Mapping) else [spec.refuted]
+    if spec.refuted is not None and not all(isinstance(r, str) and r.strip() for r in reasons):
+        fail("refuted= has an empty reason", "say what the measurement found")
+    if isinstance(spec.refuted, Mapping):
+        ids = {t.id for t in spec.targets()}
+        if stray := sorted(set(spec.refuted) - ids):
+            fail(f"refuted= names targets the claim does not run on: {stray}", f"use ids among {sorted(ids)}")
+    for op in expect_ops_in_source(fn):
+        if op not in OPS:
+            fail(f"evidence.expect uses unknown comparison {op!r}", f"use one of {' '.join(OPS)}")
+
+
+def claim(
+    problem: str,
+    statement: str,
+    *,
+    models: Sequence[str],
+    seeds: Sequence[int] = (0,),
+    refuted: None | str | Mapping[str, str] = None,
+) -> Callable[[Callable], Callable]:
+    """Declare a test as a claim on ``problem`` about ``models`` x ``seeds``.
+
+    ``refuted``: keep a hypothesis our measurements refute on record; the text says what was
+    found, for all targets or as ``{"model-seedN": text}`` for the targets where it failed.
+    There the claim is expected to fail its expectations (pytest strict xfail): if it starts
+    to hold, the run fails so that the record is revisited.
+    """
+
+    def decorate(fn: Callable) -> Callable:
+        frozen = dict(refuted) if isinstance(refuted, Mapping) else refuted
+        spec = ClaimSpec(problem, statement, tuple(models), tuple(seeds), frozen)
+        validate(spec, fn)
+        setattr(fn, CLAIM_ATTR, spec)
+        return pytest.mark.claim(fn)
+
+    return decorate
+
+
+def claim_spec(fn: Callable) -> ClaimSpec | None:
+    return getattr(fn, CLAIM_ATTR, None)

@@ -1,0 +1,121 @@
+"""Measurements a claim records, and the verdict they add up to.
+
+``Evidence.expect(name, value, op, threshold)`` records one measurement; failures are collected
+(not raised at once) so that every expectation of a claim is recorded, and
+``Evidence.raise_if_failed()`` raises one readable error at the end of the claim.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import torch
+
+from harness.interp.compare import OPS
+from harness.plain import plain
+
+
+class ExpectationFailed(AssertionError):
+    """A finite measurement did not meet its threshold: the hypothesis fails."""
+
+
+class MeasurementError(Exception):
+    """A measurement is NaN or infinite: the claim errors, it neither holds nor fails."""
+
+
+def check_op(op: str) -> None:
+    if op not in OPS:
+        raise ValueError(f"unknown comparison {op!r}; use one of {' '.join(OPS)}")
+
+
+def as_float(value: Any) -> float:
+    """A Python float from a number, a 0-d / 1-element tensor or numpy scalar / array."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"expected a scalar measurement, got a tensor of shape {tuple(value.shape)}")
+        return float(value.detach().cpu().item())
+    if getattr(value, "size", 1) != 1:  # numpy arrays
+        raise ValueError(f"expected a scalar measurement, got an array of shape {value.shape}")
+    return float(getattr(value, "item", lambda: value)())
+
+
+def format_value(value: float) -> str:
+    return f"{value:.4g}" if math.isfinite(value) else str(value)
+
+
+@dataclasses.dataclass
+class Measurement:
+    name: str
+    value: float
+    op: str
+    threshold: float
+    passed: bool | None  # None: the value (or the threshold) is not finite
+
+    def describe(self) -> str:
+        return f"{self.name} = {format_value(self.value)}, expected {self.op} {format_value(self.threshold)}"
+
+
+@dataclasses.dataclass
+class Evidence:
+    """Measurements of one claim on one (model, seed)."""
+
+    claim_id: str
+    problem: str
+    model: str
+    seed: int
+    measurements: list[Measurement] = dataclasses.field(default_factory=list)
+    notes: dict[str, Any] = dataclasses.field(default_factory=dict)
+    attachments: dict[str, str] = dataclasses.field(default_factory=dict)  # title -> file path
+
+    def expect(self, name: str, value: Any, op: str, threshold: float) -> bool:
+        """Record ``value op threshold``; returns whether it held (NaN/inf -> False, and an
+        error verdict at the end of the claim)."""
+        check_op(op)
+        value_f, threshold_f = as_float(value), as_float(threshold)
+        finite = math.isfinite(value_f) and math.isfinite(threshold_f)
+        passed = OPS[op](value_f, threshold_f) if finite else None
+        self.measurements.append(Measurement(name, value_f, op, threshold_f, passed))
+        return bool(passed)
+
+    def note(self, name: str, value: Any) -> None:
+        """Record a detail shown in the report but not compared to a threshold."""
+        self.notes[name] = value
+
+    def matches_snapshot(self, name: str, snapshot: Any, detail: Any) -> bool:
+        """Compare ``detail`` (already rounded, JSON-able) with the committed syrupy snapshot;
+        a mismatch is a failed expectation, so a drifting circuit is visible in the report."""
+        same = snapshot == detail
+        self.note(name, detail)
+        self.measurements.append(Measurement(f"{name} matches snapshot", float(same), "==", 1.0, bool(same)))
+        return bool(same)
+
+    def attach(self, title: str, path: Any) -> None:
+        """Link a file (a plot) from the report; write it under ``report_dir()``."""
+        self.attachments[title] = str(path)
+
+    def where(self) -> str:
+        return f"({self.model}, seed {self.seed})"
+
+    def raise_if_failed(self) -> None:
+        """Raise ``MeasurementError`` if any value is not finite or nothing was measured, else
+        ``ExpectationFailed`` listing every failed expectation. Does nothing when all held.
+
+        A claim that measured nothing is broken, not refuted: an error, so that a claim marked
+        refuted cannot pass as "refuted as expected" by returning early."""
+        broken = [m for m in self.measurements if m.passed is None]
+        if broken:
+            raise MeasurementError("; ".join(f"{m.describe()}: not finite" for m in broken) + f" {self.where()}")
+        if not self.measurements:
+            raise MeasurementError(f"claim recorded no measurement {self.where()}")
+        failed = [m for m in self.measurements if m.passed is False]
+        if failed:
+            raise ExpectationFailed("; ".join(m.describe() for m in failed) + f" {self.where()}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "measurements": [dataclasses.asdict(m) for m in self.measurements],
+            "notes": {k: plain(v) for k, v in self.notes.items()},
+            "attachments": dict(self.attachments),
+        }

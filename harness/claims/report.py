@@ -1,0 +1,233 @@
+"""The claims report: ``claims.json`` (the complete record) and ``claims.md`` (a matrix of
+claims x (model, seed) with verdicts and measured values, a summary per problem, and the
+verdicts that flipped since the previous run)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from harness.claims.evidence import format_value
+from harness.claims.problems import known_problems
+from harness.plain import plain
+
+VERDICTS = ("holds", "refuted-as-expected", "fails", "unexpectedly-holds", "error", "skipped", "not-run")
+SYMBOL = {
+    "holds": "✅ holds",
+    "refuted-as-expected": "☑️ refuted (as expected)",
+    "fails": "❌ fails",
+    "unexpectedly-holds": "⚠️ holds, marked refuted",
+    "error": "💥 error",
+    "skipped": "⏭️ skipped",
+    "not-run": "… not run",
+}
+
+
+@dataclasses.dataclass
+class ClaimRun:
+    """One claim on one (model, seed), as gathered by the plugin."""
+
+    nodeid: str
+    claim: str
+    file: str
+    problem: str
+    statement: str
+    expected: str  # "holds" or "refuted"
+    refuted_reason: str | None
+    model: str
+    seed: int
+    outcome: str | None = None  # holds / fails / error / skipped; None: did not finish
+    message: str = ""
+    measurements: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    notes: dict[str, Any] = dataclasses.field(default_factory=dict)
+    attachments: dict[str, str] = dataclasses.field(default_factory=dict)
+    duration: float = 0.0  # the claim body
+    setup_duration: float = 0.0  # loading (or training) the model, and other fixtures
+
+    @property
+    def verdict(self) -> str:
+        if self.outcome is None:
+            return "not-run"
+        if self.expected == "refuted" and self.outcome in ("fails", "holds"):
+            return "refuted-as-expected" if self.outcome == "fails" else "unexpectedly-holds"
+        return self.outcome
+
+    def to_json(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "verdict": self.verdict}
+
+
+# every installed package that can change a measured value
+VALUE_PACKAGES = ("torch", "transformer-lens", "transformers", "numpy", "safetensors", "gguf")
+
+
+def versions() -> dict[str, str | None]:
+    """Python, the platform and ``VALUE_PACKAGES`` (``None``: not installed), keyed as
+    ``transformer_lens``."""
+    import torch
+
+    found = {"python": platform.python_version(), "platform": platform.platform()}
+    for package in VALUE_PACKAGES:
+        try:
+            found[package.replace("-", "_")] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package.replace("-", "_")] = None
+    found["torch"] = torch.__version__  # the imported build (e.g. 2.13.0+cpu)
+    return found
+
+
+def git_state(repo: Path = Path(__file__).resolve().parents[1]) -> dict[str, Any]:
+    """The project's commit and whether its tracked files differ from it (``None`` outside a
+    git checkout, e.g. an installed wheel)."""
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
+    return {"commit": commit, "dirty": None if status is None else bool(status)}
+
+
+def flips(previous: list[dict[str, Any]], current: list[ClaimRun]) -> list[tuple[str, str, str]]:
+    """(nodeid, old verdict, new verdict) for claims whose verdict changed since ``previous``
+    (records of an older format, without a node id or verdict, are ignored)."""
+    old = {r["nodeid"]: r["verdict"] for r in previous if isinstance(r, dict) and {"nodeid", "verdict"} <= r.keys()}
+    return [
+        (run.nodeid, old[run.nodeid], run.verdict)
+        for run in current
+        if run.nodeid in old and old[run.nodeid] != run.verdict and run.verdict != "not-run"
+    ]
+
+
+def table_cell(text: str) -> str:
+    """``text`` safe inside a markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def measurement_text(run: ClaimRun) -> str:
+    parts = []
+    for m in run.measurements:
+        mark = "✓" if m["passed"] else ("✗" if m["passed"] is False else "not finite")
+        parts.append(f"{m['name']} = {format_value(m['value'])} ({m['op']} {format_value(m['threshold'])} {mark})")
+    return table_cell("<br>".join(parts) or run.message[:200])
+
+
+def attachment_links(runs: list[ClaimRun], report_dir: Path) -> list[str]:
+    """Markdown image links (relative to the report) for the runs' attached plots."""
+    links = []
+    for run in sorted(runs, key=lambda r: (r.model, r.seed)):
+        for title, path in run.attachments.items():
+            rel = os.path.relpath(path, report_dir)
+            links.append(f"![{title} ({run.model}, seed {run.seed})]({rel})")
+    return links
+
+
+def render_markdown(
+    runs: list[ClaimRun], run_info: dict[str, Any], flipped: list[tuple[str, str, str]], report_dir: Path = Path(".")
+) -> str:
+    problems = known_problems()
+    counts = defaultdict(int)
+    for run in runs:
+        counts[run.verdict] += 1
+    lines = [
+        "# mi-claims report",
+        "",
+        f"Run {run_info['finished']} · {run_info['duration_s']:.0f} s · torch {run_info['versions']['torch']} · "
+        f"transformer_lens {run_info['versions']['transformer_lens']} · "
+        f"commit {(run_info['git']['commit'] or 'unknown')[:10]}{' (dirty)' if run_info['git']['dirty'] else ''}"
+        + (" · **interrupted: partial report**" if run_info["interrupted"] else ""),
+        "",
+        " · ".join(f"{SYMBOL[v]}: {counts[v]}" for v in VERDICTS if counts[v]),
+        "",
+    ]
+    if flipped:
+        lines += ["## Verdicts that flipped since the previous run", "", "| claim | before | now |", "|---|---|---|"]
+        lines += [f"| `{nodeid}` | {SYMBOL.get(a, a)} | {SYMBOL.get(b, b)} |" for nodeid, a, b in flipped]
+        lines.append("")
+
+    by_problem: dict[str, list[ClaimRun]] = defaultdict(list)
+    for run in runs:
+        by_problem[run.problem].append(run)
+    lines += ["## Summary per problem", "", "| problem | claims | " + " | ".join(SYMBOL[v] for v in VERDICTS) + " |"]
+    lines.append("|---" * (2 + len(VERDICTS)) + "|")
+    for problem in sorted(by_problem, key=lambda p: tuple(int(x) for x in p.split("."))):
+        group = by_problem[problem]
+        n = len({(r.file, r.claim) for r in group})
+        cells = [str(sum(r.verdict == v for r in group)) for v in VERDICTS]
+        lines.append(f"| {problem} | {n} | " + " | ".join(cells) + " |")
+    lines.append("")
+
+    for problem in sorted(by_problem, key=lambda p: tuple(int(x) for x in p.split("."))):
+        section, description = problems.get(problem, ("", ""))
+        lines += [f"## Problem {problem} — {section}", "", f"> {description}", ""]
+        claims: dict[tuple[str, str], list[ClaimRun]] = defaultdict(list)  # same name, two files: two claims
+        for run in by_problem[problem]:
+            claims[run.file, run.claim].append(run)
+        for (file, name), group in claims.items():
+            lines += [f"### {group[0].statement}", "", f"`{file}::{name}`"]
+            for reason in sorted({r.refuted_reason for r in group if r.refuted_reason}):
+                targets = ", ".join(f"{r.model} seed {r.seed}" for r in group if r.refuted_reason == reason)
+                lines += ["", f"Refuted on record ({targets}): {reason}"]
+            lines += ["", "| model | seed | verdict | measured | claim s | setup s |", "|---|---|---|---|---|---|"]
+            for run in sorted(group, key=lambda r: (r.model, r.seed)):
+                lines.append(
+                    f"| {run.model} | {run.seed} | {SYMBOL[run.verdict]} | {measurement_text(run)} | {run.duration:.1f} | {run.setup_duration:.1f} |"
+                )
+            lines.append("")
+            if links := attachment_links(group, report_dir):
+                lines += links + [""]
+    return "\n".join(lines)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for everyone to read
+    os.replace(tmp, path)
+
+
+def write_reports(
+    runs: list[ClaimRun], report_dir: Path, *, started: float, exitstatus: int, args: list[str]
+) -> list[Path]:
+    """Write ``claims.json`` and ``claims.md`` into ``report_dir``; returns their paths."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = report_dir / "claims.json", report_dir / "claims.md"
+    previous: list[dict[str, Any]] = []
+    if json_path.exists():
+        try:
+            previous = list(json.loads(json_path.read_text())["claims"])
+        except (ValueError, KeyError, TypeError):  # not a report of ours: nothing to compare with
+            previous = []
+    runs = sorted(runs, key=lambda r: r.nodeid)
+    run_info = {
+        "started": dt.datetime.fromtimestamp(started).isoformat(timespec="seconds"),
+        "finished": dt.datetime.now().isoformat(timespec="seconds"),
+        "duration_s": time.time() - started,
+        "exitstatus": exitstatus,
+        "interrupted": exitstatus == 2 or any(r.outcome is None for r in runs),
+        "args": args,
+        "versions": versions(),
+        "git": git_state(),
+    }
+    flipped = flips(previous, runs)
+    record = {
+        "run": run_info,
+        "flipped": [{"nodeid": n, "before": a, "now": b} for n, a, b in flipped],
+        "claims": [r.to_json() for r in runs],
+    }
+    atomic_write_text(json_path, json.dumps(plain(record, nonfinite_as_text=True), indent=1, allow_nan=False))
+    atomic_write_text(md_path, render_markdown(runs, run_info, flipped, report_dir))
+    return [json_path, md_path]

@@ -1,0 +1,26 @@
+"""Shared measurements as pytest fixtures: an area's ``conftest.py`` turns a function of the
+loaded model into a fixture whose value every claim on that (model, seed) shares."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+import pytest
+
+
+def per_target(build: Callable[..., Any]) -> Any:
+    """``@per_target def ioi(model): return IOIMeasurements(model)`` in a conftest: the
+    fixture ``ioi`` is built once per (model, seed) in a worker (claims on one target run on
+    one worker), so what the object caches is measured once for all the claims. ``build``'s
+    parameters are fixtures (``model``, ``checkpoints``, ``target``, ...)."""
+    built: dict[str, Any] = {}
+    names = list(inspect.signature(build).parameters)
+
+    def fixture(request: pytest.FixtureRequest, target: Any) -> Any:
+        if target.id not in built:
+            built[target.id] = build(**{name: request.getfixturevalue(name) for name in names})
+        return built[target.id]
+
+    fixture.__doc__ = build.__doc__
+    return pytest.fixture(name=build.__name__)(fixture)

@@ -1,0 +1,1 @@
+"""The interpretability toolkit: functions of a model and tokens to tensors (head scores, ablation, patching, attribution, DLA, composition, circuits, metrics, Fourier, grokking measures, accuracy, plots)."""

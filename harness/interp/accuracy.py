@@ -1,0 +1,36 @@
+"""Accuracy and per-position loss of a toy transformer on a batch with its own targets."""
+
+from __future__ import annotations
+
+import torch
+
+
+def correct_predictions(model, tokens: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """``[b, s - 1]`` bool: the argmax prediction at position i equals ``targets[:, i]``."""
+    with torch.no_grad():
+        logits = model(tokens)
+    return logits[:, :-1].argmax(dim=-1).cpu() == targets
+
+
+def masked_accuracy(correct: torch.Tensor, mask: torch.Tensor) -> float:
+    """Share of True in ``correct`` ``[b, s - 1]`` over the positions where ``mask``."""
+    return float(correct[mask].float().mean())
+
+
+def task_accuracy(model, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> float:
+    """Share of the loss-masked positions of ``batch`` (``(tokens [b, s], loss_mask [b, s - 1],
+    targets [b, s - 1])``, e.g. a task's) the model gets right."""
+    tokens, mask, targets = batch
+    return masked_accuracy(correct_predictions(model, tokens, targets), mask)
+
+
+def sequence_accuracy(correct: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``[b]`` bool: every masked position of the row is correct."""
+    return (correct | ~mask).all(dim=1)
+
+
+def position_losses(model, tokens: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """``[s - 1]`` mean cross-entropy (over the batch) of predicting ``targets[:, i]`` at i."""
+    with torch.no_grad():
+        logits = model(tokens)[:, :-1].float().cpu()
+    return torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none").mean(dim=0)

@@ -1,0 +1,60 @@
+"""Nanda et al. 2023's progress measures for grokking, computed from the logits of a
+modular-arithmetic model on the full grid of input pairs, and event times along training."""
+
+from __future__ import annotations
+
+
+import torch
+
+from harness.interp.compare import OPS
+from harness.interp.fourier import excluded_logits, loss_and_accuracy, periodic_directions, restricted_logits
+
+
+def progress_measures(
+    logits: torch.Tensor, labels: torch.Tensor, train_mask: torch.Tensor, p: int, freqs: list[int]
+) -> dict[str, float]:
+    """Losses and accuracies of ``logits`` ``[p**2, p]`` (all pairs; ``labels`` ``[p**2]`` the
+    answers, also the combined input of the Fourier directions; ``train_mask`` ``[p**2]``):
+    train / test, and test with the logits restricted to / excluding the frequencies ``freqs``."""
+    directions = periodic_directions(labels, p, freqs)
+    test = ~train_mask
+    out = {}
+    for kind, full in (
+        ("", logits),
+        ("restricted ", restricted_logits(logits, directions)),
+        ("excluded ", excluded_logits(logits, directions)),
+    ):
+        for split, mask in (("train", train_mask), ("test", test)):
+            if kind and split == "train":
+                continue
+            loss, acc = loss_and_accuracy(full[mask], labels[mask])
+            out[f"{kind}{split} loss"], out[f"{kind}{split} accuracy"] = loss, acc
+    return out
+
+
+def first_step(steps: list[int], values: list[float], op: str, threshold: float) -> int | None:
+    """The first of ``steps`` whose value ``op`` ``threshold`` holds (ops of
+    ``harness.interp.compare.OPS``: "<", ">", ...), or None if it never does."""
+    compare = OPS[op]
+    return next((step for step, value in zip(steps, values) if compare(value, threshold)), None)
+
+
+def step_or_end(step: int | None, steps: list[int]) -> int:
+    """``step``, or one checkpoint interval after the last of ``steps`` for an event that did
+    not happen during training (so that "before" / "after" comparisons stay measurable)."""
+    if step is not None:
+        return step
+    return steps[-1] + (steps[-1] - steps[-2] if len(steps) > 1 else 1)
+
+
+def pca_explained(points: torch.Tensor, k: int) -> float:
+    """Share of the variance of ``points`` ``[n, d]`` (rows centred) in its top ``k``
+    principal components."""
+    singular = torch.linalg.svdvals(points.double() - points.double().mean(dim=0))
+    return float(singular[:k].pow(2).sum() / singular.pow(2).sum())
+
+
+def drop_steps(steps: list[int], values: list[float], fractions: tuple[float, ...]) -> list[int | None]:
+    """For each fraction f, the first step whose value is below f times the first value: when
+    a loss curve crosses 80%, 50%, 20% of its start (None if never)."""
+    return [first_step(steps, values, "<", f * values[0]) for f in fractions]

@@ -1,0 +1,160 @@
+"""Attention-head scores over a batch, as ``[n_layers, n_heads]`` tensors.
+
+A score is the mean attention a head pays, over the queries that have a target, to the key
+positions a head type is defined to attend to (Olsson et al. 2022, "In-context learning and
+induction heads"; Wang et al. 2022 for duplicate-token heads):
+
+- previous-token: key = query - 1
+- induction: keys whose *previous* token equals the query token (the token after an earlier copy)
+- duplicate-token: earlier keys holding the same token as the query
+- BOS: key 0
+
+Copying (Elhage et al. 2021, "A Mathematical Framework for Transformer Circuits") is a weight
+score, not an attention score: the share of positive eigenvalues, sum(lambda) / sum(|lambda|),
+of the head's OV circuit W_E W_V W_O W_U over the vocabulary (1 = copies every token it
+attends to onto the logits).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from harness.interp.ablation import cache_activations
+from harness.interp.composition import expand_kv_heads
+from harness.interp.hooks import PATTERN_HOOK, Head
+
+# a head "is" a head of a type when its score exceeds this: mean attention to the target
+# position, the detector threshold of ARENA "Intro to Mech Interp" (1.2)
+DETECTOR_THRESHOLD = 0.4
+
+
+def layer_patterns(model, tokens: torch.Tensor) -> list[torch.Tensor]:
+    """Each layer's attention [batch, n_heads, query, key], caching only the patterns."""
+    names = [PATTERN_HOOK.format(layer=layer) for layer in range(model.cfg.n_layers)]
+    cache = cache_activations(model, tokens.to(model.cfg.device or "cpu"), names)
+    return [cache[name] for name in names]
+
+
+def attention_patterns(model, tokens: torch.Tensor) -> torch.Tensor:
+    """All heads' attention: [n_layers, batch, n_heads, query, key]. Caches only the patterns."""
+    return torch.stack(layer_patterns(model, tokens))
+
+
+def previous_token_targets(tokens: torch.Tensor) -> torch.Tensor:
+    """[batch, seq] -> [batch, query, key] bool: key == query - 1."""
+    batch, seq = tokens.shape
+    return torch.eye(seq, dtype=torch.bool, device=tokens.device).roll(-1, dims=1).tril(-1).expand(batch, -1, -1)
+
+
+def duplicate_token_targets(tokens: torch.Tensor) -> torch.Tensor:
+    """[batch, seq] -> [batch, query, key] bool: key < query and tokens[key] == tokens[query]."""
+    same = tokens[:, :, None] == tokens[:, None, :]
+    return same & torch.ones_like(same[0]).tril(-1)
+
+
+def induction_targets(tokens: torch.Tensor) -> torch.Tensor:
+    """[batch, seq] -> [batch, query, key] bool: 1 <= key <= query and tokens[key - 1] == tokens[query]."""
+    batch, seq = tokens.shape
+    targets = torch.zeros(batch, seq, seq, dtype=torch.bool, device=tokens.device)
+    targets[:, :, 1:] = tokens[:, :, None] == tokens[:, None, :-1]
+    return targets & torch.ones(seq, seq, dtype=torch.bool, device=tokens.device).tril()
+
+
+def bos_targets(tokens: torch.Tensor) -> torch.Tensor:
+    """[batch, seq] -> [batch, query, key] bool: key == 0 (queries after the first)."""
+    batch, seq = tokens.shape
+    targets = torch.zeros(batch, seq, seq, dtype=torch.bool, device=tokens.device)
+    targets[:, 1:, 0] = True
+    return targets
+
+
+def attention_to_targets(patterns: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean attention mass on target keys, over (batch, query) pairs that have a target.
+
+    patterns: [n_layers, batch, n_heads, query, key]; targets: [batch, query, key] bool
+    -> [n_layers, n_heads].
+    """
+    targets = targets.to(patterns.device)
+    mass = torch.einsum("lbhqk,bqk->lbhq", patterns, targets.to(patterns.dtype))
+    has_target = targets.any(-1)  # [batch, query]
+    return torch.einsum("lbhq,bq->lh", mass, has_target.to(mass.dtype)) / has_target.sum()
+
+
+def head_scores(model, tokens: torch.Tensor, targets_fn: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """[n_layers, n_heads] attention to ``targets_fn(tokens)`` on ``tokens`` [batch, seq]
+    (layer by layer, so the patterns are never copied into one tensor)."""
+    targets = targets_fn(tokens.cpu())
+    with torch.inference_mode():
+        return torch.cat([attention_to_targets(p[None], targets) for p in layer_patterns(model, tokens)]).cpu()
+
+
+def previous_token_scores(model, tokens: torch.Tensor) -> torch.Tensor:
+    return head_scores(model, tokens, previous_token_targets)
+
+
+def induction_scores(model, tokens: torch.Tensor) -> torch.Tensor:
+    return head_scores(model, tokens, induction_targets)
+
+
+def duplicate_token_scores(model, tokens: torch.Tensor) -> torch.Tensor:
+    return head_scores(model, tokens, duplicate_token_targets)
+
+
+def ov_eigenvalues(model) -> torch.Tensor:
+    """[n_layers, n_heads, d_head] complex eigenvalues of each head's OV circuit
+    W_E W_V W_O W_U [d_vocab, d_vocab]. Its non-zero eigenvalues are those of the d_head x d_head
+    product W_O W_U W_E W_V, so the vocabulary matrix is never formed."""
+    with torch.inference_mode():
+        w_v = model.W_V.double()
+        w_v = expand_kv_heads(w_v, model.cfg.n_heads)  # grouped-query heads
+        unembed_embed = model.W_U.double() @ model.W_E.double()  # [d_model, d_model]
+        small = model.W_O.double() @ unembed_embed @ w_v  # [n_layers, n_heads, d_head, d_head]
+        return torch.linalg.eigvals(small.cpu())
+
+
+def copying_scores(model) -> torch.Tensor:
+    """[n_layers, n_heads]: sum(eig) / sum(|eig|) of each head's OV circuit, in [-1, 1]."""
+    eigenvalues = ov_eigenvalues(model)
+    return (eigenvalues.sum(-1).real / eigenvalues.abs().sum(-1)).float()
+
+
+def top_head(scores: torch.Tensor, layer: int | None = None) -> Head:
+    """(layer, head) of the highest score, optionally within one layer. scores: [n_layers, n_heads]."""
+    if layer is not None:
+        return layer, int(scores[layer].argmax())
+    flat = int(scores.argmax())
+    return divmod(flat, scores.shape[1])
+
+
+def top_heads(scores: torch.Tensor, k: int, largest: bool = True) -> list[Head]:
+    """The ``k`` (layer, head) pairs with the largest (or smallest) ``scores`` [n_layers,
+    n_heads], best first."""
+    flat = scores.flatten().topk(k, largest=largest).indices
+    return [divmod(int(i), scores.shape[1]) for i in flat]
+
+
+def clear_top_head(scores: torch.Tensor, margin: float) -> Head | None:
+    """``top_head`` when its score beats every other head's by at least ``margin``, else
+    ``None`` (a pick among near-equal heads, which training noise can swap). scores:
+    [n_layers, n_heads]."""
+    best, runner_up = scores.flatten().topk(2).values
+    return top_head(scores) if float(best - runner_up) >= margin else None
+
+
+def head_name(head: Head) -> str:
+    """``(layer, head)`` -> "L<layer>H<head>", as heads are named in notes and snapshots."""
+    return f"L{head[0]}H{head[1]}"
+
+
+def named_scores(scores: torch.Tensor, heads, digits: int | None = None) -> dict[str, float]:
+    """{head name: score} of ``heads`` (``(layer, head)`` pairs) in ``scores`` [n_layers,
+    n_heads] (or any mapping indexed by ``(layer, head)``), rounded to ``digits`` if given."""
+    values = {head_name(h): float(scores[h[0], h[1]]) for h in heads}
+    return values if digits is None else {name: round(v, digits) for name, v in values.items()}
+
+
+def heads_above(scores: torch.Tensor, threshold: float) -> list[Head]:
+    """Sorted (layer, head) pairs whose score exceeds ``threshold``."""
+    return [tuple(map(int, idx)) for idx in (scores > threshold).nonzero()]

@@ -1,0 +1,140 @@
+"""One-hidden-layer MLPs trained here, full batch, on a fixed dataset; disk-cached with their
+training checkpoints like the toy transformers (``harness.models.toy_transformer``).
+
+A dataset is registered by name (``catalog/`` registers the concrete ones) as
+``fn() -> (inputs [n, d_in] float, labels [n] int64, train_mask [n] bool)``; the model trains
+on the rows where ``train_mask`` is True, with AdamW, every step on the whole training set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+
+from harness.models.disk_cache import Artifact, cached_artifact
+from harness.models.registry import Registry
+from harness.models.progress import announce_training, progress_to_terminal
+from harness.models.toy_transformer import join_checkpoints, split_checkpoints
+from harness.models.training import TrainConfig, TrainResult, optimize
+
+MLP_TRAINING_CODE_VERSION = 1
+
+DatasetFn = Callable[[], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
+DATASETS: Registry[DatasetFn] = Registry("dataset")
+
+ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
+
+
+def register_dataset(name: str) -> Callable[[DatasetFn], DatasetFn]:
+    """Decorator: register ``fn`` (-> inputs, labels, train mask) as the MLP dataset ``name``."""
+    return DATASETS.named(name)
+
+
+def get_dataset(name: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return DATASETS[name]()
+
+
+class OneHiddenLayerMLP(torch.nn.Module):
+    """``x [n, d_in] -> act(x W_in + b_in) W_out + b_out [n, d_out]``."""
+
+    def __init__(self, d_in: int, d_hidden: int, d_out: int, act: str):
+        super().__init__()
+        self.fc_in = torch.nn.Linear(d_in, d_hidden)
+        self.fc_out = torch.nn.Linear(d_hidden, d_out)
+        self.act = act
+
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        """Hidden activations ``[n, d_hidden]``."""
+        return ACTIVATIONS[self.act](self.fc_in(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc_out(self.hidden(x))
+
+
+def weight_norm(state_dict: dict[str, torch.Tensor]) -> float:
+    """Euclidean norm of all parameters together (the quantity weight decay shrinks)."""
+    return float(sum(v.double().pow(2).sum() for v in state_dict.values()) ** 0.5)
+
+
+def train_mlp_full_batch(
+    model: OneHiddenLayerMLP, inputs: torch.Tensor, labels: torch.Tensor, train: TrainConfig, name: str
+) -> TrainResult:
+    """Full-batch AdamW with linear warmup on (inputs [n, d_in], labels [n])."""
+    return optimize(model, lambda: F.cross_entropy(model(inputs), labels), train, name, progress_to_terminal)
+
+
+@dataclasses.dataclass(frozen=True)
+class MLPSpec:
+    """A one-hidden-layer MLP trained full batch on the registered dataset ``dataset``."""
+
+    name: str
+    description: str
+    dataset: str
+    d_in: int
+    d_hidden: int
+    d_out: int
+    act: str
+    train: TrainConfig
+
+    def payload(self, seed: int) -> dict[str, Any]:
+        fields = dataclasses.asdict(self)
+        del fields["name"], fields["description"]
+        return {"kind": "mlp", **fields, "seed": seed, "code_version": MLP_TRAINING_CODE_VERSION}
+
+    def init(self, seed: int) -> OneHiddenLayerMLP:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return OneHiddenLayerMLP(self.d_in, self.d_hidden, self.d_out, self.act)
+
+    def artifact(self, seed: int, cache_root: Path) -> Artifact:
+        def build() -> Artifact:
+            announce_training(self.name, seed)
+            inputs, labels, train_mask = get_dataset(self.dataset)
+            model = self.init(seed)
+            result = train_mlp_full_batch(
+                model, inputs[train_mask], labels[train_mask], self.train, f"{self.name} seed {seed}"
+            )
+            tensors = join_checkpoints(result.state_dict, result.checkpoints)
+            return tensors, {"model": self.name, "losses": result.losses, "train_seconds": result.seconds}
+
+        return cached_artifact(cache_root, self.payload(seed), build)
+
+    def from_state(self, state: dict[str, torch.Tensor]) -> OneHiddenLayerMLP:
+        model = OneHiddenLayerMLP(self.d_in, self.d_hidden, self.d_out, self.act)
+        model.load_state_dict(state)
+        return model.eval()
+
+    def load(self, seed: int, cache_root: Path) -> OneHiddenLayerMLP:
+        final, _ = split_checkpoints(self.artifact(seed, cache_root)[0])
+        return self.from_state(final)
+
+    def checkpoints(self, seed: int, cache_root: Path) -> dict[int, OneHiddenLayerMLP]:
+        """The model at every saved training step (``train.checkpoint_every``), by step."""
+        _, by_step = split_checkpoints(self.artifact(seed, cache_root)[0])
+        return {step: self.from_state(state) for step, state in by_step.items()}
+
+
+def neuron_ablation_flips(model: OneHiddenLayerMLP, inputs: torch.Tensor) -> torch.Tensor:
+    """``[d_hidden]``: for each hidden neuron, the share of ``inputs`` ``[n, d_in]`` whose
+    predicted class changes when that neuron alone is zero-ablated."""
+    with torch.no_grad():
+        hidden = model.hidden(inputs)  # [n, h]
+        logits = model.fc_out(hidden)  # [n, c]
+        contributions = hidden[:, :, None] * model.fc_out.weight.T[None]  # [n, h, c]
+        ablated = logits[:, None, :] - contributions  # [n, h, c]
+        return (ablated.argmax(-1) != logits.argmax(-1)[:, None]).float().mean(dim=0)
+
+
+def margin_concentration(model: OneHiddenLayerMLP, inputs: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tensor:
+    """``[n]``: share of each input's logit margin (its label's logit minus the mean logit)
+    carried by its ``k`` largest positive neuron contributions, over all positive ones."""
+    with torch.no_grad():
+        hidden = model.hidden(inputs)
+        weights = model.fc_out.weight  # [c, h]
+        centred = weights[labels] - weights.mean(dim=0)  # [n, h]
+        contributions = (hidden * centred).clamp(min=0)  # [n, h]
+        return contributions.topk(k, dim=1).values.sum(1) / contributions.sum(1).clamp(min=1e-12)

@@ -1,0 +1,154 @@
+"""Seeded, deterministic training of TL-native toy transformers.
+
+The model trained is a plain ``NativeModel`` (no hooks, so training is as fast as raw torch);
+``harness.models.memory_cache`` wraps the trained weights in a ``TransformerBridge`` for analysis.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import time
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from transformer_lens.config import TransformerBridgeConfig
+from transformer_lens.model_bridge.sources.native import NativeModel, initialize_native_model
+
+from harness.models.tasks import get_task
+from harness.models.threads import single_thread
+
+# Bump when a change to this module changes what a given (spec, seed) trains into:
+# it is part of every disk-cache key.
+TRAINING_CODE_VERSION = 1
+
+log = logging.getLogger("mi_claims.training")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings; part of the cache key."""
+
+    steps: int = 2000
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.999)  # AdamW's (beta1, beta2)
+    warmup_steps: int = 100
+    checkpoint_every: int = 0  # 0: keep only the final weights
+    log_every: int = 250
+
+
+@dataclasses.dataclass
+class TrainResult:
+    state_dict: dict[str, torch.Tensor]
+    losses: list[tuple[int, float]]  # (step, training loss), every log_every steps
+    checkpoints: dict[int, dict[str, torch.Tensor]]
+    seconds: float
+
+
+def native_config(arch: dict[str, Any], seed: int) -> TransformerBridgeConfig:
+    """The ``TransformerBridgeConfig`` of a toy architecture (a plain dict) at ``seed``."""
+    return TransformerBridgeConfig.from_dict({**arch, "seed": seed, "init_weights": True})
+
+
+def init_native_model(arch: dict[str, Any], seed: int) -> NativeModel:
+    """A freshly initialised ``NativeModel``; same seed -> same weights."""
+    cfg = native_config(arch, seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = NativeModel(copy.deepcopy(cfg))
+        initialize_native_model(model, cfg)
+    return model
+
+
+def next_token_loss(
+    logits: torch.Tensor,
+    tokens: torch.Tensor,
+    loss_mask: torch.Tensor,
+    targets: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Mean cross-entropy over masked positions.
+
+    logits: [batch, seq, d_vocab]; tokens: [batch, seq]; loss_mask: [batch, seq - 1];
+    targets: [batch, seq - 1], what position i must predict (default: the next token,
+    ``tokens[:, 1:]``).
+    """
+    targets = tokens[:, 1:] if targets is None else targets
+    per_token = F.cross_entropy(
+        logits[:, :-1].flatten(0, 1), targets.flatten(), reduction="none"
+    ).view_as(loss_mask)
+    return (per_token * loss_mask).sum() / loss_mask.sum().clamp(min=1)
+
+
+def train_toy_transformer(
+    arch: dict[str, Any],
+    task: str,
+    train: TrainConfig,
+    seed: int,
+    progress: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Train a toy transformer on a registered task, deterministically per seed.
+
+    ``progress`` receives one line every ``train.log_every`` steps (step, loss, elapsed).
+    A task may return a third tensor, ``targets`` ``[batch, seq - 1]``, to train on other
+    targets than the next token (see ``next_token_loss``).
+    """
+    task_fn = get_task(task)
+    model = init_native_model(arch, seed)
+    data_gen = torch.Generator().manual_seed(seed)
+
+    def batch_loss() -> torch.Tensor:
+        tokens, loss_mask, *targets = task_fn(data_gen, train.batch_size)
+        return next_token_loss(model(tokens), tokens, loss_mask, *targets)
+
+    return optimize(model, batch_loss, train, f"{task} seed {seed}", progress)
+
+
+@single_thread()
+def optimize(
+    model: torch.nn.Module,
+    batch_loss: Callable[[], torch.Tensor],
+    train: TrainConfig,
+    label: str,
+    progress: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """AdamW with linear warmup over ``train.steps`` calls of ``batch_loss`` (which draws its
+    own batch). Logs every ``train.log_every`` steps and keeps a state-dict checkpoint every
+    ``train.checkpoint_every`` steps; leaves ``model`` in eval mode."""
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=train.lr, weight_decay=train.weight_decay, betas=train.betas
+    )
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min(1.0, (step + 1) / max(1, train.warmup_steps))
+    )
+    losses: list[tuple[int, float]] = []
+    checkpoints: dict[int, dict[str, torch.Tensor]] = {}
+    start = time.perf_counter()
+    model.train()
+    for step in range(1, train.steps + 1):
+        loss = batch_loss()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        if step % train.log_every == 0 or step == train.steps:
+            losses.append((step, loss.item()))
+            line = (
+                f"[{label}] step {step}/{train.steps} "
+                f"loss {loss.item():.4f} ({time.perf_counter() - start:.1f}s)"
+            )
+            log.info(line)
+            if progress is not None:
+                progress(line)
+        if train.checkpoint_every and step % train.checkpoint_every == 0:
+            checkpoints[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    model.eval()
+    return TrainResult(
+        state_dict={k: v.detach().clone() for k, v in model.state_dict().items()},
+        losses=losses,
+        checkpoints=checkpoints,
+        seconds=time.perf_counter() - start,
+    )

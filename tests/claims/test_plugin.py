@@ -1,0 +1,324 @@
+"""harness.claims.plugin end to end (pytester): claims on cheap fake models, run with and without
+xdist, and the report they write. The fake models are registered by the generated conftest;
+the plugin is loaded by its ``pytest11`` entry point (the real registry in ``catalog`` is not
+imported)."""
+
+from __future__ import annotations
+
+import collections
+import importlib.metadata
+import json
+
+import pytest
+import torch
+
+CONFTEST = '''
+import dataclasses
+import os
+
+import torch
+
+from harness.models.registry import ModelUnavailable, register_model
+
+
+@dataclasses.dataclass(frozen=True)
+class LinearSpec:
+    """A 1x1 linear layer with weight scale * (seed + 1): a torch module, no training."""
+    name: str
+    description: str
+    scale: float
+
+    def load(self, seed, cache_root):
+        with open("loads.txt", "a") as f:  # who loaded what, to check "once per worker"
+            f.write(f"{os.getpid()} {self.name} {seed}\\n")
+        layer = torch.nn.Linear(1, 1, bias=False)
+        torch.nn.init.constant_(layer.weight, self.scale * (seed + 1))
+        return layer
+
+
+@dataclasses.dataclass(frozen=True)
+class DictSpec:
+    """Not even a module: a dict."""
+    name: str
+    description: str
+
+    def load(self, seed, cache_root):
+        return {"value": 10.0 * (seed + 1)}
+
+
+@dataclasses.dataclass(frozen=True)
+class MissingSpec:
+    name: str
+    description: str
+
+    def load(self, seed, cache_root):
+        raise ModelUnavailable("weights are not on this machine")
+
+
+register_model(LinearSpec("fake-a", "fake linear model", 1.0))
+register_model(DictSpec("fake-b", "fake dict model"))
+register_model(MissingSpec("fake-missing", "fake model without weights"))
+'''
+
+CLAIMS = '''
+import math
+import os
+import sys
+
+import torch
+
+from harness import claim
+
+
+def value(model):
+    return model.weight.sum() if isinstance(model, torch.nn.Module) else model["value"]
+
+
+@claim("3.16", "Fake models have a positive value", models=["fake-a", "fake-b"], seeds=[0, 1])
+def test_holds(model, target, evidence, plot_dir):
+    evidence.expect("value", value(model), ">", 0)
+    evidence.note("worker", os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    evidence.note("catalog imported", "catalog" in sys.modules)
+    plot = plot_dir / f"{target.id}.txt"
+    plot.write_text("a plot")
+    evidence.attach("value plot", plot)
+
+
+@claim("3.16", "Fake model a exceeds 100", models=["fake-a"], seeds=[0, 1])
+def test_fails(model, evidence):
+    evidence.expect("value", value(model), ">", 100)
+    evidence.expect("negated value", -value(model), ">", 0)
+    evidence.expect("value again", value(model), ">", 0)
+
+
+@claim("1.9", "Fake model a exceeds 100 (refuted)", models=["fake-a"], seeds=[0, 1],
+       refuted="the value is only 1 or 2")
+def test_refuted(model, evidence):
+    evidence.expect("value", value(model), ">", 100)
+
+
+@claim("1.9", "Fake model a stays below 1.5", models=["fake-a"], seeds=[0, 1],
+       refuted={"fake-a-seed1": "seed 1 has value 2"})
+def test_refuted_on_one_seed(model, evidence):
+    evidence.expect("value", value(model), "<", 1.5)
+
+
+@claim("1.9", "Fake model a is positive (wrongly marked refuted)", models=["fake-a"], refuted="stale record")
+def test_marked_refuted_but_holds(model, evidence):
+    evidence.expect("value", value(model), ">", 0)
+
+
+@claim("5.1", "A NaN measurement", models=["fake-a"], refuted="a NaN must not count as refuted")
+def test_nan(model, evidence):
+    evidence.expect("ratio", value(model) * math.nan, ">", 0)
+
+
+@claim("5.1", "A model without weights", models=["fake-missing"])
+def test_unavailable(model, evidence):
+    evidence.expect("value", value(model), ">", 0)
+
+
+@claim("5.1", "A claim that crashes", models=["fake-b"])
+def test_crashes(model, evidence):
+    evidence.expect("value", value(model), ">", 0)
+    raise RuntimeError("boom in the claim")
+
+
+@claim("5.1", "A claim that measures nothing", models=["fake-b"], refuted="returns early")
+def test_measures_nothing(model, evidence):
+    return
+
+
+@claim("5.1", "Flips when MI_FAKE_FLIP is set", models=["fake-b"])
+def test_flips(model, evidence):
+    evidence.expect("value", value(model) - (1000 if os.environ.get("MI_FAKE_FLIP") else 0), ">", 0)
+
+
+@claim("5.1", "Interrupted when MI_FAKE_INTERRUPT is set", models=["fake-b"])
+def test_interrupts(model, evidence):
+    evidence.expect("value", value(model), ">", 0)
+    if os.environ.get("MI_FAKE_INTERRUPT"):
+        raise KeyboardInterrupt
+
+
+@claim("5.1", "Runs after the interruption point", models=["fake-b"])
+def test_zz_last(model, evidence):
+    evidence.expect("value", value(model), ">", 0)
+'''
+
+# node id -> verdict of a full run
+EXPECTED = {
+    "test_holds[fake-a-seed0]": "holds",
+    "test_holds[fake-a-seed1]": "holds",
+    "test_holds[fake-b-seed0]": "holds",
+    "test_holds[fake-b-seed1]": "holds",
+    "test_fails[fake-a-seed0]": "fails",
+    "test_fails[fake-a-seed1]": "fails",
+    "test_refuted[fake-a-seed0]": "refuted-as-expected",
+    "test_refuted[fake-a-seed1]": "refuted-as-expected",
+    "test_refuted_on_one_seed[fake-a-seed0]": "holds",
+    "test_refuted_on_one_seed[fake-a-seed1]": "refuted-as-expected",
+    "test_marked_refuted_but_holds[fake-a-seed0]": "unexpectedly-holds",
+    "test_nan[fake-a-seed0]": "error",
+    "test_unavailable[fake-missing-seed0]": "skipped",
+    "test_crashes[fake-b-seed0]": "error",
+    "test_measures_nothing[fake-b-seed0]": "error",
+    "test_flips[fake-b-seed0]": "holds",
+    "test_interrupts[fake-b-seed0]": "holds",
+    "test_zz_last[fake-b-seed0]": "holds",
+}
+
+
+@pytest.fixture
+def claims_dir(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)  # when these tests themselves run under xdist
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_claims=CLAIMS)
+    return pytester
+
+
+def run_claims(pytester: pytest.Pytester, report: str, *args: str) -> tuple[pytest.RunResult, dict]:
+    """Run pytest in a subprocess (the plugin comes from the entry point); the report's JSON.
+    Plugins the claims do not use are off, to start faster."""
+    result = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark",
+        "--claims-report-dir", report, *args,
+    )
+    path = pytester.path / report / "claims.json"
+    assert path.exists(), result.stdout.str()
+    return result, json.loads(path.read_text(), parse_constant=pytest.fail)
+
+
+def by_test(record: dict) -> dict[str, dict]:
+    return {c["nodeid"].removeprefix("test_claims.py::"): c for c in record["claims"]}
+
+
+def comparable(claim: dict) -> dict:
+    """A claim record without what differs between two runs (timings, which worker)."""
+    return {k: v for k, v in claim.items() if k not in ("duration", "setup_duration", "notes")}
+
+
+def check_xdist_run(pytester: pytest.Pytester, result: pytest.RunResult, record: dict) -> None:
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    claims = by_test(record)  # node ids as without xdist (no "@group" suffix)
+    assert {name: c["verdict"] for name, c in claims.items()} == EXPECTED
+    holds = [c for name, c in claims.items() if name.startswith("test_holds")]
+    assert {c["notes"]["worker"] for c in holds} == {"gw0", "gw1"}  # merged from both workers
+    assert not any(c["notes"]["catalog imported"] for c in holds)  # our real registry is not needed
+
+    # each (model, seed) is loaded once, by one worker (claims are grouped per target)
+    loads = collections.Counter(tuple(line.split()) for line in (pytester.path / "loads.txt").read_text().splitlines())
+    assert set(loads.values()) == {1}
+    assert sorted((name, seed) for _, name, seed in loads) == [("fake-a", "0"), ("fake-a", "1")]
+
+    # the complete record of one claim
+    held = claims["test_holds[fake-a-seed1]"]
+    assert held["problem"] == "3.16" and held["statement"] == "Fake models have a positive value"
+    assert held["file"] == "test_claims.py" and held["claim"] == "test_holds"
+    assert (held["model"], held["seed"], held["expected"], held["outcome"]) == ("fake-a", 1, "holds", "holds")
+    assert held["measurements"] == [{"name": "value", "value": 2.0, "op": ">", "threshold": 0.0, "passed": True}]
+    assert held["duration"] >= 0 and held["setup_duration"] >= 0 and held["message"] == ""
+    assert held["attachments"] == {"value plot": str(pytester.path / "reports" / "plots" / "fake-a-seed1.txt")}
+    failed = claims["test_fails[fake-a-seed1]"]
+    assert [m["passed"] for m in failed["measurements"]] == [False, False, True]  # all three recorded
+    assert failed["message"] == "value = 2, expected > 100; negated value = -2, expected > 0 (fake-a, seed 1)"
+    assert claims["test_refuted[fake-a-seed0]"]["refuted_reason"] == "the value is only 1 or 2"
+    assert claims["test_refuted_on_one_seed[fake-a-seed0]"]["refuted_reason"] is None
+    nan = claims["test_nan[fake-a-seed0]"]
+    assert nan["measurements"][0]["value"] == "nan" and nan["measurements"][0]["passed"] is None
+    assert "not finite (fake-a, seed 0)" in nan["message"]
+    assert claims["test_unavailable[fake-missing-seed0]"]["message"] == "fake-missing: weights are not on this machine"
+    assert "boom in the claim" in claims["test_crashes[fake-b-seed0]"]["message"]
+    assert claims["test_crashes[fake-b-seed0]"]["measurements"][0]["passed"] is True  # recorded before the crash
+    assert "no measurement" in claims["test_measures_nothing[fake-b-seed0]"]["message"]
+
+    run = record["run"]
+    assert run["versions"]["torch"] == torch.__version__
+    assert run["versions"]["transformer_lens"] == importlib.metadata.version("transformer-lens")
+    assert run["exitstatus"] == 1 and run["interrupted"] is False and record["flipped"] == []
+
+    md = (pytester.path / "reports" / "claims.md").read_text().splitlines()
+    assert "| problem | claims | ✅ holds | ☑️ refuted (as expected) | ❌ fails | ⚠️ holds, marked refuted | 💥 error | ⏭️ skipped | … not run |" in md
+    assert "| 1.9 | 3 | 1 | 3 | 0 | 1 | 0 | 0 | 0 |" in md
+    assert "| 3.16 | 2 | 4 | 0 | 2 | 0 | 0 | 0 | 0 |" in md
+    assert "| 5.1 | 7 | 3 | 0 | 0 | 0 | 3 | 1 | 0 |" in md
+    assert "| fake-a | 1 | ❌ fails | value = 2 (> 100 ✗)<br>negated value = -2 (> 0 ✗)<br>value again = 2 (> 0 ✓) | " in "\n".join(md)
+    assert "Refuted on record (fake-a seed 1): seed 1 has value 2" in md
+    assert "![value plot (fake-b, seed 0)](plots/fake-b-seed0.txt)" in md
+
+
+def test_xdist_run_then_an_interrupted_serial_run_compared_with_it(claims_dir, monkeypatch):
+    result, first = run_claims(claims_dir, "reports", "-p", "xdist", "-n", "2", "--dist", "loadgroup")
+    check_xdist_run(claims_dir, result, first)
+
+    # again without xdist, with the plugin also named by the conftest (as the root conftest
+    # does: registered once), one claim flipping and a Ctrl-C in a later claim
+    claims_dir.makeconftest("pytest_plugins = ['harness.claims.plugin']\n" + CONFTEST)
+    monkeypatch.setenv("MI_FAKE_FLIP", "1")
+    monkeypatch.setenv("MI_FAKE_INTERRUPT", "1")
+    result, second = run_claims(claims_dir, "reports")
+    assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()
+    assert second["run"]["interrupted"] is True and second["run"]["exitstatus"] == 2
+    # everything that ran before the Ctrl-C is recorded, as in the xdist run
+    before, after = by_test(first), by_test(second)
+    assert after.keys() == before.keys() - {"test_zz_last[fake-b-seed0]"}
+    changed = {"test_flips[fake-b-seed0]", "test_interrupts[fake-b-seed0]"}
+    assert {n: comparable(c) for n, c in after.items() if n not in changed} == {
+        n: comparable(c) for n, c in before.items() if n in after.keys() - changed}
+    assert after["test_flips[fake-b-seed0]"]["verdict"] == "fails"
+    assert after["test_interrupts[fake-b-seed0]"]["verdict"] == "not-run"  # did not finish
+    assert {c["notes"]["worker"] for c in second["claims"] if "worker" in c["notes"]} == {"main"}
+    assert second["flipped"] == [{"nodeid": "test_claims.py::test_flips[fake-b-seed0]", "before": "holds", "now": "fails"}]
+    md = (claims_dir.path / "reports" / "claims.md").read_text()
+    assert "**interrupted: partial report**" in md
+    assert "| `test_claims.py::test_flips[fake-b-seed0]` | ✅ holds | ❌ fails |" in md
+
+
+GROUPED_CLAIMS = '''
+from harness import claim
+
+SEEDS = range(6)
+
+
+@claim("3.16", "first", models=["fake-a"], seeds=SEEDS)
+def test_first(model, evidence):
+    evidence.expect("value", model.weight.sum(), ">", 0)
+
+
+@claim("3.16", "second", models=["fake-a"], seeds=SEEDS)
+def test_second(model, evidence):
+    evidence.expect("value", model.weight.sum(), ">", 0)
+
+
+@claim("3.16", "third", models=["fake-a"], seeds=SEEDS)
+def test_third(model, evidence):
+    evidence.expect("value", model.weight.sum(), ">", 0)
+'''
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_each_model_and_seed_is_loaded_by_one_worker_only(claims_dir, workers):
+    """3 claims x 6 seeds: were the claims of a (model, seed) spread over workers, some seed
+    would be loaded twice (by chance all 18 stay together with probability < 1e-3)."""
+    claims_dir.makepyfile(test_grouping=GROUPED_CLAIMS)
+    result, record = run_claims(claims_dir, "reports", "-p", "xdist", "-n", str(workers), "test_grouping.py")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    loads = (claims_dir.path / "loads.txt").read_text().splitlines()
+    assert sorted(line.split(maxsplit=1)[1] for line in loads) == [f"fake-a {seed}" for seed in range(6)]
+    assert len({line.split()[0] for line in loads}) == workers  # every worker had work
+    assert len(record["claims"]) == 18
+
+
+def test_exit_code_is_zero_when_claims_hold_or_are_refuted_as_expected_and_models_can_be_restricted(claims_dir):
+    result, record = run_claims(
+        claims_dir, "reports", "--claims-models", "fake-a", "test_claims.py::test_holds", "test_claims.py::test_refuted",
+        "test_claims.py::test_refuted_on_one_seed",
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.assert_outcomes(passed=3, skipped=2, xfailed=3)
+    verdicts = {name: c["verdict"] for name, c in by_test(record).items()}
+    assert verdicts == {name: v for name, v in EXPECTED.items() if name.startswith(("test_holds[fake-a", "test_refuted"))} | {
+        "test_holds[fake-b-seed0]": "skipped", "test_holds[fake-b-seed1]": "skipped"}
+    assert by_test(record)["test_holds[fake-b-seed0]"]["message"] == "--claims-models excludes fake-b"
+    assert f"wrote {claims_dir.path / 'reports' / 'claims.md'}" in result.stdout.str()

@@ -1,0 +1,49 @@
+"""Toy transformer training: deterministic per seed, progress, checkpoints, cache round trip."""
+
+import dataclasses
+
+import torch
+
+from catalog.datasets import INDUCTION_SEQ_LEN, random_block_repeat
+from catalog.induction import attn_only_induction
+from harness.models.toy_transformer import join_checkpoints, split_checkpoints
+from harness.models.training import TrainConfig, train_toy_transformer
+
+ARCH = attn_only_induction(2).arch
+TINY = TrainConfig(steps=6, batch_size=4, lr=1e-3, warmup_steps=2, checkpoint_every=3, log_every=2)
+
+
+def test_same_seed_same_weights_and_other_seed_differs():
+    first = train_toy_transformer(ARCH, "induction", TINY, seed=0)
+    again = train_toy_transformer(ARCH, "induction", TINY, seed=0)
+    other = train_toy_transformer(ARCH, "induction", TINY, seed=1)
+    assert all(torch.equal(first.state_dict[k], again.state_dict[k]) for k in first.state_dict)
+    assert first.losses == again.losses
+    assert not torch.equal(first.state_dict["tok_embed.weight"], other.state_dict["tok_embed.weight"])
+
+
+def test_progress_lines_and_checkpoints():
+    lines: list[str] = []
+    result = train_toy_transformer(ARCH, "induction", TINY, seed=0, progress=lines.append)
+    assert [step for step, _ in result.losses] == [2, 4, 6]
+    assert len(lines) == 3 and "step 6/6" in lines[-1]
+    assert sorted(result.checkpoints) == [3, 6]
+
+
+def test_checkpoints_round_trip_through_one_tensor_dict():
+    final = {"w": torch.ones(2)}
+    checkpoints = {20: {"w": torch.zeros(2)}, 10: {"w": torch.full((2,), 5.0)}}
+    got_final, got_checkpoints = split_checkpoints(join_checkpoints(final, checkpoints))
+    assert torch.equal(got_final["w"], final["w"])
+    assert list(got_checkpoints) == [10, 20]
+    assert torch.equal(got_checkpoints[10]["w"], checkpoints[10]["w"])
+
+
+def test_spec_trains_once_into_the_cache_and_loads_a_bridge(tmp_path):
+    spec = dataclasses.replace(attn_only_induction(1), train=TINY)
+    bridge = spec.load(0, tmp_path)
+    assert len(list(tmp_path.iterdir())) == 2  # the entry and its lock file
+    tokens = random_block_repeat(torch.Generator().manual_seed(0), 2, INDUCTION_SEQ_LEN, ARCH["d_vocab"])
+    with torch.inference_mode():
+        assert bridge(tokens).shape == (2, INDUCTION_SEQ_LEN, ARCH["d_vocab"])
+    assert sorted(spec.checkpoints(0, tmp_path)) == [3, 6]
