@@ -186,8 +186,10 @@ def test_transformer_neurons_use_key_frequencies(model, target, evidence):
 
 
 @claim("3.23", RESTRICTED, models=TRANSFORMERS, seeds=SEEDS,
-       refuted={"mod-add-transformer-gelu-seed0": "restricted test accuracy 0.955 (excluded 0.008) on the "
-                "ungrokked GELU model, seed 0: a partial Fourier circuit exists but is not yet enough"})
+       machine_dependent={"mod-add-transformer-gelu-seed0": "restricted test accuracy 1.000 (excluded 0.004) "
+                          "on AVX-512, 0.976 (0.006) with AVX2 kernels, 0.955 (0.008) where first measured: the "
+                          "ungrokked GELU model (test accuracy 0.27) has a partial Fourier circuit whose strength "
+                          "depends on the training run"})
 def test_transformer_restricted_and_excluded_logits(model, target, evidence):
     check_restricted_excluded(model, target, evidence)
 

@@ -41,7 +41,9 @@ def check_next_element_head(model, task, evidence):
 
 
 @claim("3.1", "At each sorted output, a head attends to the smallest input token greater than the previous output",
-       models=["sort-fixed-2l"], seeds=SEEDS)
+       models=["sort-fixed-2l"], seeds=SEEDS,
+       machine_dependent={"sort-fixed-2l-seed0": "max attention to the next sorted input 0.495 on AVX-512, "
+                          "0.527 with AVX2 kernels (threshold 0.5)"})
 def test_fixed_length_head_attends_to_next_element(model, evidence):
     check_next_element_head(model, "sort-fixed", evidence)
 

@@ -37,11 +37,17 @@ class ClaimSpec:
     # why the hypothesis is kept on record although refuted: one text for every target, or
     # {target id ("toy-attn-2l-seed0"): text} for the targets where it was refuted
     refuted: None | str | Mapping[str, str] = None
+    # {target id: what was measured on which machines} for targets whose verdict differs between
+    # machines (another CPU's kernels train other weights; see README "What is reproducible")
+    machine_dependent: Mapping[str, str] | None = None
 
     def refuted_on(self, target: "Target") -> str | None:
         if isinstance(self.refuted, Mapping):
             return self.refuted.get(target.id)
         return self.refuted
+
+    def machine_dependent_on(self, target: "Target") -> str | None:
+        return (self.machine_dependent or {}).get(target.id)
 
     def targets(self) -> list["Target"]:
         return [Target(m, s) for m in self.models for s in self.seeds]
@@ -103,6 +109,14 @@ def validate(spec: ClaimSpec, fn: Callable) -> None:
         ids = {t.id for t in spec.targets()}
         if stray := sorted(set(spec.refuted) - ids):
             fail(f"refuted= names targets the claim does not run on: {stray}", f"use ids among {sorted(ids)}")
+    if spec.machine_dependent is not None:
+        ids = {t.id for t in spec.targets()}
+        if not isinstance(spec.machine_dependent, Mapping) or not all(isinstance(r, str) and r.strip() for r in spec.machine_dependent.values()):
+            fail("machine_dependent= is not {target id: what was measured where}", 'write {"toy-attn-2l-seed0": "0.49 here, 0.52 on AVX2"}')
+        if stray := sorted(set(spec.machine_dependent) - ids):
+            fail(f"machine_dependent= names targets the claim does not run on: {stray}", f"use ids among {sorted(ids)}")
+        if both := sorted(t.id for t in spec.targets() if spec.refuted_on(t) and spec.machine_dependent_on(t)):
+            fail(f"targets {both} are marked both refuted and machine-dependent", "keep one of the two")
     for op in expect_ops_in_source(fn):
         if op not in OPS:
             fail(f"evidence.expect uses unknown comparison {op!r}", f"use one of {' '.join(OPS)}")
@@ -115,6 +129,7 @@ def claim(
     models: Sequence[str],
     seeds: Sequence[int] = (0,),
     refuted: None | str | Mapping[str, str] = None,
+    machine_dependent: Mapping[str, str] | None = None,
 ) -> Callable[[Callable], Callable]:
     """Declare a test as a claim on ``problem`` about ``models`` x ``seeds``.
 
@@ -122,11 +137,16 @@ def claim(
     found, for all targets or as ``{"model-seedN": text}`` for the targets where it failed.
     There the claim is expected to fail its expectations (pytest strict xfail): if it starts
     to hold, the run fails so that the record is revisited.
+
+    ``machine_dependent``: ``{"model-seedN": text}`` for targets whose verdict flips between
+    machines because the model trained there is another one (the text gives the values measured
+    on each). Either verdict passes the run; the report shows which one this machine got.
     """
 
     def decorate(fn: Callable) -> Callable:
         frozen = dict(refuted) if isinstance(refuted, Mapping) else refuted
-        spec = ClaimSpec(problem, statement, tuple(models), tuple(seeds), frozen)
+        spec = ClaimSpec(problem, statement, tuple(models), tuple(seeds), frozen,
+                         dict(machine_dependent) if isinstance(machine_dependent, Mapping) else machine_dependent)
         validate(spec, fn)
         setattr(fn, CLAIM_ATTR, spec)
         return pytest.mark.claim(fn)

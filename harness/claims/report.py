@@ -21,12 +21,15 @@ from harness.claims.evidence import format_value
 from harness.claims.problems import known_problems
 from harness.plain import plain
 
-VERDICTS = ("holds", "refuted-as-expected", "fails", "unexpectedly-holds", "error", "skipped", "not-run")
+VERDICTS = ("holds", "refuted-as-expected", "fails", "unexpectedly-holds", "machine-dependent-holds",
+            "machine-dependent-fails", "error", "skipped", "not-run")
 SYMBOL = {
     "holds": "✅ holds",
     "refuted-as-expected": "☑️ refuted (as expected)",
     "fails": "❌ fails",
     "unexpectedly-holds": "⚠️ holds, marked refuted",
+    "machine-dependent-holds": "〰️ holds here (machine-dependent)",
+    "machine-dependent-fails": "〰️ fails here (machine-dependent)",
     "error": "💥 error",
     "skipped": "⏭️ skipped",
     "not-run": "… not run",
@@ -42,7 +45,7 @@ class ClaimRun:
     file: str
     problem: str
     statement: str
-    expected: str  # "holds" or "refuted"
+    expected: str  # "holds", "refuted" or "machine-dependent"
     refuted_reason: str | None
     model: str
     seed: int
@@ -53,6 +56,7 @@ class ClaimRun:
     attachments: dict[str, str] = dataclasses.field(default_factory=dict)
     duration: float = 0.0  # the claim body
     setup_duration: float = 0.0  # loading (or training) the model, and other fixtures
+    machine_dependent_reason: str | None = None
 
     @property
     def verdict(self) -> str:
@@ -60,6 +64,8 @@ class ClaimRun:
             return "not-run"
         if self.expected == "refuted" and self.outcome in ("fails", "holds"):
             return "refuted-as-expected" if self.outcome == "fails" else "unexpectedly-holds"
+        if self.expected == "machine-dependent" and self.outcome in ("fails", "holds"):
+            return f"machine-dependent-{self.outcome}"
         return self.outcome
 
     def to_json(self) -> dict[str, Any]:
@@ -177,9 +183,10 @@ def render_markdown(
             claims[run.file, run.claim].append(run)
         for (file, name), group in claims.items():
             lines += [f"### {group[0].statement}", "", f"`{file}::{name}`"]
-            for reason in sorted({r.refuted_reason for r in group if r.refuted_reason}):
-                targets = ", ".join(f"{r.model} seed {r.seed}" for r in group if r.refuted_reason == reason)
-                lines += ["", f"Refuted on record ({targets}): {reason}"]
+            for label, field in (("Refuted", "refuted_reason"), ("Machine-dependent", "machine_dependent_reason")):
+                for reason in sorted({getattr(r, field) for r in group if getattr(r, field)}):
+                    targets = ", ".join(f"{r.model} seed {r.seed}" for r in group if getattr(r, field) == reason)
+                    lines += ["", f"{label} on record ({targets}): {reason}"]
             lines += ["", "| model | seed | verdict | measured | claim s | setup s |", "|---|---|---|---|---|---|"]
             for run in sorted(group, key=lambda r: (r.model, r.seed)):
                 lines.append(

@@ -58,6 +58,11 @@ def test_a_valid_declaration_carries_its_spec_and_the_claim_mark():
         (dict(refuted={"toy-attn-2l-seed7": "x"}), "refuted= names targets the claim does not run on: ['toy-attn-2l-seed7']",
          "use ids among ['toy-attn-2l-seed0', 'toy-attn-2l-seed1', 'toy-attn-2l-seed2']"),
         (dict(refuted={"toy-attn-2l": "x"}), "refuted= names targets the claim does not run on: ['toy-attn-2l']", "use ids among"),
+        (dict(machine_dependent="0.49 here"), "machine_dependent= is not {target id: what was measured where}", "toy-attn-2l-seed0"),
+        (dict(machine_dependent={"toy-attn-2l-seed0": ""}), "machine_dependent= is not", "0.52 on AVX2"),
+        (dict(machine_dependent={"toy-attn-2l-seed5": "x"}), "machine_dependent= names targets the claim does not run on", "use ids among"),
+        (dict(refuted={"toy-attn-2l-seed0": "x"}, machine_dependent={"toy-attn-2l-seed0": "y"}),
+         "marked both refuted and machine-dependent", "keep one of the two"),
     ],
 )
 def test_declaration_errors_name_the_file_the_problem_and_the_fix(overrides, problem, fix):

@@ -239,10 +239,11 @@ def check_xdist_run(pytester: pytest.Pytester, result: pytest.RunResult, record:
     assert run["exitstatus"] == 1 and run["interrupted"] is False and record["flipped"] == []
 
     md = (pytester.path / "reports" / "claims.md").read_text().splitlines()
-    assert "| problem | claims | ✅ holds | ☑️ refuted (as expected) | ❌ fails | ⚠️ holds, marked refuted | 💥 error | ⏭️ skipped | … not run |" in md
-    assert "| 1.9 | 3 | 1 | 3 | 0 | 1 | 0 | 0 | 0 |" in md
-    assert "| 3.16 | 2 | 4 | 0 | 2 | 0 | 0 | 0 | 0 |" in md
-    assert "| 5.1 | 7 | 3 | 0 | 0 | 0 | 3 | 1 | 0 |" in md
+    assert ("| problem | claims | ✅ holds | ☑️ refuted (as expected) | ❌ fails | ⚠️ holds, marked refuted | "
+            "〰️ holds here (machine-dependent) | 〰️ fails here (machine-dependent) | 💥 error | ⏭️ skipped | … not run |") in md
+    assert "| 1.9 | 3 | 1 | 3 | 0 | 1 | 0 | 0 | 0 | 0 | 0 |" in md
+    assert "| 3.16 | 2 | 4 | 0 | 2 | 0 | 0 | 0 | 0 | 0 | 0 |" in md
+    assert "| 5.1 | 7 | 3 | 0 | 0 | 0 | 0 | 0 | 3 | 1 | 0 |" in md
     assert "| fake-a | 1 | ❌ fails | value = 2 (> 100 ✗)<br>negated value = -2 (> 0 ✗)<br>value again = 2 (> 0 ✓) | " in "\n".join(md)
     assert "Refuted on record (fake-a seed 1): seed 1 has value 2" in md
     assert "![value plot (fake-b, seed 0)](plots/fake-b-seed0.txt)" in md
@@ -308,6 +309,32 @@ def test_each_model_and_seed_is_loaded_by_one_worker_only(claims_dir, workers):
     assert sorted(line.split(maxsplit=1)[1] for line in loads) == [f"fake-a {seed}" for seed in range(6)]
     assert len({line.split()[0] for line in loads}) == workers  # every worker had work
     assert len(record["claims"]) == 18
+
+
+MACHINE_DEPENDENT_CLAIMS = '''
+from harness import claim
+
+
+@claim("3.16", "value above 1.5", models=["fake-a"], seeds=[0, 1, 2],
+       machine_dependent={"fake-a-seed0": "1.0 here, 1.6 elsewhere", "fake-a-seed1": "2.0 here, 1.4 elsewhere"})
+def test_machine_dependent(model, evidence):
+    evidence.expect("value", model.weight.sum(), ">", 1.5)
+'''
+
+
+def test_a_machine_dependent_target_passes_the_run_with_either_verdict_and_the_report_says_which(claims_dir):
+    claims_dir.makepyfile(test_machine=MACHINE_DEPENDENT_CLAIMS)
+    result, record = run_claims(claims_dir, "reports", "test_machine.py")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    verdicts = {c["nodeid"].split("::")[1]: (c["verdict"], c["machine_dependent_reason"]) for c in record["claims"]}
+    assert verdicts == {
+        "test_machine_dependent[fake-a-seed0]": ("machine-dependent-fails", "1.0 here, 1.6 elsewhere"),
+        "test_machine_dependent[fake-a-seed1]": ("machine-dependent-holds", "2.0 here, 1.4 elsewhere"),
+        "test_machine_dependent[fake-a-seed2]": ("holds", None),
+    }
+    md = (claims_dir.path / "reports" / "claims.md").read_text()
+    assert "Machine-dependent on record (fake-a seed 0): 1.0 here, 1.6 elsewhere" in md
+    assert "| fake-a | 0 | 〰️ fails here (machine-dependent) |" in md
 
 
 def test_exit_code_is_zero_when_claims_hold_or_are_refuted_as_expected_and_models_can_be_restricted(claims_dir):

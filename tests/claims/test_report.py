@@ -83,6 +83,12 @@ def test_attachment_links_are_relative_to_the_report(tmp_path):
     ]
 
 
+def test_machine_dependent_verdicts_say_what_this_machine_measured():
+    for outcome in ("holds", "fails"):
+        assert run(expected="machine-dependent", outcome=outcome).verdict == f"machine-dependent-{outcome}"
+    assert run(expected="machine-dependent", outcome="error").verdict == "error"
+
+
 RUN_INFO = {"finished": "2026-01-01T00:00:00", "duration_s": 12.0, "interrupted": False,
             "versions": {"torch": "2.13.0", "transformer_lens": "4.3.0"}, "git": {"commit": "0123456789abcdef", "dirty": True}}
 
@@ -108,8 +114,8 @@ def test_markdown_has_the_matrix_the_summary_refuted_reasons_flips_and_plots(tmp
     # summary per problem: problems in numeric order, claims counted once per (file, name)
     summary = lines.index("## Summary per problem")
     assert lines[summary + 2].startswith("| problem | claims | ✅ holds |")
-    assert lines[summary + 4] == "| 1.9 | 2 | 1 | 0 | 0 | 0 | 1 | 0 | 0 |"
-    assert lines[summary + 5] == "| 3.16 | 2 | 1 | 1 | 1 | 0 | 0 | 1 | 0 |"
+    assert lines[summary + 4] == "| 1.9 | 2 | 1 | 0 | 0 | 0 | 0 | 0 | 1 | 0 | 0 |"
+    assert lines[summary + 5] == "| 3.16 | 2 | 1 | 1 | 1 | 0 | 0 | 0 | 0 | 1 | 0 |"
     assert "## Problem 3.16 — Harder problems" in lines and "## Problem 1.9 — How do larger models differ?" in lines
     assert "### statement of test_a" in lines and "### same name, other file" in lines
     assert "`claims/other/test_y.py::test_a`" in lines
