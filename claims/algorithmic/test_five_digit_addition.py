@@ -6,9 +6,9 @@ checkpoints every 100; catalog/sequences.py). Per-digit losses on 512 fresh prob
 from catalog.sequences import ADD_DIGITS
 from harness import claim
 from harness.claims.shared import per_target
-from harness.interp.plots import line_plot
-from harness.interp.grokking import drop_steps
 from harness.interp.accuracy import correct_predictions, position_losses
+from harness.interp.grokking import drop_steps
+from harness.interp.plots import line_plot
 from harness.models.tasks import task_batch
 
 SEEDS = [0, 1, 2]

@@ -5,9 +5,9 @@ Nanda et al. 2023's p = 113). Progress measures as in Nanda et al. 2023, section
 
 from catalog.modular import event_steps
 from harness import claim
-from harness.interp.plots import line_plot
 from harness.interp.fourier import key_frequencies
 from harness.interp.grokking import first_step, pca_explained, step_or_end
+from harness.interp.plots import line_plot
 
 import torch
 

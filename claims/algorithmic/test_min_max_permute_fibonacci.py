@@ -4,9 +4,9 @@ Evaluation: 512 fresh sequences (seed 1000)."""
 
 from catalog.sequences import FIB_M, answer_source_targets, permuted_source_targets
 from harness import claim
+from harness.interp.accuracy import task_accuracy
 from harness.interp.fourier import frequency_norms, top_frequency_fraction
 from harness.interp.heads import head_name, head_scores, previous_token_scores, top_head
-from harness.interp.accuracy import task_accuracy
 from harness.models.tasks import task_batch
 
 SEEDS = [0, 1, 2]

@@ -12,9 +12,9 @@ Key frequencies: the ``KEY_FREQUENCIES`` frequencies with the largest norm in th
 
 from catalog.modular import KEY_FREQUENCIES, event_steps, modular_embedding, modular_logits, modular_neuron_acts, modular_problem
 from harness import claim
+from harness.claims.snapshots import TOLERANCE
 from harness.interp.fourier import column_frequency_norms, frequency_norms, grid_frequency_fraction, key_frequencies, separated_key_frequencies, top_frequency_fraction
 from harness.interp.grokking import progress_measures, step_or_end
-from harness.claims.snapshots import TOLERANCE
 
 TRANSFORMERS = ["mod-add-transformer-relu", "mod-add-transformer-gelu"]
 SEEDS = [0, 1, 2]

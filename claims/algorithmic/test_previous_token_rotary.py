@@ -6,8 +6,8 @@ import torch
 
 from catalog.sequences import PREV_SEQ
 from harness import claim
-from harness.interp.heads import previous_token_scores
 from harness.interp.accuracy import task_accuracy
+from harness.interp.heads import previous_token_scores
 from harness.models.tasks import task_batch
 
 SEEDS = [0, 1, 2]

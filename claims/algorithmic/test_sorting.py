@@ -7,8 +7,8 @@ padding); 2-layer transformers with MLPs, d_model 64. Evaluation: 512 fresh list
 
 from catalog.sequences import SORT_MAX_LEN, next_sorted_targets
 from harness import claim
-from harness.interp.heads import head_name, head_scores, top_head
 from harness.interp.accuracy import correct_predictions, masked_accuracy, sequence_accuracy
+from harness.interp.heads import head_name, head_scores, top_head
 from harness.models.tasks import task_batch
 
 SEEDS = [0, 1, 2]

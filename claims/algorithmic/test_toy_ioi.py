@@ -7,11 +7,11 @@ Evaluation: 512 fresh prompts (seed 1000)."""
 
 from catalog.toy_ioi import IOI_SEQ, ioi_io_targets, ioi_s1_targets, ioi_s2_targets
 from harness import claim
+from harness.claims.snapshots import TOLERANCE
 from harness.interp.ablation import mean_ablate_heads, run_with_hooks
 from harness.interp.heads import clear_top_head, head_name, head_scores, top_head
-from harness.claims.snapshots import TOLERANCE
-from harness.plain import plain
 from harness.models.tasks import task_batch
+from harness.plain import plain
 
 SEEDS = [0, 1, 2]
 THRESHOLD = 0.5  # a head "attends to" a token when most of its attention goes there

@@ -18,8 +18,8 @@ from typing import Callable, Mapping, Sequence
 
 import pytest
 
-from harness.interp.compare import OPS
 from harness.claims.problems import PROBLEM_ID, known_problems
+from harness.interp.compare import OPS
 
 CLAIM_ATTR = "_mi_claim"
 

@@ -8,6 +8,8 @@ that the root ``conftest.py`` naming the same module does not register it twice)
 from __future__ import annotations
 
 import os
+import signal
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -15,13 +17,13 @@ from typing import Any, Callable
 import pytest
 import torch
 
-from harness.models import memory_cache
 from harness.claims.claim import ClaimDeclarationError, Target, claim_spec, where
 from harness.claims.evidence import Evidence, ExpectationFailed
-from harness.models.registry import ModelUnavailable, model_names
+from harness.claims.report import LOG_NAME, ClaimRun, RunLog, write_reports
 from harness.claims.scheduling import TargetScheduling
-from harness.claims.report import ClaimRun, write_reports
 from harness.claims.snapshots import RoundedJSONSnapshot
+from harness.models import memory_cache
+from harness.models.registry import ModelUnavailable, model_names
 
 CLAIM_KEY = "mi_claims.claim"
 RESULT_KEY = "mi_claims.result"
@@ -215,13 +217,31 @@ def pytest_runtest_call(item: pytest.Item):
 
 
 class ClaimsReporter:
-    """Lives on the controller: gathers every claim's reports and writes the report at the end,
-    also when the run is interrupted."""
+    """Lives on the controller: gathers every claim's reports, logs each as it arrives (a killed
+    controller leaves them on disk) and writes the report at the end, also when the run is
+    interrupted by Ctrl-C or SIGTERM (what ``timeout``, CI runners and SLURM send)."""
 
     def __init__(self, config: pytest.Config):
         self.config = config
         self.runs: dict[str, ClaimRun] = {}
         self.started = time.time()
+        self.log: RunLog | None = None
+        self.previous_sigterm: Any = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Refuse a report directory that cannot be written before any claim runs."""
+        directory = report_dir(self.config)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=directory).close()
+        except OSError as err:
+            raise pytest.UsageError(f"--claims-report-dir {directory}: the report cannot be written there ({err.strerror or err})")
+        self.previous_sigterm = signal.signal(signal.SIGTERM, interrupt_on_sigterm)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self.previous_sigterm)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
@@ -244,10 +264,15 @@ class ClaimsReporter:
             run.outcome, run.message = "error", f"{report.when}: {crash_message(report)}"
         elif report.failed and run.outcome is None:
             run.outcome, run.message = "error", crash_message(report)
+        self.log = self.log or RunLog(report_dir(self.config) / LOG_NAME, self.started)
+        self.log.write(run.to_json())
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if not self.runs:
+        """The report; on an interrupted run also when no claim had finished yet."""
+        if not self.runs and exitstatus != pytest.ExitCode.INTERRUPTED:
             return
+        if self.log is not None:
+            self.log.close()
         paths = write_reports(
             list(self.runs.values()),
             report_dir(self.config),
@@ -262,6 +287,11 @@ class ClaimsReporter:
             terminalreporter.write_sep("-", "mi-claims report")
             for path in self.paths:
                 terminalreporter.write_line(f"wrote {path}")
+
+
+def interrupt_on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM ends the run as Ctrl-C does: pytest stops, and the partial report is written."""
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
 def skip_reason(report: pytest.TestReport) -> str:

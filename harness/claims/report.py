@@ -206,6 +206,46 @@ def atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+LOG_NAME = "claims.log.jsonl"
+
+
+class RunLog:
+    """The append-only record of a run in ``report_dir/claims.log.jsonl``: a first line with the
+    start time, then one JSON line per claim report as it arrives (NaN as the ``NaN`` literal
+    Python's json reads), flushed at once; the last line of a node id is its state. A killed
+    controller leaves every finished claim on disk; ``python -m harness.claims.report recover
+    DIR`` builds the report from it."""
+
+    def __init__(self, path: Path, started: float):
+        self.path = path
+        self.file = path.open("w")
+        self.write({"run started": started})
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.file.write(json.dumps(plain(record)) + "\n")
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def read_log(path: Path) -> tuple[float, list[ClaimRun]]:
+    """(start time, the last state of every claim) from a ``RunLog`` file; a torn last line
+    (the writer was killed mid-line) is left out."""
+    started, runs = path.stat().st_mtime, {}
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if "run started" in record:
+            started = record["run started"]
+            continue
+        record.pop("verdict", None)
+        runs[record["nodeid"]] = ClaimRun(**record)
+    return started, list(runs.values())
+
+
 def write_reports(
     runs: list[ClaimRun], report_dir: Path, *, started: float, exitstatus: int, args: list[str]
 ) -> list[Path]:
@@ -238,3 +278,20 @@ def write_reports(
     atomic_write_text(json_path, json.dumps(plain(record, nonfinite_as_text=True), indent=1, allow_nan=False))
     atomic_write_text(md_path, render_markdown(runs, run_info, flipped, report_dir))
     return [json_path, md_path]
+
+
+def recover(report_dir: Path) -> list[Path]:
+    """Write ``claims.json`` / ``claims.md`` of an interrupted run from its ``RunLog``."""
+    started, runs = read_log(report_dir / LOG_NAME)
+    return write_reports(runs, report_dir, started=started, exitstatus=2, args=[f"recovered from {LOG_NAME}"])
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m harness.claims.report")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("recover", help=f"rebuild the report of a killed run from DIR/{LOG_NAME}").add_argument("dir", type=Path)
+    arguments = parser.parse_args()
+    for written in recover(arguments.dir):
+        print(f"wrote {written}")

@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from harness.models.disk_cache import Artifact, cached_artifact
-from harness.models.registry import Registry
 from harness.models.progress import announce_training, progress_to_terminal
+from harness.models.registry import Registry
 from harness.models.toy_transformer import join_checkpoints, split_checkpoints
 from harness.models.training import TrainConfig, TrainResult, optimize
 

@@ -25,8 +25,8 @@ from transformer_lens.model_bridge import TransformerBridge
 from catalog.datasets import repeated_random_tokens
 from harness.interp.heads import induction_scores
 from harness.interp.metrics import answer_logit_diff
-from harness.models.memory_cache import load_model
 from harness.interp.patching import patch_head_outputs
+from harness.models.memory_cache import load_model
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.filterwarnings("ignore:Benchmark fixture was not used")]
 ROUNDS = 5

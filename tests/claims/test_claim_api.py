@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness import claim
-from harness.models import registry
 from harness.claims.claim import ClaimDeclarationError, ClaimSpec, Target, claim_spec, expect_ops_in_source
 from harness.interp.compare import OPS
+from harness.models import registry
 
 THIS_FILE = __file__
 

@@ -8,9 +8,14 @@ from __future__ import annotations
 import collections
 import importlib.metadata
 import json
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
+
+from harness.claims.report import LOG_NAME, read_log
 
 CONFTEST = '''
 import dataclasses
@@ -335,6 +340,75 @@ def test_a_machine_dependent_target_passes_the_run_with_either_verdict_and_the_r
     md = (claims_dir.path / "reports" / "claims.md").read_text()
     assert "Machine-dependent on record (fake-a seed 0): 1.0 here, 1.6 elsewhere" in md
     assert "| fake-a | 0 | 〰️ fails here (machine-dependent) |" in md
+
+
+ENDING_CLAIMS = '''
+import os
+import signal
+
+from harness import claim
+
+
+@claim("3.16", "first", models=["fake-a"], seeds=[0])
+def test_a_first(model, evidence):
+    evidence.expect("value", model.weight.sum(), ">", 0)
+
+
+@claim("3.16", "ends the run", models=["fake-a"], seeds=[0])
+def test_b_ends_the_run(model, evidence):
+    evidence.expect("value", model.weight.sum(), ">", 0)
+    os.kill(int(os.environ["MI_FAKE_KILL_PID"]) if "MI_FAKE_KILL_PID" in os.environ else os.getpid(),
+            getattr(signal, os.environ["MI_FAKE_SIGNAL"]))
+
+
+@claim("3.16", "never runs", models=["fake-a"], seeds=[0])
+def test_c_never_runs(model, evidence):
+    evidence.expect("value", model.weight.sum(), ">", 0)
+'''
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_sigterm_writes_the_partial_report_as_ctrl_c_does(claims_dir, monkeypatch, workers):
+    claims_dir.makepyfile(test_ending=ENDING_CLAIMS)
+    monkeypatch.setenv("MI_FAKE_SIGNAL", "SIGTERM")
+    args = ["test_ending.py"]
+    if workers:  # the signal goes to the controller, as from `timeout` or SLURM
+        args += ["-p", "xdist", "-n", str(workers)]
+        claims_dir.makeconftest(CONFTEST + "\nimport os\nos.environ.setdefault('MI_FAKE_KILL_PID', str(os.getpid()))\n")
+    result, record = run_claims(claims_dir, "reports", *args)
+    assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()
+    assert record["run"]["interrupted"] is True
+    verdicts = {c["nodeid"].split("::")[1]: c["verdict"] for c in record["claims"]}
+    if workers:  # a result still on its way from a worker when the signal lands is lost
+        assert set(verdicts.values()) <= {"holds", "not-run"} and "test_c_never_runs[fake-a-seed0]" not in verdicts  # may be {}
+    else:
+        assert verdicts == {"test_a_first[fake-a-seed0]": "holds", "test_b_ends_the_run[fake-a-seed0]": "not-run"}
+    assert "**interrupted: partial report**" in (claims_dir.path / "reports" / "claims.md").read_text()
+
+
+def test_a_killed_controller_leaves_the_finished_claims_in_the_log_and_recover_builds_the_report(claims_dir, monkeypatch):
+    claims_dir.makepyfile(test_ending=ENDING_CLAIMS)
+    monkeypatch.setenv("MI_FAKE_SIGNAL", "SIGKILL")
+    result = claims_dir.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", "--claims-report-dir", "reports", "test_ending.py")
+    assert result.ret == -9 or result.ret == 137, result.stdout.str()
+    reports = claims_dir.path / "reports"
+    assert not (reports / "claims.json").exists()
+    started, runs = read_log(reports / LOG_NAME)
+    assert {r.nodeid.split("::")[1]: r.verdict for r in runs} == {"test_a_first[fake-a-seed0]": "holds", "test_b_ends_the_run[fake-a-seed0]": "not-run"}
+    assert started <= time.time()
+    done = subprocess.run([sys.executable, "-m", "harness.claims.report", "recover", str(reports)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    record = json.loads((reports / "claims.json").read_text())
+    assert record["run"]["interrupted"] is True and len(record["claims"]) == 2
+
+
+def test_an_unwritable_report_dir_is_refused_before_any_claim_runs(claims_dir, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = claims_dir.runpytest_subprocess("-p", "no:randomly", "--claims-report-dir", str(blocker / "reports"), "test_claims.py")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"--claims-report-dir {blocker / 'reports'}: the report cannot be written there (Not a directory)" in result.stderr.str()
+    assert not (claims_dir.path / "loads.txt").exists()  # no model was loaded
 
 
 def test_exit_code_is_zero_when_claims_hold_or_are_refuted_as_expected_and_models_can_be_restricted(claims_dir):

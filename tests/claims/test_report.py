@@ -164,3 +164,9 @@ def test_an_unreadable_previous_report_is_ignored(tmp_path, previous):
     (tmp_path / "claims.json").write_text(previous)
     write_reports([run()], tmp_path, started=time.time(), exitstatus=0, args=[])
     assert json.loads((tmp_path / "claims.json").read_text())["flipped"] == []
+
+
+def test_an_interrupted_run_with_no_finished_claim_still_writes_a_report(tmp_path):
+    json_path, md_path = write_reports([], tmp_path, started=time.time(), exitstatus=2, args=[])
+    assert json.loads(json_path.read_text())["run"]["interrupted"] is True
+    assert "**interrupted: partial report**" in md_path.read_text()

@@ -8,8 +8,8 @@ from harness.models.memory_cache import load_model
 from tests.toy_bridges import ARCHS, random_tokens, toy_bridge
 
 from harness.interp.ablation import ablated, cache_activations, patch_hooks, run_with_hooks
-from harness.interp.hooks import ALL
 from harness.interp.attribution import activations_and_gradients, attribute_heads, attribute_layer_outputs, attribute_residual
+from harness.interp.hooks import ALL
 from harness.interp.metrics import answer_logit_diff
 from harness.interp.patching import (activation_patch, patch_head_outputs, patch_layer_outputs, patch_residual, path_patch,
                               path_patch_heads_to_logits, path_patch_senders, patch_sites)
