@@ -74,7 +74,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if unknown:
         raise ClaimDeclarationError(
             f"{where(metafunc.function)}: unknown model(s) {unknown}. "
-            f"Fix: use registered names ({', '.join(model_names())}) or register the model in catalog/induction.py"
+            f"Fix: use registered names ({', '.join(model_names())}) or register the model in a catalog/ module listed in catalog/__init__.py"
         )
     wanted = selected_models(metafunc.config)
     params = [
@@ -136,32 +136,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
 
 
-@pytest.fixture
-def model(request: pytest.FixtureRequest, target: Target) -> Any:
-    """The claim's model (loaded once per worker); skips the claim if it is unavailable.
+def load_or_skip(request: pytest.FixtureRequest, name: str, seed: int) -> Any:
+    """Model ``name`` at ``seed`` (loaded once per worker); skips the claim if it is unavailable.
 
     Output capture is off while loading so that training progress reaches the terminal live
     (from xdist workers too: their stderr is the controller's)."""
     capture = request.config.pluginmanager.getplugin("capturemanager")
     try:
         with capture.global_and_fixture_disabled():
-            return memory_cache.load_model(target.model, target.seed)
+            return memory_cache.load_model(name, seed)
     except ModelUnavailable as err:
-        pytest.skip(f"{target.model}: {err}")
+        pytest.skip(f"{name}: {err}")
 
 
 @pytest.fixture
-def model_at_seed(target: Target) -> Callable[[str], Any]:
+def model(request: pytest.FixtureRequest, target: Target) -> Any:
+    """The claim's model; skips the claim if it is unavailable."""
+    return load_or_skip(request, target.model, target.seed)
+
+
+@pytest.fixture
+def model_at_seed(request: pytest.FixtureRequest, target: Target) -> Callable[[str], Any]:
     """``model_at_seed(name)``: another registered model at the claim's seed (the baseline a
-    variant is compared with), loaded once per worker; skips the claim if it is unavailable."""
-
-    def load(name: str) -> Any:
-        try:
-            return memory_cache.load_model(name, target.seed)
-        except ModelUnavailable as err:
-            pytest.skip(f"{name}: {err}")
-
-    return load
+    variant is compared with); skips the claim if it is unavailable."""
+    return lambda name: load_or_skip(request, name, target.seed)
 
 
 @pytest.fixture

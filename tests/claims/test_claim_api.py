@@ -183,7 +183,7 @@ def test_collection_gives_readable_ids_and_reports_declaration_errors(pytester, 
     assert "ERROR collecting test_unknown_model.py" in out
     assert "unknown model(s) ['toy-attn-9l']" in out
     assert "Fix: use registered names (" in out and "fake-big, fake-small" in out
-    assert "register the model in catalog/induction.py" in out
+    assert "register the model in a catalog/ module listed in catalog/__init__.py" in out
     for name, problem in [("test_unknown_model", "unknown model"), ("test_bad_problem", "not in the open-problems list"),
                           ("test_bad_op", "unknown comparison '=>'")]:
         assert f"ERROR collecting {name}.py" in out
