@@ -9,7 +9,7 @@ give the paper's qualitative results for these sizes).
 from __future__ import annotations
 
 from harness.models.registry import register_model
-from harness.tms.spec import TMSDataConfig, TMSModelConfig, TMSSpec, TMSTrainConfig
+from harness.tms.spec import TMSDataConfig, TMSModelConfig, TMSSpec
 
 #: The paper's sparsities S for the n=20, m=5 sweep; densities are 1 - S.
 SWEEP_SPARSITIES = (0.0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999)
@@ -68,8 +68,7 @@ SPECS = [
             "ReLU output model n=20, m=5 trained with cross-entropy to output the index of the "
             "largest feature, S = .9, .97, .99 (4.12)",
             TMSModelConfig("relu_output", N, M),
-            TMSDataConfig((0.1, 0.03, 0.01), task="classify"),
-            TMSTrainConfig(loss="cross_entropy")),
+            TMSDataConfig((0.1, 0.03, 0.01), task="classify")),
     computation("tms-abs-n20-m10", "absolute-value model: 20 inputs uniform on [-1, 1], 10 ReLU "
                 "neurons, ReLU outputs |x_i|, S = 0, .9, .97, .99 (paper's 'Computation in "
                 "Superposition'; 4.2)", "abs", ABS_DENSITIES, ABS_NEURONS, output_activation="relu"),

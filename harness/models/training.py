@@ -1,7 +1,9 @@
-"""Seeded, deterministic training of TL-native toy transformers.
+"""The one training loop (``optimize``: ``TrainConfig`` -> ``TrainResult``), used by the toy
+transformers, the MLPs and the toy models of superposition; and seeded training of TL-native toy
+transformers on a registered task.
 
-The model trained is a plain ``NativeModel`` (no hooks, so training is as fast as raw torch);
-``harness.models.memory_cache`` wraps the trained weights in a ``TransformerBridge`` for analysis.
+The toy transformer trained is a plain ``NativeModel`` (no hooks, so training is as fast as raw
+torch); ``harness.models.memory_cache`` wraps the trained weights in a ``TransformerBridge``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
+import math
 import time
 from typing import Any, Callable
 
@@ -24,12 +27,18 @@ from harness.models.threads import single_thread
 # it is part of every disk-cache key.
 TRAINING_CODE_VERSION = 1
 
+LR_SCHEDULES = ("constant", "linear", "cosine")
+
 log = logging.getLogger("mi_claims.training")
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation settings; part of the cache key."""
+    """Optimisation settings (AdamW); part of the cache key.
+
+    The learning rate rises linearly over ``warmup_steps``, then follows ``lr_schedule``:
+    ``"constant"``, or ``"linear"`` / ``"cosine"`` decay to 0 at ``steps``.
+    """
 
     steps: int = 2000
     batch_size: int = 64
@@ -37,14 +46,30 @@ class TrainConfig:
     weight_decay: float = 0.0
     betas: tuple[float, float] = (0.9, 0.999)  # AdamW's (beta1, beta2)
     warmup_steps: int = 100
+    lr_schedule: str = "constant"
     checkpoint_every: int = 0  # 0: keep only the final weights
-    log_every: int = 250
+    log_every: int = 250  # 0: log the last step only
+
+    def __post_init__(self) -> None:
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; expected one of {LR_SCHEDULES}")
+
+    def lr_factor(self, step: int) -> float:
+        """The learning rate at 0-based optimiser ``step``, as a share of ``lr``."""
+        warmup = min(1.0, (step + 1) / max(1, self.warmup_steps))
+        if self.lr_schedule == "linear":
+            return warmup * (1.0 - step / self.steps)
+        if self.lr_schedule == "cosine":
+            return warmup * 0.5 * (1.0 + math.cos(math.pi * step / self.steps))
+        return warmup
 
 
 @dataclasses.dataclass
 class TrainResult:
     state_dict: dict[str, torch.Tensor]
-    losses: list[tuple[int, float]]  # (step, training loss), every log_every steps
+    # (step, training loss), every log_every steps; a list of floats where the loss is one per
+    # independent instance (the toy models of superposition)
+    losses: list[tuple[int, float | list[float]]]
     checkpoints: dict[int, dict[str, torch.Tensor]]
     seconds: float
 
@@ -115,30 +140,29 @@ def optimize(
     label: str,
     progress: Callable[[str], None] | None = None,
 ) -> TrainResult:
-    """AdamW with linear warmup over ``train.steps`` calls of ``batch_loss`` (which draws its
-    own batch). Logs every ``train.log_every`` steps and keeps a state-dict checkpoint every
-    ``train.checkpoint_every`` steps; leaves ``model`` in eval mode."""
+    """AdamW over ``train.steps`` calls of ``batch_loss`` (which draws its own batch and returns
+    a scalar, or ``[instances]`` losses of independent instances, whose sum is minimised: each
+    instance gets exactly its own gradient). Logs every ``train.log_every`` steps and keeps a
+    state-dict checkpoint every ``train.checkpoint_every`` steps; leaves ``model`` in eval mode."""
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=train.lr, weight_decay=train.weight_decay, betas=train.betas
     )
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min(1.0, (step + 1) / max(1, train.warmup_steps))
-    )
-    losses: list[tuple[int, float]] = []
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, train.lr_factor)
+    losses: list[tuple[int, float | list[float]]] = []
     checkpoints: dict[int, dict[str, torch.Tensor]] = {}
     start = time.perf_counter()
     model.train()
     for step in range(1, train.steps + 1):
         loss = batch_loss()
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.sum().backward()
         optimizer.step()
         schedule.step()
-        if step % train.log_every == 0 or step == train.steps:
-            losses.append((step, loss.item()))
+        if step == train.steps or (train.log_every and step % train.log_every == 0):
+            losses.append((step, loss.tolist()))
             line = (
                 f"[{label}] step {step}/{train.steps} "
-                f"loss {loss.item():.4f} ({time.perf_counter() - start:.1f}s)"
+                f"loss {loss.mean().item():.4f} ({time.perf_counter() - start:.1f}s)"
             )
             log.info(line)
             if progress is not None:

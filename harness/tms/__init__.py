@@ -17,5 +17,5 @@ from harness.tms.geometry import (  # noqa: F401
 )
 from harness.tms.evaluate import classification_accuracy, output_r2, represented_sets, single_input_r2  # noqa: F401
 from harness.tms.models import ACTIVATIONS, ComputationModel, ReLUOutputModel, apply_activation  # noqa: F401
-from harness.tms.train import LOSSES, LR_SCHEDULES, OPTIMIZERS, tms_loss, train_tms  # noqa: F401
+from harness.tms.train import LOSSES, TMS_TRAINING, tms_loss, train_tms  # noqa: F401
 

@@ -1,7 +1,8 @@
 """Registered, seeded, disk-cached toy models of superposition.
 
 A ``TMSSpec`` says what to build (``TMSModelConfig``), on which data
-(``TMSDataConfig``) and how to train it (``TMSTrainConfig``). ``spec.load(seed, root)``
+(``TMSDataConfig``) and how to train it (a ``harness.models.training.TrainConfig``, by default
+``TMS_TRAINING``). ``spec.load(seed, root)``
 returns a ``TMSRun``: the trained module (one instance per density of the sweep, trained in
 one batch), the per-instance densities and importance, the training meta, and a function drawing
 fresh evaluation batches from the training distribution.
@@ -21,6 +22,7 @@ import torch
 from torch import nn
 
 from harness.models.disk_cache import Artifact, cached_artifact
+from harness.models.training import TrainConfig
 from harness.models.progress import announce_training, progress_to_terminal
 from harness.plain import plain
 
@@ -30,7 +32,7 @@ from harness.tms.data import (
 )
 from harness.tms.evaluate import output_r2, single_input_r2
 from harness.tms.models import ComputationModel, ReLUOutputModel
-from harness.tms.train import train_tms
+from harness.tms.train import TMS_TRAINING, train_tms
 
 
 # part of every cache key; bump when harness.tms changes what a config trains to.
@@ -84,6 +86,11 @@ class TMSDataConfig:
     def n_instances(self) -> int:
         return len(self.densities)
 
+    @property
+    def loss(self) -> str:
+        """The ``harness.tms.train.tms_loss`` of the task (cross-entropy for ``"classify"``)."""
+        return "cross_entropy" if self.task == "classify" else "mse"
+
     def density_tensor(self) -> torch.Tensor:
         """``[instances]`` or ``[instances, features]`` feature probabilities."""
         return torch.tensor(self.densities, dtype=torch.float32)
@@ -103,25 +110,12 @@ class TMSDataConfig:
         raise ValueError(f"unknown task {self.task!r}; expected 'autoencode', 'compute' or 'classify'")
 
 
-@dataclasses.dataclass(frozen=True)
-class TMSTrainConfig:
-    """Arguments of ``harness.tms.train.train_tms`` (notebook defaults: AdamW, lr 1e-3)."""
-
-    steps: int = 3000
-    batch_size: int = 1024
-    lr: float = 1e-3
-    loss: str = "mse"
-    weight_decay: float | None = None
-    lr_schedule: str = "constant"
-    log_every: int = 1000
-
-
 @dataclasses.dataclass
 class TMSRun:
     """A trained toy model with what is needed to measure it.
 
     ``net``: the module (eval mode); ``densities``: ``[instances]`` or ``[instances, features]``;
-    ``meta``: the cache entry's meta (``losses`` per instance,
+    ``meta``: the cache entry's meta (``losses``: (step, per-instance training loss),
     ``train_seconds`` ...)."""
 
     spec: "TMSSpec"
@@ -201,12 +195,6 @@ class TMSRun:
         return self
 
 
-def _progress(name: str, seed: int) -> Callable[[int, torch.Tensor], None]:
-    def report(step: int, loss: torch.Tensor) -> None:
-        progress_to_terminal(f"mi-claims: {name} seed {seed} step {step} mean loss {float(loss.mean()):.5f}")
-    return report
-
-
 @dataclasses.dataclass(frozen=True)
 class TMSSpec:
     """A registered toy model of superposition (see the module docstring)."""
@@ -215,7 +203,7 @@ class TMSSpec:
     description: str
     model: TMSModelConfig
     data: TMSDataConfig
-    train: TMSTrainConfig = TMSTrainConfig()
+    train: TrainConfig = TMS_TRAINING
 
     def payload(self, seed: int) -> dict[str, Any]:
         return {
@@ -241,14 +229,11 @@ class TMSSpec:
             announce_training(self.name, seed)
             net = self.build(seed)
             result = train_tms(
-                net, self.data.batch_fn(self.train.batch_size, self.model.n_features),
-                importance=self.importance(), steps=self.train.steps,
-                lr=self.train.lr, seed=seed, log_every=self.train.log_every, progress=_progress(self.name, seed),
-                loss=self.train.loss, weight_decay=self.train.weight_decay, lr_schedule=self.train.lr_schedule,
+                net, self.data.batch_fn(self.train.batch_size, self.model.n_features), self.importance(),
+                self.train, seed, self.data.loss, f"{self.name} seed {seed}", progress_to_terminal,
             )
-            meta = {"model": self.name, "losses": result["losses"].tolist(),
-                    "train_seconds": result["seconds"], "densities": self.data.density_tensor().tolist(),
-                    "torch": torch.__version__}
+            meta = {"model": self.name, "losses": result.losses, "train_seconds": result.seconds,
+                    "densities": self.data.density_tensor().tolist(), "torch": torch.__version__}
             return {k: v.detach().clone() for k, v in net.state_dict().items()}, meta
 
         return cached_artifact(cache_root, self.payload(seed), train)

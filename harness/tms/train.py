@@ -1,28 +1,27 @@
-"""Training loop for the toy models of superposition (after the paper's notebook).
+"""Training of the toy models of superposition: their loss, through the one training loop.
 
-Defaults follow the notebook: AdamW (torch defaults, weight decay 0.01), lr 1e-3, constant
-schedule, loss = importance-weighted squared error averaged over batch and features, summed over
-instances (instances are independent, so each one gets exactly its own gradient).
+``TMS_TRAINING`` follows the paper's notebook: AdamW (torch's default weight decay 0.01), lr 1e-3,
+constant schedule without warmup; the loss is the importance-weighted squared error averaged over
+batch and features, summed over instances (instances are independent, so each one gets exactly
+its own gradient).
 """
 from __future__ import annotations
 
-import math
-import time
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness.models.threads import single_thread
+from harness.models.training import TrainConfig, TrainResult, optimize
 
 
 LOSSES = ("mse", "cross_entropy")
-OPTIMIZERS = ("adamw", "adam")
-LR_SCHEDULES = ("constant", "linear", "cosine")
+
+TMS_TRAINING = TrainConfig(steps=3000, batch_size=1024, lr=1e-3, weight_decay=0.01, warmup_steps=0,
+                           log_every=1000)
 
 BatchFn = Callable[[torch.Generator], torch.Tensor | tuple]
-Progress = Callable[[int, torch.Tensor], None]
 
 
 def _split(batch) -> tuple[torch.Tensor, torch.Tensor]:
@@ -59,92 +58,36 @@ def tms_loss(out: torch.Tensor, y: torch.Tensor, importance: torch.Tensor | None
     raise ValueError(f"unknown loss {loss!r}; expected one of {LOSSES}")
 
 
-def _lr_factor(schedule: str, step: int, steps: int) -> float:
-    if schedule == "constant":
-        return 1.0
-    if schedule == "linear":
-        return 1.0 - step / steps
-    if schedule == "cosine":
-        return 0.5 * (1.0 + math.cos(math.pi * step / steps))
-    raise ValueError(f"unknown lr_schedule {schedule!r}; expected one of {LR_SCHEDULES}")
-
-
 def train_tms(
     model: nn.Module,
     batch_fn: BatchFn,
-    importance: torch.Tensor | None = None,
-    steps: int = 5_000,
-    lr: float = 1e-3,
-    seed: int = 0,
-    log_every: int = 500,
-    progress: Progress | None = None,
+    importance: torch.Tensor | None,
+    train: TrainConfig,
+    seed: int,
     loss: str = "mse",
-    optimizer: str = "adamw",
-    weight_decay: float | None = None,
-    lr_schedule: str = "constant",
-) -> dict:
-    """Train ``model`` in place on batches from ``batch_fn`` and return a summary dict.
+    label: str = "tms",
+    progress: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Train ``model`` in place through ``harness.models.training.optimize``.
 
-    Args:
-        model: e.g. ``harness.tms.models.ReLUOutputModel``; ``model(x)`` must return
-            ``[batch, instances, d]``.
-        batch_fn: ``batch_fn(generator) -> x`` (target ``x``) or ``-> (x, y)``; see
-            ``harness.tms.data``. The batch size lives in the batch function.
-        importance: ``None``, ``[d]`` or ``[instances, d]`` loss weights (paper's ``I_i``).
-        steps, lr: optimisation steps and peak learning rate (notebook: 10k steps, lr 1e-3).
-        seed: seeds the data generator (``torch.Generator().manual_seed(seed)``) and, inside a
-            ``torch.random.fork_rng`` (global RNG restored afterwards), ``torch.manual_seed(seed)``
-            for dropout. Same model init + same seed -> bitwise-identical weights on one machine.
-        log_every: record the per-instance loss (and call ``progress``) every this many steps and
-            at the last step; ``0`` disables logging.
-        progress: optional ``progress(step, per_instance_loss [instances])``.
-        loss: ``"mse"`` (paper) or ``"cross_entropy"`` (4.12), see ``tms_loss``.
-        optimizer: ``"adamw"`` (notebook) or ``"adam"``.
-        weight_decay: AdamW weight decay; ``None`` = torch's default (0.01). Ignored for ``"adam"``.
-        lr_schedule: ``"constant"`` (notebook default), ``"linear"`` or ``"cosine"`` decay to 0.
+    ``model(x)`` returns ``[batch, instances, d]`` (e.g. ``harness.tms.models.ReLUOutputModel``);
+    ``batch_fn(generator) -> x`` (target ``x``) or ``-> (x, y)`` (see ``harness.tms.data``; the
+    batch size lives in the batch function, ``train.batch_size`` is not read); ``importance``:
+    ``None``, ``[d]`` or ``[instances, d]`` loss weights (the paper's ``I_i``); ``loss``: see
+    ``tms_loss``. The loss is one per instance, so ``TrainResult.losses`` holds ``[instances]``
+    lists.
 
-    Runs on one intra-op thread (``harness.models.threads.single_thread``): these models are tiny, and on
-    a shared CPU torch's default threads were measured 3-100x slower (a 120-step run: 9 s with 2
-    threads vs 0.09 s with 1).
-
-    Returns:
-        ``{"losses": [instances] final per-instance loss on one fresh batch (eval mode, no grad),
-        "history": [(step, [instances] loss on that step's batch), ...], "steps", "lr", "seed",
-        "seconds": wall-clock training time}``. The model is left in eval mode.
+    ``seed`` seeds the data generator and, inside a ``torch.random.fork_rng`` (the global RNG is
+    restored afterwards), ``torch.manual_seed`` for dropout: same model init + same seed ->
+    bitwise-identical weights on one machine.
     """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {OPTIMIZERS}")
-    imp = None if importance is None else torch.as_tensor(importance, dtype=torch.float32)
-    gen = torch.Generator()
-    gen.manual_seed(int(seed))
-    params = [p for p in model.parameters() if p.requires_grad]
-    if optimizer == "adamw":
-        kw = {} if weight_decay is None else {"weight_decay": weight_decay}
-        opt = torch.optim.AdamW(params, lr=lr, **kw)
-    else:
-        opt = torch.optim.Adam(params, lr=lr)
-    history: list[tuple[int, torch.Tensor]] = []
-    t0 = time.perf_counter()
-    with single_thread(), torch.random.fork_rng(devices=[]):
+    weights = None if importance is None else torch.as_tensor(importance, dtype=torch.float32)
+    data = torch.Generator().manual_seed(int(seed))
+
+    def batch_loss() -> torch.Tensor:
+        x, y = _split(batch_fn(data))
+        return tms_loss(model(x), y, weights, loss)
+
+    with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed))
-        model.train()
-        for step in range(steps):
-            factor = _lr_factor(lr_schedule, step, steps)
-            for group in opt.param_groups:
-                group["lr"] = lr * factor
-            x, y = _split(batch_fn(gen))
-            per_instance = tms_loss(model(x), y, imp, loss)
-            opt.zero_grad(set_to_none=True)
-            per_instance.sum().backward()
-            opt.step()
-            if log_every and (step % log_every == 0 or step == steps - 1):
-                snapshot = per_instance.detach().clone()
-                history.append((step, snapshot))
-                if progress is not None:
-                    progress(step, snapshot)
-        seconds = time.perf_counter() - t0
-        model.eval()
-        with torch.no_grad():
-            x, y = _split(batch_fn(gen))
-            final = tms_loss(model(x), y, imp, loss)
-    return {"losses": final, "history": history, "steps": steps, "lr": lr, "seed": seed, "seconds": seconds}
+        return optimize(model, batch_loss, train, label, progress)

@@ -1,7 +1,9 @@
-"""Toy transformer training: deterministic per seed, progress, checkpoints, cache round trip."""
+"""The training loop and toy transformer training: deterministic per seed, progress, checkpoints,
+learning-rate schedules, cache round trip."""
 
 import dataclasses
 
+import pytest
 import torch
 
 from catalog.datasets import INDUCTION_SEQ_LEN, random_block_repeat
@@ -47,3 +49,17 @@ def test_spec_trains_once_into_the_cache_and_loads_a_bridge(tmp_path):
     with torch.inference_mode():
         assert bridge(tokens).shape == (2, INDUCTION_SEQ_LEN, ARCH["d_vocab"])
     assert sorted(spec.checkpoints(0, tmp_path)) == [3, 6]
+
+
+def test_lr_schedule_warms_up_then_follows_its_shape():
+    warm = TrainConfig(steps=10, warmup_steps=4)
+    assert [warm.lr_factor(step) for step in (0, 3, 9)] == [0.25, 1.0, 1.0]
+    linear = TrainConfig(steps=10, warmup_steps=0, lr_schedule="linear")
+    assert [linear.lr_factor(step) for step in (0, 5)] == [1.0, 0.5]
+    cosine = TrainConfig(steps=10, warmup_steps=0, lr_schedule="cosine")
+    assert cosine.lr_factor(0) == 1.0 and abs(cosine.lr_factor(5) - 0.5) < 1e-12
+
+
+def test_unknown_lr_schedule_is_refused():
+    with pytest.raises(ValueError, match="lr_schedule"):
+        TrainConfig(lr_schedule="step")

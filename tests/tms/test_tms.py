@@ -6,6 +6,7 @@ sparsity, more than m at high sparsity, a pentagon for n=5, m=2 when sparse), no
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -18,13 +19,14 @@ from harness.tms import (
     feature_norms, generate_classification_batch, generate_features, importance_weights,
     make_classification_batch_fn, make_computation_batch_fn, make_feature_batch_fn, n_represented,
     nearest_sticky_fraction, neuron_monosemanticity, pair_target, polygon_angles,
-    privileged_basis_score, superposition, train_tms, two_class_density,
+    privileged_basis_score, superposition, TMS_TRAINING, train_tms, two_class_density,
 )
 from harness.tms import (
     abs_target, classification_accuracy, computation_target, grouped_abs_sum, output_r2, represented_sets,
     single_input_r2,
 )
-from harness.tms.spec import TMSDataConfig, TMSModelConfig, TMSRun, TMSSpec, TMSTrainConfig
+from harness.models.training import TrainConfig
+from harness.tms.spec import TMSDataConfig, TMSModelConfig, TMSRun, TMSSpec
 
 # Training sizes (see the module report): n=20, m=5 sweep of 7 sparsities, batch 1024, 3000 steps;
 # n=5, m=2 pentagon, batch 1024, 3000 steps. lr 1e-3 AdamW as in the paper's notebook. One torch
@@ -32,6 +34,11 @@ from harness.tms.spec import TMSDataConfig, TMSModelConfig, TMSRun, TMSSpec, TMS
 SWEEP_SPARSITIES = [0.0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999]
 SWEEP_STEPS = 3000
 PENTAGON_STEPS = 3000
+
+
+def training(**changes) -> TrainConfig:
+    """The notebook's training (``TMS_TRAINING``) with ``changes``."""
+    return dataclasses.replace(TMS_TRAINING, **changes)
 
 
 def gen(seed: int = 0) -> torch.Generator:
@@ -235,8 +242,8 @@ def test_train_is_deterministic_and_progress_called():
         model = ReLUOutputModel(3, 6, 2, hidden_dropout=0.1, seed=seed)
         calls = []
         fn = make_feature_batch_fn(64, 3, 6, density_sweep(3))
-        res = train_tms(model, fn, importance_weights(6, 0.9), steps=30, seed=seed, log_every=10,
-                        progress=lambda step, loss: calls.append((step, loss.shape)))
+        res = train_tms(model, fn, importance_weights(6, 0.9), training(steps=30, log_every=10), seed,
+                        progress=calls.append)
         return model, res, calls
 
     threads = torch.get_num_threads()
@@ -247,24 +254,24 @@ def test_train_is_deterministic_and_progress_called():
     m3, _, _ = run(1)
     torch.manual_seed(123)
     assert torch.equal(torch.rand(1), before), "train_tms must not disturb the global RNG"
-    train_tms(ReLUOutputModel(1, 3, 2, seed=0), make_feature_batch_fn(8, 1, 3, 0.5), steps=2)
+    train_tms(ReLUOutputModel(1, 3, 2, seed=0), make_feature_batch_fn(8, 1, 3, 0.5), None, training(steps=2), 0)
     assert torch.get_num_threads() == threads
     assert torch.equal(m1.W, m2.W) and torch.equal(m1.b_final, m2.b_final)
-    assert torch.equal(r1["losses"], r2["losses"])
+    assert r1.losses == r2.losses
     assert not torch.equal(m1.W, m3.W)
-    assert [c[0] for c in calls] == [0, 10, 20, 29] and all(c[1] == (3,) for c in calls)
-    assert r1["losses"].shape == (3,) and not m1.training
+    assert [step for step, _ in r1.losses] == [10, 20, 30] and all(len(loss) == 3 for _, loss in r1.losses)
+    assert len(calls) == 3 and "step 30/30" in calls[-1] and not m1.training
 
 
 def test_train_computation_and_cross_entropy_run():
     model = ComputationModel(2, 6, 4, n_outputs=3, n_layers=2, seed=0)
-    res = train_tms(model, make_computation_batch_fn(64, 2, 6, 0.2, "max_abs"), steps=20, seed=0)
-    assert res["losses"].shape == (2,) and torch.isfinite(res["losses"]).all()
+    res = train_tms(model, make_computation_batch_fn(64, 2, 6, 0.2, "max_abs"), None, training(steps=20), 0)
+    assert len(res.losses[-1][1]) == 2 and all(math.isfinite(loss) for loss in res.losses[-1][1])
     model = ReLUOutputModel(2, 5, 2, activation="none", seed=0)
     fn = make_classification_batch_fn(64, 2, 5, 0.1)
-    res = train_tms(model, fn, importance_weights(5, 0.9), steps=100, lr=1e-2, seed=0,
-                    loss="cross_entropy", optimizer="adam", lr_schedule="cosine")
-    assert res["losses"].shape == (2,) and (res["losses"] < math.log(5)).all()
+    res = train_tms(model, fn, importance_weights(5, 0.9), training(steps=100, lr=1e-2, lr_schedule="cosine"), 0,
+                    loss="cross_entropy")
+    assert len(res.losses[-1][1]) == 2 and all(loss < math.log(5) for loss in res.losses[-1][1])
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -276,7 +283,7 @@ def test_sparsity_sweep_n20_m5(seed, record_property):
     model = ReLUOutputModel(len(dens), n, m, seed=seed)
     t0 = time.perf_counter()
     train_tms(model, make_feature_batch_fn(1024, len(dens), n, dens), importance_weights(n, 0.7),
-              steps=SWEEP_STEPS, seed=seed, log_every=0)
+              training(steps=SWEEP_STEPS, log_every=0), seed)
     elapsed = time.perf_counter() - t0
     W = model.W.detach()
     counts = n_represented(W, threshold=0.5).tolist()
@@ -302,7 +309,7 @@ def test_pentagon_n5_m2(seed, record_property):
     model = ReLUOutputModel(1, n, m, seed=seed)
     t0 = time.perf_counter()
     train_tms(model, make_feature_batch_fn(1024, 1, n, density), importance_weights(n, 1.0),
-              steps=PENTAGON_STEPS, seed=seed, log_every=0)
+              training(steps=PENTAGON_STEPS, log_every=0), seed)
     elapsed = time.perf_counter() - t0
     W = model.W.detach()[0]
     gaps = polygon_angles(W)
@@ -382,7 +389,7 @@ def test_classification_accuracy_and_represented_sets():
 def _tiny_spec(name="tms-test-tiny", steps=60, **data):
     return TMSSpec(name, "tiny test model", TMSModelConfig("relu_output", 5, 2),
                    TMSDataConfig(data.pop("densities", (1.0, 0.05)), **data),
-                   TMSTrainConfig(steps=steps, batch_size=64, log_every=0))
+                   training(steps=steps, batch_size=64, log_every=0))
 
 
 def test_spec_load_is_cached_and_deterministic(tmp_path):
@@ -390,7 +397,7 @@ def test_spec_load_is_cached_and_deterministic(tmp_path):
     run = spec.load(0, tmp_path)
     assert isinstance(run, TMSRun) and run.net.W.shape == (2, 2, 5)
     assert run.meta["densities"] == pytest.approx([1.0, 0.05])
-    assert len(run.meta["losses"]) == 2 and run.meta["train_seconds"] >= 0
+    assert [(step, len(loss)) for step, loss in run.meta["losses"]] == [(60, 2)] and run.meta["train_seconds"] >= 0
     entries = [p for p in tmp_path.iterdir() if p.is_dir()]
     again = spec.load(0, tmp_path)                                   # from the cache
     assert [p for p in tmp_path.iterdir() if p.is_dir()] == entries
@@ -409,11 +416,11 @@ def test_spec_load_is_cached_and_deterministic(tmp_path):
 
 def test_spec_computation_run_measures(tmp_path):
     spec = TMSSpec("tms-test-abs", "tiny abs model", TMSModelConfig("computation", 4, 4, output_activation="relu"),
-                   TMSDataConfig((0.1,), task="compute", target="abs"), TMSTrainConfig(steps=30, batch_size=64))
+                   TMSDataConfig((0.1,), task="compute", target="abs"), training(steps=30, batch_size=64))
     run = spec.load(0, tmp_path)
     assert run.computed_r2(512).shape == (1, 4)
     assert run.single_input_r2(9).shape == (1, 4)
     classifier = TMSSpec("tms-test-classify", "tiny classifier", TMSModelConfig("relu_output", 5, 2),
-                         TMSDataConfig((0.1,), task="classify"), TMSTrainConfig(steps=5, batch_size=16, loss="cross_entropy"))
+                         TMSDataConfig((0.1,), task="classify"), training(steps=5, batch_size=16))
     with pytest.raises(ValueError):
         classifier.load(0, tmp_path).target_fn()
