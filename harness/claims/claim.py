@@ -71,15 +71,15 @@ def where(fn: Callable) -> str:
 
 
 def expect_ops_in_source(fn: Callable) -> list[str]:
-    """The literal ops of every ``<x>.expect(name, value, "op", threshold)`` call in ``fn``
-    (positional or ``op=``)."""
+    """The literal ops of every ``<x>.expect(name, value, "op", threshold)`` and ``<x>.require``
+    call in ``fn`` (positional or ``op=``)."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError, SyntaxError):
         return []
     ops = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "expect":
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("expect", "require"):
             args = node.args[2:3] + [k.value for k in node.keywords if k.arg == "op"]
             ops += [a.value for a in args if isinstance(a, ast.Constant)]
     return ops
@@ -119,7 +119,7 @@ def validate(spec: ClaimSpec, fn: Callable) -> None:
             fail(f"targets {both} are marked both refuted and machine-dependent", "keep one of the two")
     for op in expect_ops_in_source(fn):
         if op not in OPS:
-            fail(f"evidence.expect uses unknown comparison {op!r}", f"use one of {' '.join(OPS)}")
+            fail(f"evidence.expect / require uses unknown comparison {op!r}", f"use one of {' '.join(OPS)}")
 
 
 def claim(

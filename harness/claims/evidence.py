@@ -3,6 +3,11 @@
 ``Evidence.expect(name, value, op, threshold)`` records one measurement; failures are collected
 (not raised at once) so that every expectation of a claim is recorded, and
 ``Evidence.raise_if_failed()`` raises one readable error at the end of the claim.
+
+``Evidence.require(name, value, op, threshold)`` records a precondition: what must hold for the
+claim's measurement to test the hypothesis at all (the model grokked, the loss converged). One
+that does not hold stops the claim at once with the verdict *inconclusive*: could not be tested,
+which is neither evidence for nor against the hypothesis.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import dataclasses
 import math
 from typing import Any
 
+import pytest
 import torch
 
 from harness.interp.compare import OPS
@@ -23,6 +29,11 @@ class ExpectationFailed(AssertionError):
 
 class MeasurementError(Exception):
     """A measurement is NaN or infinite: the claim errors, it neither holds nor fails."""
+
+
+class Inconclusive(pytest.skip.Exception):
+    """A precondition of the claim did not hold: the hypothesis could not be tested. A pytest
+    skip, so that neither a claim expected to hold nor one marked refuted fails the run."""
 
 
 def check_op(op: str) -> None:
@@ -52,9 +63,11 @@ class Measurement:
     op: str
     threshold: float
     passed: bool | None  # None: the value (or the threshold) is not finite
+    precondition: bool = False  # recorded by ``Evidence.require``
 
     def describe(self) -> str:
-        return f"{self.name} = {format_value(self.value)}, expected {self.op} {format_value(self.threshold)}"
+        wanted = "required" if self.precondition else "expected"
+        return f"{self.name} = {format_value(self.value)}, {wanted} {self.op} {format_value(self.threshold)}"
 
 
 @dataclasses.dataclass
@@ -72,12 +85,24 @@ class Evidence:
     def expect(self, name: str, value: Any, op: str, threshold: float) -> bool:
         """Record ``value op threshold``; returns whether it held (NaN/inf -> False, and an
         error verdict at the end of the claim)."""
+        return bool(self.record(name, value, op, threshold, precondition=False).passed)
+
+    def require(self, name: str, value: Any, op: str, threshold: float) -> None:
+        """Record the precondition ``value op threshold``. If it does not hold, raise
+        ``Inconclusive``: the claim stops and its verdict is inconclusive. NaN/inf is an error."""
+        measured = self.record(name, value, op, threshold, precondition=True)
+        if measured.passed is None:
+            raise MeasurementError(f"{measured.describe()}: not finite {self.where()}")
+        if not measured.passed:
+            raise Inconclusive(f"inconclusive: {measured.describe()} {self.where()}")
+
+    def record(self, name: str, value: Any, op: str, threshold: float, precondition: bool) -> Measurement:
         check_op(op)
         value_f, threshold_f = as_float(value), as_float(threshold)
         finite = math.isfinite(value_f) and math.isfinite(threshold_f)
         passed = OPS[op](value_f, threshold_f) if finite else None
-        self.measurements.append(Measurement(name, value_f, op, threshold_f, passed))
-        return bool(passed)
+        self.measurements.append(Measurement(name, value_f, op, threshold_f, passed, precondition))
+        return self.measurements[-1]
 
     def note(self, name: str, value: Any) -> None:
         """Record a detail shown in the report but not compared to a threshold."""

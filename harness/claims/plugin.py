@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from harness.claims.claim import ClaimDeclarationError, Target, claim_spec, where
-from harness.claims.evidence import Evidence, ExpectationFailed
+from harness.claims.evidence import Evidence, ExpectationFailed, Inconclusive
 from harness.claims.report import LOG_NAME, ClaimRun, RunLog, write_reports
 from harness.claims.scheduling import TargetScheduling
 from harness.claims.snapshots import RoundedJSONSnapshot
@@ -190,6 +190,8 @@ def evidence(request: pytest.FixtureRequest, target: Target, model: Any) -> Evid
 def outcome_of(exc: BaseException | None) -> str:
     if exc is None:
         return "holds"
+    if isinstance(exc, Inconclusive):
+        return "inconclusive"
     return "fails" if isinstance(exc, ExpectationFailed) else "error"
 
 

@@ -19,15 +19,17 @@ from typing import Any
 
 from harness.claims.evidence import format_value
 from harness.claims.problems import known_problems
+from harness.claims.robustness import MIN_SEEDS, fragile_reasons, spreads
 from harness.plain import plain
 
-VERDICTS = ("holds", "refuted-as-expected", "fails", "unexpectedly-holds", "machine-dependent-holds",
-            "machine-dependent-fails", "error", "skipped", "not-run")
+VERDICTS = ("holds", "refuted-as-expected", "fails", "unexpectedly-holds", "inconclusive",
+            "machine-dependent-holds", "machine-dependent-fails", "error", "skipped", "not-run")
 SYMBOL = {
     "holds": "✅ holds",
     "refuted-as-expected": "☑️ refuted (as expected)",
     "fails": "❌ fails",
     "unexpectedly-holds": "⚠️ holds, marked refuted",
+    "inconclusive": "🟡 inconclusive",
     "machine-dependent-holds": "〰️ holds here (machine-dependent)",
     "machine-dependent-fails": "〰️ fails here (machine-dependent)",
     "error": "💥 error",
@@ -49,7 +51,7 @@ class ClaimRun:
     refuted_reason: str | None
     model: str
     seed: int
-    outcome: str | None = None  # holds / fails / error / skipped; None: did not finish
+    outcome: str | None = None  # holds / fails / inconclusive / error / skipped; None: did not finish
     message: str = ""
     measurements: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     notes: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -57,6 +59,7 @@ class ClaimRun:
     duration: float = 0.0  # the claim body
     setup_duration: float = 0.0  # loading (or training) the model, and other fixtures
     machine_dependent_reason: str | None = None
+    fragile: str | None = None  # why a pass may be noise (``harness.claims.robustness``)
 
     @property
     def verdict(self) -> str:
@@ -126,7 +129,8 @@ def measurement_text(run: ClaimRun) -> str:
     parts = []
     for m in run.measurements:
         mark = "✓" if m["passed"] else ("✗" if m["passed"] is False else "not finite")
-        parts.append(f"{m['name']} = {format_value(m['value'])} ({m['op']} {format_value(m['threshold'])} {mark})")
+        required = "requires " if m.get("precondition") else ""
+        parts.append(f"{required}{m['name']} = {format_value(m['value'])} ({m['op']} {format_value(m['threshold'])} {mark})")
     return table_cell("<br>".join(parts) or run.message[:200])
 
 
@@ -138,6 +142,21 @@ def attachment_links(runs: list[ClaimRun], report_dir: Path) -> list[str]:
             rel = os.path.relpath(path, report_dir)
             links.append(f"![{title} ({run.model}, seed {run.seed})]({rel})")
     return links
+
+
+def verdict_text(run: ClaimRun) -> str:
+    return SYMBOL[run.verdict] + (" · 🔸 fragile" if run.fragile else "")
+
+
+def spread_lines(group: list[ClaimRun]) -> list[str]:
+    """Per model run on >= ``MIN_SEEDS`` seeds: each measurement's margin per seed against the
+    spread across seeds, and why a pass is fragile."""
+    lines = []
+    for model in sorted({r.model for r in group}):
+        runs = [r for r in group if r.model == model]
+        lines += [f"- {model}: {table_cell(spread.text())}" for spread in spreads(runs)]
+        lines += [f"- 🔸 fragile ({model}, seed {r.seed}): {table_cell(r.fragile)}" for r in sorted(runs, key=lambda r: r.seed) if r.fragile]
+    return ["", f"Margins against the spread across seeds (models on >= {MIN_SEEDS} seeds) and fragile passes:", *lines] if lines else []
 
 
 def render_markdown(
@@ -155,7 +174,8 @@ def render_markdown(
         f"commit {(run_info['git']['commit'] or 'unknown')[:10]}{' (dirty)' if run_info['git']['dirty'] else ''}"
         + (" · **interrupted: partial report**" if run_info["interrupted"] else ""),
         "",
-        " · ".join(f"{SYMBOL[v]}: {counts[v]}" for v in VERDICTS if counts[v]),
+        " · ".join(f"{SYMBOL[v]}: {counts[v]}" for v in VERDICTS if counts[v])
+        + (f" · 🔸 fragile passes: {sum(bool(r.fragile) for r in runs)}" if any(r.fragile for r in runs) else ""),
         "",
     ]
     if flipped:
@@ -190,8 +210,9 @@ def render_markdown(
             lines += ["", "| model | seed | verdict | measured | claim s | setup s |", "|---|---|---|---|---|---|"]
             for run in sorted(group, key=lambda r: (r.model, r.seed)):
                 lines.append(
-                    f"| {run.model} | {run.seed} | {SYMBOL[run.verdict]} | {measurement_text(run)} | {run.duration:.1f} | {run.setup_duration:.1f} |"
+                    f"| {run.model} | {run.seed} | {verdict_text(run)} | {measurement_text(run)} | {run.duration:.1f} | {run.setup_duration:.1f} |"
                 )
+            lines += spread_lines(group)
             lines.append("")
             if links := attachment_links(group, report_dir):
                 lines += links + [""]
@@ -259,6 +280,9 @@ def write_reports(
         except (ValueError, KeyError, TypeError):  # not a report of ours: nothing to compare with
             previous = []
     runs = sorted(runs, key=lambda r: r.nodeid)
+    fragile = fragile_reasons(runs)
+    for run in runs:
+        run.fragile = fragile.get(run.nodeid)
     run_info = {
         "started": dt.datetime.fromtimestamp(started).isoformat(timespec="seconds"),
         "finished": dt.datetime.now().isoformat(timespec="seconds"),

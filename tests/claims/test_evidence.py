@@ -13,7 +13,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.claims.evidence import Evidence, ExpectationFailed, MeasurementError
+from harness.claims.evidence import Evidence, ExpectationFailed, Inconclusive, MeasurementError
 from harness.interp.compare import OPS
 from harness.plain import plain
 
@@ -61,6 +61,22 @@ def test_every_expectation_is_recorded_and_every_failure_listed():
     with pytest.raises(ExpectationFailed) as err:
         ev.raise_if_failed()
     assert str(err.value) == "a = 1, expected > 2; c = 5, expected == 6 (toy-attn-1l, seed 0)"
+
+
+def test_a_failed_precondition_stops_the_claim_as_inconclusive():
+    ev = make_evidence()
+    ev.require("test accuracy at the end", 0.99, ">", 0.9)  # holds: recorded, the claim goes on
+    with pytest.raises(Inconclusive) as err:
+        ev.require("grokked", 0, "==", 1)
+    assert str(err.value) == "inconclusive: grokked = 0, required == 1 (toy-attn-2l, seed 1)"
+    assert isinstance(err.value, pytest.skip.Exception)  # neither a claim nor a refuted claim fails the run
+    assert [(m.name, m.passed, m.precondition) for m in ev.measurements] == [
+        ("test accuracy at the end", True, True), ("grokked", False, True)]
+
+
+def test_a_non_finite_precondition_is_an_error_not_inconclusive():
+    with pytest.raises(MeasurementError, match="not finite"):
+        make_evidence().require("loss", math.nan, "<", 1.0)
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, torch.tensor(float("nan")), np.float32("inf")])
@@ -121,7 +137,7 @@ def test_notes_and_attachments_become_plain_json():
     ev.attach("pattern", Path("/tmp/plot.png"))
     record = ev.to_json()
     assert json.loads(json.dumps(record)) == {
-        "measurements": [{"name": "m", "value": 1.0, "op": ">", "threshold": 0.0, "passed": True}],
+        "measurements": [{"name": "m", "value": 1.0, "op": ">", "threshold": 0.0, "passed": True, "precondition": False}],
         "notes": {"heads": {"(1, 2)": [0.25, 0.5], "n": 3, "where": "/tmp/x"}},
         "attachments": {"pattern": "/tmp/plot.png"},
     }

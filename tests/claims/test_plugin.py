@@ -134,6 +134,18 @@ def test_measures_nothing(model, evidence):
     return
 
 
+@claim("4.1", "Fake model a exceeds 0.5 once it exceeds 1.5", models=["fake-a"], seeds=[0, 1])
+def test_untestable_on_one_seed(model, evidence):
+    evidence.require("value (precondition)", value(model), ">", 1.5)
+    evidence.expect("value", value(model), ">", 0.5)
+
+
+@claim("4.1", "Fake model a exceeds 100 (refuted), if it exceeds 100", models=["fake-a"], refuted="never exceeds 100")
+def test_untestable_and_marked_refuted(model, evidence):
+    evidence.require("value (precondition)", value(model), ">", 100)
+    evidence.expect("value", value(model), ">", 100)
+
+
 @claim("5.1", "Flips when MI_FAKE_FLIP is set", models=["fake-b"])
 def test_flips(model, evidence):
     evidence.expect("value", value(model) - (1000 if os.environ.get("MI_FAKE_FLIP") else 0), ">", 0)
@@ -171,6 +183,9 @@ EXPECTED = {
     "test_flips[fake-b-seed0]": "holds",
     "test_interrupts[fake-b-seed0]": "holds",
     "test_zz_last[fake-b-seed0]": "holds",
+    "test_untestable_on_one_seed[fake-a-seed0]": "inconclusive",
+    "test_untestable_on_one_seed[fake-a-seed1]": "holds",
+    "test_untestable_and_marked_refuted[fake-a-seed0]": "inconclusive",
 }
 
 
@@ -222,7 +237,8 @@ def check_xdist_run(pytester: pytest.Pytester, result: pytest.RunResult, record:
     assert held["problem"] == "3.16" and held["statement"] == "Fake models have a positive value"
     assert held["file"] == "test_claims.py" and held["claim"] == "test_holds"
     assert (held["model"], held["seed"], held["expected"], held["outcome"]) == ("fake-a", 1, "holds", "holds")
-    assert held["measurements"] == [{"name": "value", "value": 2.0, "op": ">", "threshold": 0.0, "passed": True}]
+    assert held["measurements"] == [{"name": "value", "value": 2.0, "op": ">", "threshold": 0.0, "passed": True,
+                                     "precondition": False}]
     assert held["duration"] >= 0 and held["setup_duration"] >= 0 and held["message"] == ""
     assert held["attachments"] == {"value plot": str(pytester.path / "reports" / "plots" / "fake-a-seed1.txt")}
     failed = claims["test_fails[fake-a-seed1]"]
@@ -237,6 +253,11 @@ def check_xdist_run(pytester: pytest.Pytester, result: pytest.RunResult, record:
     assert "boom in the claim" in claims["test_crashes[fake-b-seed0]"]["message"]
     assert claims["test_crashes[fake-b-seed0]"]["measurements"][0]["passed"] is True  # recorded before the crash
     assert "no measurement" in claims["test_measures_nothing[fake-b-seed0]"]["message"]
+    untestable = claims["test_untestable_on_one_seed[fake-a-seed0]"]
+    assert untestable["message"] == "inconclusive: value (precondition) = 1, required > 1.5 (fake-a, seed 0)"
+    assert untestable["measurements"] == [{"name": "value (precondition)", "value": 1.0, "op": ">", "threshold": 1.5,
+                                           "passed": False, "precondition": True}]  # stopped there
+    assert [m["precondition"] for m in claims["test_untestable_on_one_seed[fake-a-seed1]"]["measurements"]] == [True, False]
 
     run = record["run"]
     assert run["versions"]["torch"] == torch.__version__
@@ -244,11 +265,13 @@ def check_xdist_run(pytester: pytest.Pytester, result: pytest.RunResult, record:
     assert run["exitstatus"] == 1 and run["interrupted"] is False and record["flipped"] == []
 
     md = (pytester.path / "reports" / "claims.md").read_text().splitlines()
-    assert ("| problem | claims | ✅ holds | ☑️ refuted (as expected) | ❌ fails | ⚠️ holds, marked refuted | "
+    assert ("| problem | claims | ✅ holds | ☑️ refuted (as expected) | ❌ fails | ⚠️ holds, marked refuted | 🟡 inconclusive | "
             "〰️ holds here (machine-dependent) | 〰️ fails here (machine-dependent) | 💥 error | ⏭️ skipped | … not run |") in md
-    assert "| 1.9 | 3 | 1 | 3 | 0 | 1 | 0 | 0 | 0 | 0 | 0 |" in md
-    assert "| 3.16 | 2 | 4 | 0 | 2 | 0 | 0 | 0 | 0 | 0 | 0 |" in md
-    assert "| 5.1 | 7 | 3 | 0 | 0 | 0 | 0 | 0 | 3 | 1 | 0 |" in md
+    assert "| 1.9 | 3 | 1 | 3 | 0 | 1 | 0 | 0 | 0 | 0 | 0 | 0 |" in md
+    assert "| 3.16 | 2 | 4 | 0 | 2 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |" in md
+    assert "| 4.1 | 2 | 1 | 0 | 0 | 0 | 2 | 0 | 0 | 0 | 0 | 0 |" in md
+    assert "| 5.1 | 7 | 3 | 0 | 0 | 0 | 0 | 0 | 0 | 3 | 1 | 0 |" in md
+    assert "| fake-a | 0 | 🟡 inconclusive | requires value (precondition) = 1 (> 1.5 ✗) | " in "\n".join(md)
     assert "| fake-a | 1 | ❌ fails | value = 2 (> 100 ✗)<br>negated value = -2 (> 0 ✗)<br>value again = 2 (> 0 ✓) | " in "\n".join(md)
     assert "Refuted on record (fake-a seed 1): seed 1 has value 2" in md
     assert "![value plot (fake-b, seed 0)](plots/fake-b-seed0.txt)" in md
@@ -414,12 +437,13 @@ def test_an_unwritable_report_dir_is_refused_before_any_claim_runs(claims_dir, t
 def test_exit_code_is_zero_when_claims_hold_or_are_refuted_as_expected_and_models_can_be_restricted(claims_dir):
     result, record = run_claims(
         claims_dir, "reports", "--claims-models", "fake-a", "test_claims.py::test_holds", "test_claims.py::test_refuted",
-        "test_claims.py::test_refuted_on_one_seed",
+        "test_claims.py::test_refuted_on_one_seed", "test_claims.py::test_untestable_on_one_seed",
+        "test_claims.py::test_untestable_and_marked_refuted",
     )
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    result.assert_outcomes(passed=3, skipped=2, xfailed=3)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()  # inconclusive fails no run
+    result.assert_outcomes(passed=4, skipped=4, xfailed=3)
     verdicts = {name: c["verdict"] for name, c in by_test(record).items()}
-    assert verdicts == {name: v for name, v in EXPECTED.items() if name.startswith(("test_holds[fake-a", "test_refuted"))} | {
+    assert verdicts == {name: v for name, v in EXPECTED.items() if name.startswith(("test_holds[fake-a", "test_refuted", "test_untestable"))} | {
         "test_holds[fake-b-seed0]": "skipped", "test_holds[fake-b-seed1]": "skipped"}
     assert by_test(record)["test_holds[fake-b-seed0]"]["message"] == "--claims-models excludes fake-b"
     assert f"wrote {claims_dir.path / 'reports' / 'claims.md'}" in result.stdout.str()

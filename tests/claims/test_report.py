@@ -35,6 +35,9 @@ def run(claim="test_a", model="toy-attn-2l", seed=0, outcome="holds", expected="
         ("refuted", "error", "error"),  # a NaN is never "refuted as expected"
         ("refuted", "skipped", "skipped"),
         ("refuted", None, "not-run"),
+        ("holds", "inconclusive", "inconclusive"),
+        ("refuted", "inconclusive", "inconclusive"),  # could not be tested: not "refuted as expected"
+        ("machine-dependent", "inconclusive", "inconclusive"),
     ],
 )
 def test_verdict_of_expectation_and_outcome(expected, outcome, verdict):
@@ -114,8 +117,8 @@ def test_markdown_has_the_matrix_the_summary_refuted_reasons_flips_and_plots(tmp
     # summary per problem: problems in numeric order, claims counted once per (file, name)
     summary = lines.index("## Summary per problem")
     assert lines[summary + 2].startswith("| problem | claims | ✅ holds |")
-    assert lines[summary + 4] == "| 1.9 | 2 | 1 | 0 | 0 | 0 | 0 | 0 | 1 | 0 | 0 |"
-    assert lines[summary + 5] == "| 3.16 | 2 | 1 | 1 | 1 | 0 | 0 | 0 | 0 | 1 | 0 |"
+    assert lines[summary + 4] == "| 1.9 | 2 | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 1 | 0 | 0 |"
+    assert lines[summary + 5] == "| 3.16 | 2 | 1 | 1 | 1 | 0 | 0 | 0 | 0 | 0 | 1 | 0 |"
     assert "## Problem 3.16 — Harder problems" in lines and "## Problem 1.9 — How do larger models differ?" in lines
     assert "### statement of test_a" in lines and "### same name, other file" in lines
     assert "`claims/other/test_y.py::test_a`" in lines
