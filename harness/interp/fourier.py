@@ -55,6 +55,12 @@ def key_frequencies(norms: torch.Tensor, k: int) -> list[int]:
     return sorted(int(i) + 1 for i in norms.topk(k).indices)
 
 
+def frequencies_above(norms: torch.Tensor, share: float) -> list[int]:
+    """The frequencies (1-based, sorted) each carrying more than ``share`` of the total of
+    ``norms`` ``[n_freq]``."""
+    return sorted(int(i) + 1 for i in (norms / norms.sum() > share).nonzero().flatten())
+
+
 def separated_key_frequencies(norms: torch.Tensor, margin: float) -> list[int]:
     """The frequencies (1-based, sorted) ranked above the last place in the ranking of
     ``norms`` ``[n_freq]`` where the share of the total drops by at least ``margin`` from one
@@ -98,8 +104,9 @@ def excluded_logits(logits: torch.Tensor, directions: torch.Tensor) -> torch.Ten
 
 
 def loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of ``logits`` ``[n, p]`` against ``labels`` ``[n]``."""
-    loss = F.cross_entropy(logits.float(), labels)
+    """Mean cross-entropy (in float64) and accuracy of ``logits`` ``[n, p]`` against ``labels``
+    ``[n]``."""
+    loss = F.cross_entropy(logits.double(), labels)
     accuracy = (logits.argmax(dim=-1) == labels).float().mean()
     return float(loss), float(accuracy)
 
@@ -124,3 +131,13 @@ def grid_frequency_fraction(acts: torch.Tensor, freqs: list[int]) -> torch.Tenso
         in_key[2 * k - 1 : 2 * k + 1] = True
     explained = energy[in_key][:, in_key].sum(dim=(0, 1))
     return explained / energy.sum(dim=(0, 1)).clamp(min=1e-30)
+
+
+def single_frequency_fraction(acts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Nanda et al. 2023's fit of each neuron by the terms of its single best frequency:
+    ``acts`` ``[p, p, n_neurons]``; returns (``[n_neurons]`` the largest share of variance that
+    one frequency's terms explain (``grid_frequency_fraction`` with that frequency alone),
+    ``[n_neurons]`` that frequency, 1-based)."""
+    shares = torch.stack([grid_frequency_fraction(acts, [k]) for k in range(1, n_frequencies(acts.shape[0]) + 1)])
+    best = shares.max(dim=0)
+    return best.values, best.indices + 1

@@ -14,21 +14,25 @@ def progress_measures(
     logits: torch.Tensor, labels: torch.Tensor, train_mask: torch.Tensor, p: int, freqs: list[int]
 ) -> dict[str, float]:
     """Losses and accuracies of ``logits`` ``[p**2, p]`` (all pairs; ``labels`` ``[p**2]`` the
-    answers, also the combined input of the Fourier directions; ``train_mask`` ``[p**2]``):
-    train / test, and test with the logits restricted to / excluding the frequencies ``freqs``."""
+    answers, also the combined input of the Fourier directions; ``train_mask`` ``[p**2]``).
+
+    Nanda et al. 2023's progress measures (section 5.1): "restricted loss", the logits restricted
+    to the key frequencies ``freqs``, on **all** pairs; "excluded train loss", the logits with
+    those frequencies removed, on the **training** pairs. Also "train" / "test" loss and
+    accuracy, and, as extras of our own, the restricted and excluded logits on the test split
+    ("restricted test ...", "excluded test ...")."""
     directions = periodic_directions(labels, p, freqs)
-    test = ~train_mask
+    splits = {"train": train_mask, "test": ~train_mask, "all": torch.ones_like(train_mask)}
+    wanted = (("", "train"), ("", "test"), ("restricted ", "all"), ("restricted ", "test"),
+              ("excluded ", "train"), ("excluded ", "test"))
+    variants = {"": logits, "restricted ": restricted_logits(logits, directions),
+                "excluded ": excluded_logits(logits, directions)}
     out = {}
-    for kind, full in (
-        ("", logits),
-        ("restricted ", restricted_logits(logits, directions)),
-        ("excluded ", excluded_logits(logits, directions)),
-    ):
-        for split, mask in (("train", train_mask), ("test", test)):
-            if kind and split == "train":
-                continue
-            loss, acc = loss_and_accuracy(full[mask], labels[mask])
-            out[f"{kind}{split} loss"], out[f"{kind}{split} accuracy"] = loss, acc
+    for kind, split in wanted:
+        mask = splits[split]
+        loss, acc = loss_and_accuracy(variants[kind][mask], labels[mask])
+        name = kind.strip() if split == "all" else f"{kind}{split}"
+        out[f"{name} loss"], out[f"{name} accuracy"] = loss, acc
     return out
 
 

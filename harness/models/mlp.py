@@ -64,7 +64,8 @@ def train_mlp_full_batch(
     model: OneHiddenLayerMLP, inputs: torch.Tensor, labels: torch.Tensor, train: TrainConfig, name: str
 ) -> TrainResult:
     """Full-batch AdamW with linear warmup on (inputs [n, d_in], labels [n])."""
-    return optimize(model, lambda: F.cross_entropy(model(inputs), labels), train, name, progress_to_terminal)
+    return optimize(model, lambda: F.cross_entropy(train.loss_input(model(inputs)), labels), train, name,
+                    progress_to_terminal)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -47,12 +47,21 @@ class TrainConfig:
     betas: tuple[float, float] = (0.9, 0.999)  # AdamW's (beta1, beta2)
     warmup_steps: int = 100
     lr_schedule: str = "constant"
+    # "float64": the cross-entropy is computed in double precision, as Nanda et al. 2023's code
+    # does for grokking runs (in float32, near-zero losses underflow and the loss spikes)
+    loss_dtype: str = "float32"
     checkpoint_every: int = 0  # 0: keep only the final weights
     log_every: int = 250  # 0: log the last step only
 
     def __post_init__(self) -> None:
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; expected one of {LR_SCHEDULES}")
+        if self.loss_dtype not in ("float32", "float64"):
+            raise ValueError(f"unknown loss_dtype {self.loss_dtype!r}; expected 'float32' or 'float64'")
+
+    def loss_input(self, logits: torch.Tensor) -> torch.Tensor:
+        """``logits`` in the precision the loss is computed in (``loss_dtype``)."""
+        return logits.to(getattr(torch, self.loss_dtype))
 
     def lr_factor(self, step: int) -> float:
         """The learning rate at 0-based optimiser ``step``, as a share of ``lr``."""
@@ -127,7 +136,7 @@ def train_toy_transformer(
 
     def batch_loss() -> torch.Tensor:
         tokens, loss_mask, *targets = task_fn(data_gen, train.batch_size)
-        return next_token_loss(model(tokens), tokens, loss_mask, *targets)
+        return next_token_loss(train.loss_input(model(tokens)), tokens, loss_mask, *targets)
 
     return optimize(model, batch_loss, train, f"{task} seed {seed}", progress)
 

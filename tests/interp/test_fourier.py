@@ -8,6 +8,7 @@ from harness.interp.fourier import (
     column_frequency_norms,
     excluded_logits,
     fourier_basis,
+    frequencies_above,
     frequency_norms,
     grid_frequency_fraction,
     key_frequencies,
@@ -15,9 +16,10 @@ from harness.interp.fourier import (
     periodic_directions,
     restricted_logits,
     separated_key_frequencies,
+    single_frequency_fraction,
     top_frequency_fraction,
 )
-from harness.interp.grokking import first_step, pca_explained
+from harness.interp.grokking import first_step, pca_explained, progress_measures
 
 odd_p = st.sampled_from([3, 5, 7, 11, 13])
 
@@ -104,3 +106,31 @@ def test_separated_key_frequencies_cut_at_the_last_clear_drop_and_never_inside_n
     near_ties = torch.tensor([0.050, 0.049, 0.043, 0.042, 0.041, 0.040] + [0.039 - 0.001 * i for i in range(20)])
     assert separated_key_frequencies(near_ties / near_ties.sum(), 0.02) == []
     assert separated_key_frequencies(torch.tensor([3.0, 1.0]), 0.5) == [1]  # shares 0.75 / 0.25
+
+
+def test_frequencies_above_counts_the_frequencies_over_the_share():
+    norms = torch.tensor([0.5, 0.05, 0.3, 0.15])
+    assert frequencies_above(norms, 0.1) == [1, 3, 4]
+    assert frequencies_above(torch.full((26,), 1.0), 0.1) == []  # a flat spectrum has no key frequency
+
+
+def test_single_frequency_fit_finds_each_neurons_own_frequency():
+    p = 11
+    x = 2 * math.pi * torch.arange(p, dtype=torch.float64) / p
+    a, b = x[:, None], x[None, :]
+    one = torch.cos(3 * (a + b))  # cos(3a)cos(3b) - sin(3a)sin(3b): frequency 3 only
+    mixed = torch.cos(2 * a) + torch.cos(4 * b)  # half its variance in each of two frequencies
+    share, frequency = single_frequency_fraction(torch.stack([one, mixed], dim=-1))
+    assert frequency[0] == 3 and math.isclose(float(share[0]), 1.0, rel_tol=1e-9)
+    assert math.isclose(float(share[1]), 0.5, rel_tol=1e-9)
+
+
+def test_progress_measures_use_the_papers_splits():
+    p = 7
+    labels = torch.arange(p * p) % p
+    train = torch.arange(p * p) < 30
+    logits = 5.0 * torch.nn.functional.one_hot(labels, p).float()  # perfect, and periodic in the answer
+    measures = progress_measures(logits, labels, train, p, list(range(1, 4)))
+    assert {"restricted loss", "excluded train loss", "restricted test accuracy", "excluded test loss"} <= measures.keys()
+    assert measures["restricted accuracy"] == 1.0  # all frequencies kept: nothing lost, on all pairs
+    assert measures["excluded train accuracy"] < 0.5  # all removed: nothing left on the training pairs
