@@ -8,8 +8,11 @@ give the paper's qualitative results for these sizes).
 """
 from __future__ import annotations
 
+import dataclasses
+
 from harness.models.registry import register_model
 from harness.tms.spec import TMSDataConfig, TMSModelConfig, TMSSpec
+from harness.tms.train import TMS_TRAINING
 
 #: The paper's sparsities S for the n=20, m=5 sweep; densities are 1 - S.
 SWEEP_SPARSITIES = (0.0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999)
@@ -90,5 +93,18 @@ SPECS = [
                 "group_abs_sum", (0.1, 0.03, 0.01), 6, n_outputs=2),
 ]
 
-for spec in SPECS:
+# The replication tier (claims marked ``replication``): the paper's own settings.
+NOTEBOOK_TRAINING = dataclasses.replace(TMS_TRAINING, steps=10_000)  # the notebook's 10k steps
+#: Equal-importance sparsity sweep for the "Feature Dimensionality" figure (n=400, m=30 as in the
+#: paper; the sparsities are our choice of the figure's 1/(1-S) range, one instance each).
+STICKY_DENSITIES = (0.1, 0.05, 0.03, 0.02, 0.01, 0.005, 0.003, 0.001)
+REPLICATIONS = [
+    dataclasses.replace(SPECS[0], name="tms-relu-n20-m5-sweep-10k", train=NOTEBOOK_TRAINING,
+                        description="as tms-relu-n20-m5-sweep, trained the notebook's 10k steps"),
+    TMSSpec("tms-relu-n400-m30-equal", "ReLU output model n=400, m=30, uniform importance, S = .9 ... .999 "
+            "(paper's 'Feature Dimensionality' setting), 10k steps",
+            TMSModelConfig("relu_output", 400, 30), TMSDataConfig(STICKY_DENSITIES), NOTEBOOK_TRAINING),
+]
+
+for spec in SPECS + REPLICATIONS:
     register_model(spec)

@@ -2,10 +2,17 @@
 on the ReLU output model x -> ReLU(W^T W x + b) (problem 4.2: replicate the paper's models).
 
 Models (catalog/superposition.py): ``tms-relu-n20-m5-sweep`` (n=20, m=5, importance 0.7^i, one
-instance per sparsity S = 0 ... 0.999, the paper's "Basic Results" setting) and
-``tms-pentagon-n5-m2`` (n=5, m=2, uniform importance, S = 0.95 and 0.97). A feature is
-"represented" when ``||W_i|| > 0.5`` (represented features have norm ~1, the others ~0).
+instance per sparsity S = 0 ... 0.999, the paper's "Basic Results" setting; 3000 steps where the
+notebook trains 10k, to fit CI) and ``tms-pentagon-n5-m2`` (n=5, m=2, uniform importance, S = 0.95
+and 0.97). A feature is "represented" when ``||W_i|| > 0.5`` (represented features have norm ~1,
+the others ~0).
+
+The replication tier (``-m replication``) runs the paper's own settings: the sweep trained the
+notebook's 10k steps (``tms-relu-n20-m5-sweep-10k``) and the equal-importance n=400, m=30 sweep of
+the "Feature Dimensionality" figure (``tms-relu-n400-m30-equal``).
 """
+import pytest
+
 from catalog.superposition import M
 from harness import claim
 from harness.tms import (
@@ -20,18 +27,36 @@ NAMED_STICKY = (1.0, 3 / 4, 2 / 3, 1 / 2, 2 / 5, 3 / 8)
 STICKY_TOLERANCE = 0.03
 
 
-@claim("4.2", "With no sparsity (S=0) the n=20, m=5 ReLU output model represents its m most important "
-       "features (||W_i|| > 0.8) and ignores the rest (||W_i|| < 0.2)",
-       models=["tms-relu-n20-m5-sweep"], seeds=[0, 1, 2],
-       refuted={"tms-relu-n20-m5-sweep-seed1": "seed 1: the top 5 features have norm >= 0.98 but features "
-                "6 and 7 keep norms 0.18 and 0.21 after 3000 steps (seeds 0 and 2: max 0.10 and 0.02)"})
-def test_dense_model_represents_m_features(model: TMSRun, evidence):
+DENSE = ("With no sparsity (S=0) the n=20, m=5 ReLU output model represents its m most important "
+         "features (||W_i|| > 0.8) and ignores the rest (||W_i|| < 0.2)")
+
+
+def check_dense_model(model: TMSRun, evidence):
     """Paper, "Basic Results" figure (ReLU output model, sparsity 0): the m most important features
-    get orthogonal unit-norm directions, the others norm ~0. Tolerances ours: 0.8 / 0.2."""
-    norms = feature_norms(model.net.W[model.instance(1.0)])
+    get orthogonal unit-norm directions, the others norm ~0. Tolerances ours: 0.8 / 0.2.
+    Precondition (ours): trained out, the dense instance's training loss changing by < 5% over
+    the last 1000 steps."""
+    dense = model.instance(1.0)
+    evidence.require("relative loss change over the last 1000 steps, S=0", model.loss_change(dense), "<", 0.05)
+    norms = feature_norms(model.net.W[dense])
     evidence.note("feature norms", [round(v, 2) for v in norms.tolist()])
     evidence.expect("min norm of the 5 most important features", norms[:M].min(), ">", 0.8)
     evidence.expect("max norm of the other 15 features", norms[M:].max(), "<", 0.2)
+
+
+@claim("4.2", DENSE, models=["tms-relu-n20-m5-sweep"], seeds=[0, 1, 2])
+def test_dense_model_represents_m_features(model: TMSRun, evidence):
+    """Thresholds and precondition: ``check_dense_model``. After 3000 steps the dense instance is
+    not trained out on seeds 0 and 1 (loss still changing 8% and 28% over the last 1000 steps):
+    inconclusive there; the 10k-step replication below settles it."""
+    check_dense_model(model, evidence)
+
+
+@pytest.mark.replication
+@claim("4.2", DENSE + ", trained the notebook's 10k steps", models=["tms-relu-n20-m5-sweep-10k"], seeds=[0, 1, 2])
+def test_dense_model_represents_m_features_after_10k_steps(model: TMSRun, evidence):
+    """The notebook's training length. Thresholds and precondition: ``check_dense_model``."""
+    check_dense_model(model, evidence)
 
 
 @claim("4.2", "At high sparsity the n=20, m=5 ReLU output model represents more than m features "
@@ -52,12 +77,10 @@ def test_sparse_model_superposes_features(model: TMSRun, evidence, plot_dir, tar
     evidence.attach(f"D_i against 1/(1-S), n=20, m=5 ({target.id})", path)
 
 
-@claim("4.2", "In the sparse regime (S >= 0.9) the feature dimensionalities D_i of represented features "
-       "stick to the paper's named values (1, 3/4, 2/3, 1/2, 2/5, 3/8): at least 70% lie within 0.03 of one",
-       models=["tms-relu-n20-m5-sweep"], seeds=[0, 1, 2])
-def test_feature_dimensionality_is_sticky(model: TMSRun, evidence):
-    """Paper, "Feature Dimensionality" figure (n=400, m=30): D_i clusters at 1, 3/4, 2/3, 1/2, 2/5,
-    3/8. Threshold ours, set before measuring: 70% within 0.03 (values uniform on [0.3, 1] would
+def check_sticky(model: TMSRun, evidence):
+    """Paper, "Feature Dimensionality" figure (n=400, m=30, equal importance): D_i clusters at 1,
+    3/4, 2/3, 1/2, 2/5, 3/8. Threshold ours, set before measuring: 70% of the represented
+    features of the instances at S >= 0.9 within 0.03 of one (values uniform on [0.3, 1] would
     fall in these bands ~42% of the time)."""
     W = model.net.W.detach()[model.densities <= 0.1 + 1e-6]
     D = feature_dimensionality(W)[feature_norms(W) > 0.5]
@@ -65,6 +88,26 @@ def test_feature_dimensionality_is_sticky(model: TMSRun, evidence):
     evidence.note("D_i of represented features", sorted(round(v, 3) for v in D.tolist()))
     evidence.expect("fraction of D_i within 0.03 of a sticky value",
                     (distance <= STICKY_TOLERANCE).float().mean(), ">=", 0.7)
+
+
+@claim("4.2", "With n=20, m=5 and importance 0.7^i (not the paper's equal-importance setting), the feature "
+       "dimensionalities D_i of represented features at S >= 0.9 stick to the paper's named values "
+       "(1, 3/4, 2/3, 1/2, 2/5, 3/8): at least 70% lie within 0.03 of one",
+       models=["tms-relu-n20-m5-sweep"], seeds=[0, 1, 2])
+def test_feature_dimensionality_is_sticky(model: TMSRun, evidence):
+    """The paper's named values carried over to the decaying-importance sweep (deviation: the
+    paper's figure has equal importance and n=400, m=30; see the replication claim below).
+    Threshold: ``check_sticky``."""
+    check_sticky(model, evidence)
+
+
+@pytest.mark.replication
+@claim("4.2", "In the paper's setting (n=400, m=30, equal importance, 10k steps) the feature dimensionalities "
+       "D_i of represented features at S >= 0.9 stick to its named values: at least 70% within 0.03 of one",
+       models=["tms-relu-n400-m30-equal"], seeds=[0, 1, 2])
+def test_feature_dimensionality_is_sticky_in_the_papers_setting(model: TMSRun, evidence):
+    """Threshold: ``check_sticky``."""
+    check_sticky(model, evidence)
 
 
 @claim("4.2", "With n=5, m=2 and high sparsity (S = 0.95, 0.97) the five features form a regular "

@@ -51,6 +51,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "claim: a mechanistic hypothesis (set by @claim)")
     config.addinivalue_line("markers", "slow: long-running; CI skips it with -m 'not slow'")
+    config.addinivalue_line("markers", "replication: a paper's own setting (sizes, steps, precision); "
+                            "opt in with -m replication, meant for a GPU machine")
     if cache_dir := config.getoption("claims_cache_dir"):
         memory_cache.set_cache_root(Path(cache_dir))
     if hasattr(config, "workerinput"):

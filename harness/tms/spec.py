@@ -141,6 +141,13 @@ class TMSRun:
             raise KeyError(f"{self.spec.name} has no instance at density {density}; has {dens.tolist()}")
         return idx
 
+    def loss_change(self, instance: int) -> float:
+        """Relative change of the instance's logged training loss over the last logging interval
+        (``train.log_every`` steps): ``|loss(end) - loss(end - interval)| / loss(end)``; a
+        convergence check for claims that need a trained-out model."""
+        (_, before), (_, last) = self.meta["losses"][-2:]
+        return abs(last[instance] - before[instance]) / last[instance]
+
     def labels(self) -> list[str]:
         """``"S=0.99"`` per instance (``"instance k"`` for per-feature densities)."""
         dens = self.densities
