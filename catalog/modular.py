@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from transformer_lens.model_bridge import TransformerBridge
 
 from harness.interp.fourier import frequencies_above, frequency_norms, top_frequency_fraction
 from harness.interp.grokking import first_step, progress_measures
@@ -148,33 +149,47 @@ def modular_problem(model_name: str) -> ModularProblem:
     return MOD_PROBLEMS["sub" if model_name.startswith("mod-sub") else "add"]
 
 
-def modular_logits(model, problem: ModularProblem) -> torch.Tensor:
+# The measurements read a modular model through these three views, one variant per model kind.
+@functools.singledispatch
+def modular_logits(model: TransformerBridge, problem: ModularProblem) -> torch.Tensor:
     """``[p**2, p]`` logits for the answer on every input pair (transformer: at the ``=``)."""
     with torch.no_grad():
-        if isinstance(model, OneHiddenLayerMLP):
-            return model(problem.one_hot)
         return model(problem.tokens[:, :3])[:, -1, : problem.p]
 
 
-def modular_embedding(model, problem: ModularProblem) -> torch.Tensor:
+@modular_logits.register
+def _(model: OneHiddenLayerMLP, problem: ModularProblem) -> torch.Tensor:
+    with torch.no_grad():
+        return model(problem.one_hot)
+
+
+@functools.singledispatch
+def modular_embedding(model: TransformerBridge, problem: ModularProblem) -> torch.Tensor:
     """``[p, d]``: the embedding of the first operand (MLP: its rows of ``W_in``)."""
     with torch.no_grad():
-        if isinstance(model, OneHiddenLayerMLP):
-            return model.fc_in.weight[:, : problem.p].T
         return model.W_E[: problem.p]
 
 
-def modular_neuron_acts(model, problem: ModularProblem) -> torch.Tensor:
+@modular_embedding.register
+def _(model: OneHiddenLayerMLP, problem: ModularProblem) -> torch.Tensor:
+    with torch.no_grad():
+        return model.fc_in.weight[:, : problem.p].T
+
+
+@functools.singledispatch
+def modular_neuron_acts(model: TransformerBridge, problem: ModularProblem) -> torch.Tensor:
     """``[p, p, n_neurons]``: hidden-neuron activations on pair ``(a, b)`` (transformer: MLP
     neurons at the ``=`` position)."""
+    hook = NEURON_HOOK.format(layer=0)
     with torch.no_grad():
-        if isinstance(model, OneHiddenLayerMLP):
-            acts = model.hidden(problem.one_hot)
-        else:
-            hook = NEURON_HOOK.format(layer=0)
-            _, cache = model.run_with_cache(problem.tokens[:, :3], names_filter=hook)
-            acts = cache[hook][:, -1]
-    return acts.reshape(problem.p, problem.p, -1)
+        _, cache = model.run_with_cache(problem.tokens[:, :3], names_filter=hook)
+    return cache[hook][:, -1].reshape(problem.p, problem.p, -1)
+
+
+@modular_neuron_acts.register
+def _(model: OneHiddenLayerMLP, problem: ModularProblem) -> torch.Tensor:
+    with torch.no_grad():
+        return model.hidden(problem.one_hot).reshape(problem.p, problem.p, -1)
 
 
 # Our own threshold, set before measuring (the count used to be fixed at 6): a key frequency

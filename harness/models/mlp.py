@@ -1,5 +1,5 @@
 """One-hidden-layer MLPs trained here, full batch, on a fixed dataset; disk-cached with their
-training checkpoints like the toy transformers (``harness.models.toy_transformer``).
+training checkpoints like the toy transformers (``harness.models.trained.TrainedSpec``).
 
 A dataset is registered by name (``catalog/`` registers the concrete ones) as
 ``fn() -> (inputs [n, d_in] float, labels [n] int64, train_mask [n] bool)``; the model trains
@@ -9,16 +9,15 @@ on the rows where ``train_mask`` is True, with AdamW, every step on the whole tr
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import torch
 import torch.nn.functional as F
 
-from harness.models.disk_cache import Artifact, cached_artifact
-from harness.models.progress import announce_training, progress_to_terminal
+from harness.models.disk_cache import Artifact
+from harness.models.progress import progress_to_terminal
 from harness.models.registry import Registry
-from harness.models.toy_transformer import join_checkpoints, split_checkpoints
+from harness.models.trained import TrainedSpec, join_checkpoints
 from harness.models.training import TrainConfig, TrainResult, optimize
 
 MLP_TRAINING_CODE_VERSION = 1
@@ -69,11 +68,9 @@ def train_mlp_full_batch(
 
 
 @dataclasses.dataclass(frozen=True)
-class MLPSpec:
+class MLPSpec(TrainedSpec):
     """A one-hidden-layer MLP trained full batch on the registered dataset ``dataset``."""
 
-    name: str
-    description: str
     dataset: str
     d_in: int
     d_hidden: int
@@ -81,42 +78,26 @@ class MLPSpec:
     act: str
     train: TrainConfig
 
-    def payload(self, seed: int) -> dict[str, Any]:
-        fields = dataclasses.asdict(self)
-        del fields["name"], fields["description"]
-        return {"kind": "mlp", **fields, "seed": seed, "code_version": MLP_TRAINING_CODE_VERSION}
+    KIND: ClassVar[str] = "mlp"
+    CODE_VERSION: ClassVar[int] = MLP_TRAINING_CODE_VERSION
 
     def init(self, seed: int) -> OneHiddenLayerMLP:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             return OneHiddenLayerMLP(self.d_in, self.d_hidden, self.d_out, self.act)
 
-    def artifact(self, seed: int, cache_root: Path) -> Artifact:
-        def build() -> Artifact:
-            announce_training(self.name, seed)
-            inputs, labels, train_mask = get_dataset(self.dataset)
-            model = self.init(seed)
-            result = train_mlp_full_batch(
-                model, inputs[train_mask], labels[train_mask], self.train, f"{self.name} seed {seed}"
-            )
-            tensors = join_checkpoints(result.state_dict, result.checkpoints)
-            return tensors, {"model": self.name, "losses": result.losses, "train_seconds": result.seconds}
+    def train_artifact(self, seed: int) -> Artifact:
+        inputs, labels, train_mask = get_dataset(self.dataset)
+        result = train_mlp_full_batch(
+            self.init(seed), inputs[train_mask], labels[train_mask], self.train, f"{self.name} seed {seed}"
+        )
+        meta = {"model": self.name, "losses": result.losses, "train_seconds": result.seconds}
+        return join_checkpoints(result.state_dict, result.checkpoints), meta
 
-        return cached_artifact(cache_root, self.payload(seed), build)
-
-    def from_state(self, state: dict[str, torch.Tensor]) -> OneHiddenLayerMLP:
+    def from_state(self, state: dict[str, torch.Tensor], seed: int, meta: dict[str, Any], label: str) -> OneHiddenLayerMLP:
         model = OneHiddenLayerMLP(self.d_in, self.d_hidden, self.d_out, self.act)
         model.load_state_dict(state)
         return model.eval()
-
-    def load(self, seed: int, cache_root: Path) -> OneHiddenLayerMLP:
-        final, _ = split_checkpoints(self.artifact(seed, cache_root)[0])
-        return self.from_state(final)
-
-    def checkpoints(self, seed: int, cache_root: Path) -> dict[int, OneHiddenLayerMLP]:
-        """The model at every saved training step (``train.checkpoint_every``), by step."""
-        _, by_step = split_checkpoints(self.artifact(seed, cache_root)[0])
-        return {step: self.from_state(state) for step, state in by_step.items()}
 
 
 def neuron_ablation_flips(model: OneHiddenLayerMLP, inputs: torch.Tensor) -> torch.Tensor:

@@ -1,59 +1,28 @@
-"""Spec of a toy transformer trained here: architecture + task + training settings.
-
-Its trained weights live in the content-addressed disk cache; the key is everything that
-determines them (architecture, task, training settings, seed, training-code version), not the
-model's registered name.
-"""
+"""Spec of a toy transformer trained here: architecture + task + training settings, disk-cached
+with its training checkpoints (``harness.models.trained.TrainedSpec``)."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+import importlib.metadata
 
 import torch
-import importlib.metadata
 from transformer_lens.model_bridge import TransformerBridge
 from transformer_lens.model_bridge.sources._bridge_builder import build_bridge_from_module
 from transformer_lens.model_bridge.sources.native import NativeModel
 
-from harness.models.disk_cache import Artifact, cached_artifact
-from harness.models.progress import announce_training, progress_to_terminal
+from harness.models.disk_cache import Artifact
+from harness.models.progress import progress_to_terminal
+from harness.models.trained import TrainedSpec, join_checkpoints
 from harness.models.training import (
     TRAINING_CODE_VERSION,
     TrainConfig,
     native_config,
     train_toy_transformer,
 )
-
-CHECKPOINT_PREFIX = "checkpoint."
-
-
-def join_checkpoints(
-    final: dict[str, torch.Tensor], checkpoints: dict[int, dict[str, torch.Tensor]]
-) -> dict[str, torch.Tensor]:
-    """One flat tensor dict for the disk cache: the final weights plus
-    ``checkpoint.<step>.<param>`` entries."""
-    tensors = dict(final)
-    for step, state in checkpoints.items():
-        tensors.update({f"{CHECKPOINT_PREFIX}{step}.{k}": v for k, v in state.items()})
-    return tensors
-
-
-def split_checkpoints(
-    tensors: dict[str, torch.Tensor],
-) -> tuple[dict[str, torch.Tensor], dict[int, dict[str, torch.Tensor]]]:
-    """Inverse of ``join_checkpoints``: (final weights, {step: weights}) sorted by step."""
-    final: dict[str, torch.Tensor] = {}
-    by_step: dict[int, dict[str, torch.Tensor]] = {}
-    for key, value in tensors.items():
-        if key.startswith(CHECKPOINT_PREFIX):
-            step, param = key[len(CHECKPOINT_PREFIX) :].split(".", 1)
-            by_step.setdefault(int(step), {})[param] = value
-        else:
-            final[key] = value
-    return final, dict(sorted(by_step.items()))
 
 
 def bridge_from_state_dict(
@@ -81,51 +50,24 @@ def lm_arch(n_layers: int, n_ctx: int, d_vocab: int, *, d_model: int = 64, attn_
 
 
 @dataclasses.dataclass(frozen=True)
-class ToyTransformerSpec:
-    name: str
-    description: str
+class ToyTransformerSpec(TrainedSpec):
     arch: dict[str, Any]
     task: str
     train: TrainConfig
 
-    def payload(self, seed: int) -> dict[str, Any]:
-        return {
-            "kind": "toy-transformer",
-            "arch": self.arch,
-            "task": self.task,
-            "train": dataclasses.asdict(self.train),
-            "seed": seed,
-            "code_version": TRAINING_CODE_VERSION,
+    KIND: ClassVar[str] = "toy-transformer"
+    CODE_VERSION: ClassVar[int] = TRAINING_CODE_VERSION
+
+    def train_artifact(self, seed: int) -> Artifact:
+        result = train_toy_transformer(self.arch, self.task, self.train, seed, progress=progress_to_terminal)
+        meta = {
+            "model": self.name,
+            "losses": result.losses,
+            "train_seconds": result.seconds,
+            "torch": torch.__version__,
+            "transformer_lens": importlib.metadata.version("transformer-lens"),
         }
+        return join_checkpoints(result.state_dict, result.checkpoints), meta
 
-    def artifact(self, seed: int, cache_root: Path) -> Artifact:
-        """(tensors, meta) from the disk cache, training on a miss."""
-
-        def build() -> Artifact:
-            announce_training(self.name, seed)
-            result = train_toy_transformer(
-                self.arch, self.task, self.train, seed, progress=progress_to_terminal
-            )
-            tensors = join_checkpoints(result.state_dict, result.checkpoints)
-            meta = {
-                "model": self.name,
-                "losses": result.losses,
-                "train_seconds": result.seconds,
-                "torch": torch.__version__,
-                "transformer_lens": importlib.metadata.version("transformer-lens"),
-            }
-            return tensors, meta
-
-        return cached_artifact(cache_root, self.payload(seed), build)
-
-    def load(self, seed: int, cache_root: Path) -> TransformerBridge:
-        final, _ = split_checkpoints(self.artifact(seed, cache_root)[0])
-        return bridge_from_state_dict(self.arch, seed, final, self.name)
-
-    def checkpoints(self, seed: int, cache_root: Path) -> dict[int, TransformerBridge]:
-        """Bridges at every saved training step (``train.checkpoint_every``), by step."""
-        _, by_step = split_checkpoints(self.artifact(seed, cache_root)[0])
-        return {
-            step: bridge_from_state_dict(self.arch, seed, state, f"{self.name}@{step}")
-            for step, state in by_step.items()
-        }
+    def from_state(self, state: dict[str, torch.Tensor], seed: int, meta: dict[str, Any], label: str) -> TransformerBridge:
+        return bridge_from_state_dict(self.arch, seed, state, label)

@@ -7,7 +7,7 @@ returns a ``TMSRun``: the trained module (one instance per density of the sweep,
 one batch), the per-instance densities and importance, the training meta, and a function drawing
 fresh evaluation batches from the training distribution.
 
-The weights live in the content-addressed disk cache (``harness.models.disk_cache.cached_artifact``),
+The weights live in the content-addressed disk cache (``harness.models.trained.TrainedSpec``),
 keyed by the full config, the seed and ``TMS_CODE_VERSION`` (bump it when a change to
 ``harness.tms`` changes trained weights). Same seed -> same weights on one machine: the seed
 initialises the model (private generator) and seeds the data and dropout streams.
@@ -15,15 +15,15 @@ initialises the model (private generator) and seeds the data and dropout streams
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import torch
 from torch import nn
 
-from harness.models.disk_cache import Artifact, cached_artifact
+from harness.models.disk_cache import Artifact
+from harness.models.progress import progress_to_terminal
+from harness.models.trained import TrainedSpec, join_checkpoints
 from harness.models.training import TrainConfig
-from harness.models.progress import announce_training, progress_to_terminal
 from harness.plain import plain
 
 from harness.tms.data import (
@@ -203,24 +203,15 @@ class TMSRun:
 
 
 @dataclasses.dataclass(frozen=True)
-class TMSSpec:
+class TMSSpec(TrainedSpec):
     """A registered toy model of superposition (see the module docstring)."""
 
-    name: str
-    description: str
     model: TMSModelConfig
     data: TMSDataConfig
     train: TrainConfig = TMS_TRAINING
 
-    def payload(self, seed: int) -> dict[str, Any]:
-        return {
-            "kind": "tms",
-            "model": dataclasses.asdict(self.model),
-            "data": dataclasses.asdict(self.data),
-            "train": dataclasses.asdict(self.train),
-            "seed": seed,
-            "code_version": TMS_CODE_VERSION,
-        }
+    KIND: ClassVar[str] = "tms"
+    CODE_VERSION: ClassVar[int] = TMS_CODE_VERSION
 
     def build(self, seed: int) -> nn.Module:
         return self.model.build(self.data.n_instances, seed)
@@ -229,24 +220,16 @@ class TMSSpec:
         """Loss weights ``[outputs]``: ``I_i = importance_decay ** i``."""
         return importance_weights(self.model.n_outputs or self.model.n_features, self.data.importance_decay)
 
-    def artifact(self, seed: int, cache_root: Path) -> Artifact:
-        """(state dict, meta) from the disk cache, training on a miss."""
+    def train_artifact(self, seed: int) -> Artifact:
+        result = train_tms(
+            self.build(seed), self.data.batch_fn(self.train.batch_size, self.model.n_features), self.importance(),
+            self.train, seed, self.data.loss, f"{self.name} seed {seed}", progress_to_terminal,
+        )
+        meta = {"model": self.name, "losses": result.losses, "train_seconds": result.seconds,
+                "densities": self.data.density_tensor().tolist(), "torch": torch.__version__}
+        return join_checkpoints(result.state_dict, result.checkpoints), meta
 
-        def train() -> Artifact:
-            announce_training(self.name, seed)
-            net = self.build(seed)
-            result = train_tms(
-                net, self.data.batch_fn(self.train.batch_size, self.model.n_features), self.importance(),
-                self.train, seed, self.data.loss, f"{self.name} seed {seed}", progress_to_terminal,
-            )
-            meta = {"model": self.name, "losses": result.losses, "train_seconds": result.seconds,
-                    "densities": self.data.density_tensor().tolist(), "torch": torch.__version__}
-            return {k: v.detach().clone() for k, v in net.state_dict().items()}, meta
-
-        return cached_artifact(cache_root, self.payload(seed), train)
-
-    def load(self, seed: int, cache_root: Path) -> TMSRun:
-        state, meta = self.artifact(seed, cache_root)
+    def from_state(self, state: dict[str, torch.Tensor], seed: int, meta: dict[str, Any], label: str) -> TMSRun:
         net = self.build(seed)
         net.load_state_dict(state)
         return TMSRun(self, seed, net.eval(), meta)

@@ -8,7 +8,7 @@ import torch
 
 from catalog.datasets import INDUCTION_SEQ_LEN, random_block_repeat
 from catalog.induction import attn_only_induction
-from harness.models.toy_transformer import join_checkpoints, split_checkpoints
+from harness.models.trained import join_checkpoints, split_checkpoints
 from harness.models.training import TrainConfig, train_toy_transformer
 
 ARCH = attn_only_induction(2).arch
@@ -63,3 +63,13 @@ def test_lr_schedule_warms_up_then_follows_its_shape():
 def test_unknown_lr_schedule_is_refused():
     with pytest.raises(ValueError, match="lr_schedule"):
         TrainConfig(lr_schedule="step")
+
+
+def test_cache_key_is_what_determines_the_weights_not_the_name():
+    spec = attn_only_induction(1)
+    payload = spec.payload(3)
+    assert {"kind", "arch", "task", "train", "seed", "code_version"} == payload.keys()
+    assert payload["kind"] == "toy-transformer" and payload["seed"] == 3
+    renamed = dataclasses.replace(spec, name="another-name", description="another description")
+    assert renamed.payload(3) == payload
+    assert dataclasses.replace(spec, train=TINY).payload(3) != payload
