@@ -45,12 +45,15 @@ def check_next_element_head(model, task, evidence):
        machine_dependent={"sort-fixed-2l-seed0": "max attention to the next sorted input 0.495 on AVX-512, "
                           "0.527 with AVX2 kernels (threshold 0.5)"})
 def test_fixed_length_head_attends_to_next_element(model, evidence):
+    """Threshold 0.5 on the head's attention to the next sorted input: our own hypothesis, set
+    before measuring ("attends" read as most of its attention; see ``check_next_element_head``)."""
     check_next_element_head(model, "sort-fixed", evidence)
 
 
 @claim("3.2", "At each sorted output, a head attends to the smallest input token greater than the previous output (variable length)",
        models=["sort-variable-2l"], seeds=SEEDS)
 def test_variable_length_head_attends_to_next_element(model, evidence):
+    """Threshold 0.5, as for fixed length: our own hypothesis, set before measuring."""
     check_next_element_head(model, "sort-variable", evidence)
 
 
