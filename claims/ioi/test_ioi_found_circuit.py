@@ -14,7 +14,7 @@ import torch
 from catalog.prompts.ioi import IOI_MODELS
 from harness import claim
 from harness.interp.ablation import head_sites, resample_ablate_heads, run_with_hooks
-from harness.interp.circuits import CircuitEvaluator, faithfulness
+from harness.interp.circuits import HeadCircuitEvaluator, faithfulness
 from harness.interp.heads import DETECTOR_THRESHOLD, head_name, named_scores, top_heads
 from harness.interp.ioi import compensation, head_dla_with_ablation
 from harness.interp.patching import patch_sites
@@ -145,7 +145,7 @@ def test_found_circuit_is_faithful(model, ioi, evidence):
     difference within about 13% of the model's; F(C) / F(M) as in harness.interp.circuits."""
     prompts = ioi.prompts
     circuit = found_circuit(ioi)
-    result = faithfulness(CircuitEvaluator(model, prompts.tokens, prompts.corrupted, ioi.io_minus_s), circuit)
+    result = faithfulness(HeadCircuitEvaluator(model, prompts.tokens, prompts.corrupted, ioi.io_minus_s), circuit)
     evidence.note("circuit", [head_name(h) for h in circuit])
     evidence.note("F(C), F(M)", [round(result["circuit"], 3), round(result["model"], 3)])
     evidence.expect("F(C) / F(M)", result["ratio"], ">=", 0.8)

@@ -7,7 +7,7 @@ reason otherwise. Data: the 100 prompts of catalog/prompts/ioi.py and their ABC 
 import torch
 
 from harness import claim
-from harness.interp.circuits import CircuitEvaluator, faithfulness
+from harness.interp.circuits import HeadCircuitEvaluator, faithfulness
 from harness.interp.heads import DETECTOR_THRESHOLD, head_name, previous_token_scores, top_heads
 from harness.interp.ioi import compensation, head_dla_with_ablation
 
@@ -106,5 +106,5 @@ def test_gpt2_backup_name_movers_compensate(model, ioi, evidence):
 def test_gpt2_paper_circuit_is_faithful(model, ioi, evidence):
     """Wang et al. 2022 section 4: F(C) within about 13% of F(M); threshold F(C) / F(M) >= 0.8."""
     prompts = ioi.prompts
-    result = faithfulness(CircuitEvaluator(model, prompts.tokens, prompts.corrupted, ioi.io_minus_s), CIRCUIT)
+    result = faithfulness(HeadCircuitEvaluator(model, prompts.tokens, prompts.corrupted, ioi.io_minus_s), CIRCUIT)
     evidence.expect("F(C) / F(M)", result["ratio"], ">=", 0.8)
