@@ -17,8 +17,9 @@ Two evaluators:
   ``get_heads_circuit`` keeps each head at the token positions of its class
   (``RELEVANT_TOKENS``), ``process_heads_and_mlps`` / ``turn_keep_into_rmv`` ablate every other
   position of every head, ``do_circuit_extraction`` takes the means over ``mean_dataset`` (the ABC
-  dataset) with ``EasyAblation(mean_by_groups=True, groups=ioi_dataset.groups)``: one mean per
-  template group and position. Deviation: the authors replace ``attn.hook_result`` (a head's
+  dataset) with ``EasyAblation(mean_by_groups=True, groups=ioi_dataset.groups)``, whose
+  ``compute_mean`` (easy_transformer/experiments.py) writes to every row of a group (the
+  prompts of one template) the mean over the ABC rows of that group, per position. Deviation: the authors replace ``attn.hook_result`` (a head's
   output after W_O), we replace ``attn.hook_z`` (before W_O); W_O is linear, so the mean and the
   replaced output are the same.
 
