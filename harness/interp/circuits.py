@@ -19,9 +19,9 @@ Two evaluators:
   position of every head, ``do_circuit_extraction`` takes the means over ``mean_dataset`` (the ABC
   dataset) with ``EasyAblation(mean_by_groups=True, groups=ioi_dataset.groups)``, whose
   ``compute_mean`` (easy_transformer/experiments.py) writes to every row of a group (the
-  prompts of one template) the mean over the ABC rows of that group, per position. Deviation: the authors replace ``attn.hook_result`` (a head's
-  output after W_O), we replace ``attn.hook_z`` (before W_O); W_O is linear, so the mean and the
-  replaced output are the same.
+  prompts of one template) the mean over the ABC rows of that group, per position.
+  Deviation: the authors replace ``attn.hook_result`` (a head's output after W_O), we replace
+  ``attn.hook_z`` (before W_O); W_O is linear, so the mean and the replaced output are the same.
 
 Shi et al. 2024 ("Hypothesis testing the circuit hypothesis in LLMs", flexible "sufficiency"
 test): the candidate's faithfulness gap |F(C) - F(M)| is compared with random circuits of
