@@ -68,9 +68,11 @@ class IOIPrompts:
 
     tokens, corrupted: [n, seq] (same template, place and object row by row);
     io, s: [n] token ids of " IO" and " S" (the clean prompt's answer and distractor);
-    positions: {"IO", "S1", "S2", "end"} -> [n] token positions in ``tokens`` (S1 the first
-    mention of S, S2 the repeat, end the last token, where the name is predicted);
-    orders: "ABBA" or "BABA" per prompt (whether IO or S is named first).
+    positions: {"IO", "S1", "S1+1", "S2", "end"} -> [n] token positions in ``tokens`` (S1 the
+    first mention of S, S1+1 the token after it, S2 the repeat, end the last token, where the
+    name is predicted);
+    orders: "ABBA" or "BABA" per prompt (whether IO or S is named first);
+    templates: [n] index in ``TEMPLATES`` of each prompt's template (its ABC corruption's too).
     """
 
     texts: tuple[str, ...]
@@ -81,6 +83,7 @@ class IOIPrompts:
     s: torch.Tensor
     positions: dict[str, torch.Tensor]
     orders: tuple[str, ...]
+    templates: torch.Tensor
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -145,7 +148,7 @@ def ioi_prompts(
     names, places, objects = (single_tokens(tokenizer, words) for words in (NAMES, PLACES, OBJECTS))
     templates = most_common_length(tokenizer, templates)
     rng = random.Random(seed)
-    texts, corrupted_texts, io_names, s_names, orders = [], [], [], [], []
+    texts, corrupted_texts, io_names, s_names, orders, template_ids = [], [], [], [], [], []
     for i in range(n):
         template, place, obj = rng.choice(templates), rng.choice(places), rng.choice(objects)
         io, s, a, b, c = rng.sample(names, 5)
@@ -156,6 +159,7 @@ def ioi_prompts(
         io_names.append(io)
         s_names.append(s)
         orders.append(order)
+        template_ids.append(TEMPLATES.index(template))
     tokens = tokenize(tokenizer, texts, prepend_bos)
     io_ids = torch.tensor(single_token_ids(tokenizer, io_names))
     s_ids = torch.tensor(single_token_ids(tokenizer, s_names))
@@ -168,12 +172,13 @@ def ioi_prompts(
         s=s_ids,
         positions=name_positions(tokens, io_ids, s_ids),
         orders=tuple(orders),
+        templates=torch.tensor(template_ids),
     )
 
 
 def name_positions(tokens: torch.Tensor, io: torch.Tensor, s: torch.Tensor) -> dict[str, torch.Tensor]:
-    """{"IO", "S1", "S2", "end"} -> [n] positions of the IO, the two S mentions and the last
-    token. tokens: [n, seq]; io, s: [n]."""
+    """{"IO", "S1", "S1+1", "S2", "end"} -> [n] positions of the IO, the two S mentions, the
+    token after S1 and the last token. tokens: [n, seq]; io, s: [n]."""
     pos = torch.arange(tokens.shape[1]).expand_as(tokens)
     is_io, is_s = tokens == io[:, None], tokens == s[:, None]
     if not ((is_io.sum(1) == 1).all() and (is_s.sum(1) == 2).all()):
@@ -182,10 +187,25 @@ def name_positions(tokens: torch.Tensor, io: torch.Tensor, s: torch.Tensor) -> d
     return {
         "IO": pos[is_io],
         "S1": s_pos[:, 0],
+        "S1+1": s_pos[:, 0] + 1,
         "S2": s_pos[:, 1],
         "end": torch.full((tokens.shape[0],), tokens.shape[1] - 1),
     }
 
+
+# Wang et al. 2022's head classes and the positions where the circuit keeps each (figure 2 and
+# section 4; the authors' code, redwoodresearch/Easy-Transformer ioi_circuit_extraction.py,
+# RELEVANT_TOKENS: movers and S-inhibition at "end", induction and duplicate-token at "S2",
+# previous-token at "S+1")
+CLASS_POSITIONS: dict[str, tuple[str, ...]] = {
+    "name mover": ("end",),
+    "backup name mover": ("end",),
+    "negative name mover": ("end",),
+    "s-inhibition": ("end",),
+    "induction": ("S2",),
+    "duplicate token": ("S2",),
+    "previous token": ("S1+1",),
+}
 
 # the models the IOI claims run on, and their prompt set: N_PROMPTS prompts drawn with DATA_SEED
 IOI_MODELS = ["smollm2-135m", "gpt2-small", *(f"stanford-gpt2-small-{seed}" for seed in "abcde")]

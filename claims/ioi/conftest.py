@@ -11,6 +11,7 @@ import torch
 from catalog.prompts.ioi import DATA_SEED, N_PROMPTS, IOIPrompts, ioi_prompts
 from harness.claims.shared import per_target
 from harness.interp.attribution import attribute_heads
+from harness.interp.circuits import HeadPositionCircuitEvaluator
 from harness.interp.dla import LogitAttribution, logit_attribution
 from harness.interp.heads import attention_patterns, top_heads
 from harness.interp.ioi import attention_from_to
@@ -31,6 +32,16 @@ class IOIMeasurements:
     def io_minus_s(self) -> Callable[[torch.Tensor], torch.Tensor]:
         """Metric: logits [n, seq, d_vocab] -> mean logit(IO) - logit(S) at the last position."""
         return answer_logit_diff(self.prompts.io, self.prompts.s)
+
+    @functools.cached_property
+    def circuit_evaluator(self) -> HeadPositionCircuitEvaluator:
+        """Wang et al. 2022's circuit evaluation (harness.interp.circuits): (head, position)
+        circuits, every other (head, position) replaced by its mean over the ABC prompts of the
+        same template. The paper lists the ABBA and BABA forms of a sentence as two templates; ours
+        share one template string, whose ABC prompts have the same form either way, so a group is
+        the template string (both orders)."""
+        p = self.prompts
+        return HeadPositionCircuitEvaluator(self.model, p.tokens, p.corrupted, self.io_minus_s, p.templates)
 
     @functools.cached_property
     def logit_attribution(self) -> LogitAttribution:
@@ -60,7 +71,7 @@ class IOIMeasurements:
 
     def attention_from_to(self, query: str, key: str, offset: int = 0) -> torch.Tensor:
         """[n_layers, n_heads]: mean attention from the ``query`` to the ``key`` position (+
-        ``offset``) of each prompt; positions as in ``IOIPrompts.positions`` ("IO", "S1", "S2", "end")."""
+        ``offset``) of each prompt; positions as in ``IOIPrompts.positions`` ("IO", "S1", "S1+1", "S2", "end")."""
         pos = self.prompts.positions
         return attention_from_to(self.attention, pos[query], pos[key] + offset)
 

@@ -90,6 +90,20 @@ def mean_activations(model, reference_tokens: torch.Tensor, names: Iterable[str]
     return {name: act.mean(0, keepdim=True) for name, act in cache_activations(model, reference_tokens, names).items()}
 
 
+def group_mean_activations(model, reference_tokens: torch.Tensor, names: Iterable[str],
+                           groups: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per-position means within groups of a reference batch: {name: [batch, pos, ...]}, row i
+    the mean over the reference rows whose group id equals ``groups[i]`` ([batch] ints, e.g.
+    each prompt's template)."""
+    ids, inverse = groups.unique(return_inverse=True)
+    counts = torch.bincount(inverse, minlength=len(ids))
+    means = {}
+    for name, act in cache_activations(model, reference_tokens, names).items():
+        sums = torch.zeros((len(ids), *act.shape[1:]), dtype=act.dtype, device=act.device).index_add_(0, inverse.to(act.device), act)
+        means[name] = (sums / counts.to(act).view(-1, *[1] * (act.dim() - 1)))[inverse.to(act.device)]
+    return means
+
+
 def mean_ablation(model, reference_tokens: torch.Tensor, sites: Iterable[Site]) -> list[Hook]:
     """Replace each site by its per-position mean over ``reference_tokens`` ([batch, seq], the
     same seq as the ablated run)."""

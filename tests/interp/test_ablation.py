@@ -4,8 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.toy_bridges import ARCHS, random_tokens, toy_bridge
 
-from harness.interp.ablation import (ablated, cache_activations, head_sites, mean_ablate_heads, mean_ablation, mlp_sites,
-                              neuron_sites, resample_ablation, resid_sites, run_with_hooks, zero_ablate_heads,
+from harness.interp.ablation import (ablated, cache_activations, group_mean_activations, head_sites, mean_activations,
+                              mean_ablate_heads, mean_ablation, mlp_sites, neuron_sites, resample_ablation, resid_sites, run_with_hooks, zero_ablate_heads,
                               zero_ablation)
 
 ATOL = 1e-5
@@ -90,3 +90,15 @@ def test_hook_lists_compose_by_concatenation():
     with ablated(model, zero_ablate_heads([(0, 1)])):
         nested = run_with_hooks(model, tokens, zero_ablate_heads([(2, 3)]))
     torch.testing.assert_close(together, nested)
+
+
+def test_group_means_are_the_means_over_each_groups_rows():
+    model, tokens = toy_bridge("ln-gelu"), random_tokens(6, 5, 7)
+    groups, name = torch.tensor([5, 2, 5, 5, 2, 9]), "blocks.1.attn.hook_z"
+    act = cache_activations(model, tokens, [name])[name]
+    means = group_mean_activations(model, tokens, [name], groups)[name]
+    assert means.shape == act.shape
+    for row, group in enumerate(groups):
+        assert torch.allclose(means[row], act[groups == group].mean(0), atol=ATOL)
+    one_group = group_mean_activations(model, tokens, [name], torch.zeros(6, dtype=torch.long))[name]
+    assert torch.allclose(one_group, mean_activations(model, tokens, [name])[name].expand_as(act), atol=ATOL)
