@@ -1,3 +1,5 @@
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -6,7 +8,8 @@ from tests.toy_bridges import random_tokens, toy_bridge
 
 from harness.interp.ablation import mean_ablate_heads, run_with_hooks
 from harness.interp.circuits import (CircuitEvaluator, all_heads, binomial_upper_tail, completeness, faithfulness,
-                              minimality, random_circuits, sufficiency_test)
+                              minimality, random_circuits, ranking_against_truth,
+                              sufficiency_test)
 from harness.interp.metrics import answer_logit_diff
 
 
@@ -89,3 +92,13 @@ def test_sufficiency_counts_the_random_circuits_the_candidate_beats():
     assert result.p_value < 1e-6  # only 1 in C(20, 3) = 1140 random circuits ties the candidate
     weak = sufficiency_test(evaluator, [(1, 0), (1, 1), (0, 1)], n_random=n, q_star=0.9, seed=1)
     assert weak.p_value > 0.5
+
+
+def test_ranking_against_truth():
+    scores = {"a": 3.0, "b": -2.0, "c": 0.5, "d": 0.0}
+    got = ranking_against_truth(scores, truth={"a", "c"}, found_above=1.0)
+    # found {a, b}: one of two found is in the circuit, one of two circuit parts found;
+    # pairs (a>b, a>d, c<b, c>d) -> 3 of 4
+    assert got == {"precision": 0.5, "recall": 0.5, "auroc": 0.75}
+    assert ranking_against_truth({"a": 1.0, "b": 1.0}, {"a"}, 0.5)["auroc"] == 0.5
+    assert math.isnan(ranking_against_truth({"a": 1.0}, {"a"}, 0.5)["auroc"])

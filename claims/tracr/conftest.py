@@ -1,0 +1,103 @@
+"""Measurements the tracr claims share: ``tracr`` holds, per compiled model, zero ablations of
+every component and the scores of the toolkit's component-finding methods on 64 random inputs
+of each length from 1 to ``max_seq_len`` (data seed = length), patched from 64 others of the
+same length (data seed 1000 + length)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import torch
+
+from harness.claims.shared import per_target
+from harness.interp.ablation import run_with_hooks, zero_ablation
+from harness.interp.attribution import attribute_heads, attribute_layer_outputs
+from harness.interp.hooks import ALL, MLP_OUT_HOOK, Z_HOOK, Site
+from harness.interp.patching import patch_sites
+from harness.models.pretrained.tracr import compiled_circuit
+
+N_INPUTS = 64
+# frac_prevs' values are fractions k/n with n <= 5, at least 1/20 apart
+NUMERICAL_TOLERANCE = 0.025
+# a method "finds" a component whose score exceeds 1% of the whole clean-vs-corrupted effect
+FOUND_SHARE = 0.01
+
+
+class TracrMeasurements:
+    def __init__(self, model):
+        self.model, info = model, model.tracr
+        self.categorical = info.categorical
+        # every length: at full length alone a length-computing component can fail unseen
+        # (tracr's selector width reads a zeroed attention output as the largest width)
+        lengths = range(1, info.max_seq_len + 1)
+        self.clean = {n: info.random_inputs(N_INPUTS, n, seed=n) for n in lengths}
+        self.corrupted = {n: info.random_inputs(N_INPUTS, n, seed=1000 + n) for n in lengths}
+        n_layers, n_heads = model.cfg.n_layers, model.cfg.n_heads
+        self.heads = [f"L{layer}H{head}" for layer in range(n_layers) for head in range(n_heads)]
+        self.mlps = [f"MLP{layer}" for layer in range(n_layers)]
+        self.sites: dict[str, Site] = {
+            **{f"L{layer}H{head}": (Z_HOOK.format(layer=layer), (ALL, ALL, head))
+               for layer in range(n_layers) for head in range(n_heads)},
+            **{f"MLP{layer}": (MLP_OUT_HOOK.format(layer=layer), (...,)) for layer in range(n_layers)},
+        }
+        heads, mlps = compiled_circuit(model)
+        self.circuit = {f"L{layer}H{head}" for layer, head in heads} | {f"MLP{layer}" for layer in mlps}
+
+    @cached_property
+    def clean_logits(self) -> dict[int, torch.Tensor]:
+        return {n: run_with_hooks(self.model, tokens, []) for n, tokens in self.clean.items()}
+
+    def agreement(self, logits: torch.Tensor, n: int) -> torch.Tensor:
+        """[batch, n] bool: non-BOS outputs equal to the clean model's (argmax, or the value
+        within ``NUMERICAL_TOLERANCE``) on the length-``n`` inputs."""
+        got, clean = logits[:, 1:], self.clean_logits[n][:, 1:]
+        if self.categorical:
+            return got.argmax(-1) == clean.argmax(-1)
+        return ((got - clean).abs() < NUMERICAL_TOLERANCE).squeeze(-1)
+
+    @cached_property
+    def ablations(self) -> dict[str, dict[str, float]]:
+        """{component: {"accuracy", "max_logit_change"}} with that component's output zeroed,
+        over the inputs of every length (accuracy: share of all non-BOS positions)."""
+        out = {}
+        for name, site in self.sites.items():
+            runs = {n: run_with_hooks(self.model, tokens, zero_ablation([site])) for n, tokens in self.clean.items()}
+            out[name] = {
+                "accuracy": torch.cat([self.agreement(logits, n).flatten() for n, logits in runs.items()]).float().mean().item(),
+                "max_logit_change": max((logits - self.clean_logits[n]).abs().max().item() for n, logits in runs.items()),
+            }
+        return out
+
+    def metric(self, n: int):
+        """Metric of the length-``n`` runs: minus the mean squared distance of the outputs
+        (non-BOS positions) to the clean run's; 0 on the clean input."""
+        return lambda logits: -(logits[:, 1:] - self.clean_logits[n][:, 1:]).pow(2).mean()
+
+    @cached_property
+    def method_scores(self) -> dict[str, dict[str, float]]:
+        """{method: {component: estimated change of the metric when patching it from the clean
+        into the corrupted run}}, summed over the lengths."""
+        patching, attribution = 0, 0
+        for n, clean in self.clean.items():
+            corrupted, metric = self.corrupted[n], self.metric(n)
+            with torch.inference_mode():
+                baseline = metric(self.model(corrupted))
+            patching = patching + patch_sites(self.model, clean, corrupted, list(self.sites.values()), metric) - baseline
+            attribution = attribution + torch.cat([attribute_heads(self.model, clean, corrupted, metric).flatten(),
+                                                   attribute_layer_outputs(self.model, clean, corrupted, metric, "mlp")])
+        return {
+            "activation patching": dict(zip(self.sites, patching.tolist())),
+            "attribution patching": dict(zip(self.heads + self.mlps, attribution.tolist())),
+        }
+
+    @cached_property
+    def total_effect(self) -> float:
+        """|metric| of the corrupted runs, summed over the lengths: the whole effect to recover."""
+        with torch.inference_mode():
+            return sum(abs(self.metric(n)(self.model(tokens)).item()) for n, tokens in self.corrupted.items())
+
+
+@per_target
+def tracr(model):
+    """``TracrMeasurements`` of a compiled tracr model (cached properties: measured on first use)."""
+    return TracrMeasurements(model)
