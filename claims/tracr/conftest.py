@@ -12,6 +12,7 @@ import torch
 from harness.claims.shared import per_target
 from harness.interp.ablation import run_with_hooks, zero_ablation
 from harness.interp.attribution import attribute_heads, attribute_layer_outputs
+from harness.interp.dla import logit_attribution
 from harness.interp.hooks import ALL, MLP_OUT_HOOK, Z_HOOK, Site
 from harness.interp.patching import patch_sites
 from harness.models.pretrained.tracr import compiled_circuit
@@ -42,6 +43,11 @@ class TracrMeasurements:
         }
         heads, mlps = compiled_circuit(model)
         self.circuit = {f"L{layer}H{head}" for layer, head in heads} | {f"MLP{layer}" for layer in mlps}
+        # the circuit's components that write into the output space, read by the unembedding
+        head_to_logits = torch.einsum("lhdm,mv->lhv", model.W_O, model.W_U).abs().amax(-1)
+        mlp_to_logits = (model.W_out @ model.W_U).abs().amax((-2, -1))
+        self.direct = {name for name in self.circuit if (head_to_logits[int(name[1:].split("H")[0]), int(name.split("H")[1])]
+                                                         if "H" in name else mlp_to_logits[int(name[3:])]) > 0}
 
     @cached_property
     def clean_logits(self) -> dict[int, torch.Tensor]:
@@ -89,6 +95,22 @@ class TracrMeasurements:
             "activation patching": dict(zip(self.sites, patching.tolist())),
             "attribution patching": dict(zip(self.heads + self.mlps, attribution.tolist())),
         }
+
+    @cached_property
+    def direct_logit_attribution(self) -> tuple[dict[str, float], float]:
+        """({component: mean direct contribution to the clean answer's logit}, mean |answer
+        logit|) over the non-BOS positions of every length; the answer is the clean argmax
+        (categorical) or the one output (numerical)."""
+        heads, mlps, answer_logits, count = 0, 0, 0, 0
+        for n, tokens in self.clean.items():
+            for pos in range(1, n + 1):
+                answers = (self.clean_logits[n][:, pos].argmax(-1) if self.categorical
+                           else torch.zeros(len(tokens), dtype=torch.long))
+                dla = logit_attribution(self.model, tokens, answers, pos=pos)
+                heads, mlps = heads + dla.heads.sum(-1), mlps + dla.mlps.sum(-1)
+                answer_logits, count = answer_logits + dla.logits.abs().sum().item(), count + len(tokens)
+        scores = torch.cat([heads.flatten(), mlps]) / count
+        return dict(zip(self.heads + self.mlps, scores.tolist())), answer_logits / count
 
     @cached_property
     def total_effect(self) -> float:
