@@ -14,7 +14,7 @@ from harness.interp.ablation import run_with_hooks, zero_ablation
 from harness.interp.attribution import attribute_heads, attribute_layer_outputs
 from harness.interp.dla import logit_attribution
 from harness.interp.hooks import ALL, MLP_OUT_HOOK, Z_HOOK, Site
-from harness.interp.patching import patch_sites
+from harness.interp.patching import patch_sites, path_patch_heads_to_logits
 from harness.models.pretrained.tracr import compiled_circuit
 
 N_INPUTS = 64
@@ -111,6 +111,31 @@ class TracrMeasurements:
                 answer_logits, count = answer_logits + dla.logits.abs().sum().item(), count + len(tokens)
         scores = torch.cat([heads.flatten(), mlps]) / count
         return dict(zip(self.heads + self.mlps, scores.tolist())), answer_logits / count
+
+    def answers(self, n: int, pos: int, logits: torch.Tensor) -> torch.Tensor | None:
+        """[batch] the output index ``logits`` pick at ``pos`` (categorical); None (numerical)."""
+        return logits[:, pos].argmax(-1) if self.categorical else None
+
+    @cached_property
+    def path_patching(self) -> tuple[dict[str, float], float]:
+        """({head: drop of the clean answer-vs-corrupted-answer logit difference (numerical: of
+        the value) when the head's direct path to the logits carries its corrupted output},
+        the clean difference), summed over the non-BOS positions of every length. Heads only:
+        the toolkit's path patching has heads as senders."""
+        drops, whole = 0, 0.0
+        for n, clean in self.clean.items():
+            corrupted_logits = run_with_hooks(self.model, self.corrupted[n], [])
+            for pos in range(1, n + 1):
+                answers = self.answers(n, pos, self.clean_logits[n])
+                answers = torch.zeros(len(clean), dtype=torch.long) if answers is None else answers
+                wrong = self.answers(n, pos, corrupted_logits)
+                clean_diff = self.clean_logits[n][:, pos].gather(-1, answers[:, None]).squeeze(-1)
+                if wrong is not None:
+                    clean_diff = clean_diff - self.clean_logits[n][:, pos].gather(-1, wrong[:, None]).squeeze(-1)
+                patched = path_patch_heads_to_logits(self.model, clean, self.corrupted[n], answers, wrong, pos=pos)
+                drops = drops + (clean_diff.mean() - patched)
+                whole += clean_diff.abs().mean().item()
+        return dict(zip(self.heads, drops.flatten().tolist())), whole
 
     @cached_property
     def total_effect(self) -> float:
