@@ -34,20 +34,26 @@ class TracrMeasurements:
         self.clean = {n: info.random_inputs(N_INPUTS, n, seed=n) for n in lengths}
         self.corrupted = {n: info.random_inputs(N_INPUTS, n, seed=1000 + n) for n in lengths}
         n_layers, n_heads = model.cfg.n_layers, model.cfg.n_heads
-        self.heads = [f"L{layer}H{head}" for layer in range(n_layers) for head in range(n_heads)]
-        self.mlps = [f"MLP{layer}" for layer in range(n_layers)]
+        # component name -> (layer, head) for heads, (layer,) for MLPs
+        self.index = {**{f"L{layer}H{head}": (layer, head) for layer in range(n_layers) for head in range(n_heads)},
+                      **{f"MLP{layer}": (layer,) for layer in range(n_layers)}}
+        self.heads = [name for name, index in self.index.items() if len(index) == 2]
+        self.mlps = [name for name, index in self.index.items() if len(index) == 1]
         self.sites: dict[str, Site] = {
-            **{f"L{layer}H{head}": (Z_HOOK.format(layer=layer), (ALL, ALL, head))
-               for layer in range(n_layers) for head in range(n_heads)},
-            **{f"MLP{layer}": (MLP_OUT_HOOK.format(layer=layer), (...,)) for layer in range(n_layers)},
+            name: (Z_HOOK.format(layer=index[0]), (ALL, ALL, index[1])) if len(index) == 2
+            else (MLP_OUT_HOOK.format(layer=index[0]), (...,)) for name, index in self.index.items()
         }
         heads, mlps = compiled_circuit(model)
         self.circuit = {f"L{layer}H{head}" for layer, head in heads} | {f"MLP{layer}" for layer in mlps}
         # the circuit's components that write into the output space, read by the unembedding
-        head_to_logits = torch.einsum("lhdm,mv->lhv", model.W_O, model.W_U).abs().amax(-1)
-        mlp_to_logits = (model.W_out @ model.W_U).abs().amax((-2, -1))
-        self.direct = {name for name in self.circuit if (head_to_logits[int(name[1:].split("H")[0]), int(name.split("H")[1])]
-                                                         if "H" in name else mlp_to_logits[int(name[3:])]) > 0}
+        to_logits = {"heads": torch.einsum("lhdm,mv->lhv", model.W_O, model.W_U).abs().amax(-1),
+                     "mlps": (model.W_out @ model.W_U).abs().amax((-2, -1))}
+        self.direct = {name for name in self.circuit
+                       if to_logits["heads" if name in self.heads else "mlps"][self.index[name]] > 0}
+
+    def last_circuit_head(self) -> tuple[int, int]:
+        """(layer, head) of the circuit's last head."""
+        return max(self.index[name] for name in self.circuit if name in self.heads)
 
     @cached_property
     def clean_logits(self) -> dict[int, torch.Tensor]:

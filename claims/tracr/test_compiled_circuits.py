@@ -39,7 +39,7 @@ def test_attention_implements_select(model, tracr, evidence):
     """Threshold: the smallest attention weight (over 64 inputs of each length, every query) of the
     circuit's last head on the selected key > 0.9 (the issue's statement, set before
     measuring). Reverse: index i selects n - 1 - i; sort: index i selects the i-th smallest."""
-    layer, head = max((int(n[1:].split("H")[0]), int(n.split("H")[1])) for n in tracr.circuit if "H" in n)
+    layer, head = tracr.last_circuit_head()
     weights = []
     for tokens in tracr.clean.values():
         pattern = attention_patterns(model, tokens)[layer][:, head, 1:]  # [batch, query, key]
@@ -115,6 +115,6 @@ def test_path_patching_finds_direct_heads(tracr, evidence):
     against the circuit's heads whose ``W_O W_U`` is non-zero; found: drop above 1% of the
     clean difference."""
     scores, whole = tracr.path_patching
-    result = ranking_against_truth(scores, {name for name in tracr.direct if "H" in name}, 0.01 * whole)
+    result = ranking_against_truth(scores, tracr.direct & set(tracr.heads), 0.01 * whole)
     evidence.expect("precision against the direct heads", result["precision"], ">=", 1.0)
     evidence.expect("recall against the direct heads", result["recall"], ">=", 1.0)
