@@ -11,4 +11,5 @@ from catalog import (  # noqa: F401  (registration side effects)
     sequences,
     superposition,
     toy_ioi,
+    tracr,
 )

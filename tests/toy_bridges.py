@@ -22,6 +22,8 @@ ARCHS = {
                     positional_embedding_type="rotary"),
     # the toy induction models' shape: attention only
     "attn-only": dict(attn_only=True, n_layers=3),
+    # tracr's compiled models' shape: no norm, ReLU, bidirectional attention
+    "no-norm": dict(normalization_type=None, act_fn="relu", attention_dir="bidirectional"),
 }
 
 

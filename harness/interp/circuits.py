@@ -184,3 +184,19 @@ def sufficiency_test(evaluator: HeadCircuitEvaluator, circuit: Sequence[Head], n
     gaps = torch.tensor([abs(evaluator.keeping(c) - model_value) for c in others])
     wins = int((gaps > candidate).sum())
     return SufficiencyResult(binomial_upper_tail(wins, n_random, q_star), wins / n_random, candidate, gaps)
+
+
+def ranking_against_truth(scores: dict[str, float], truth: set[str], found_above: float) -> dict[str, float]:
+    """Precision and recall of the components a method finds (``|score| > found_above``) against
+    a known circuit ``truth``, and the AUROC of its ranking by ``|score|`` (the chance that a
+    circuit component outranks a non-circuit one, ties counting one half; NaN when either
+    side is empty). ``scores``: {component: score} over every component."""
+    found = {name for name, score in scores.items() if abs(score) > found_above}
+    pos = [abs(s) for name, s in scores.items() if name in truth]
+    neg = [abs(s) for name, s in scores.items() if name not in truth]
+    pairs = [1.0 if p > n else 0.5 if p == n else 0.0 for p in pos for n in neg]
+    return {
+        "precision": len(found & truth) / len(found) if found else float("nan"),
+        "recall": len(found & truth) / len(truth) if truth else float("nan"),
+        "auroc": sum(pairs) / len(pairs) if pairs else float("nan"),
+    }

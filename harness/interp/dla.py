@@ -56,12 +56,21 @@ def on_device(model, ids: torch.Tensor | None) -> torch.Tensor | None:
 
 def final_norm(model) -> tuple[torch.Tensor | None, torch.Tensor | None, bool]:
     """(weight [d_model] or None, bias [d_model] or None, centred) of the final norm;
-    centred is True for LayerNorm (subtracts the mean), False for RMSNorm."""
+    centred is True for LayerNorm (subtracts the mean), False for RMSNorm and for no norm."""
     module = getattr(model.ln_final, "original_component", model.ln_final)
     weight = getattr(module, "weight", getattr(module, "w", None))
     bias = getattr(module, "bias", getattr(module, "b", None))
-    centred = "rms" not in type(module).__name__.lower() and model.cfg.normalization_type not in ("RMS", "RMSPre")
+    centred = (model.cfg.normalization_type is not None and "rms" not in type(module).__name__.lower()
+               and model.cfg.normalization_type not in ("RMS", "RMSPre"))
     return weight, bias, centred
+
+
+def final_scale(model, cache, pos: int) -> torch.Tensor:
+    """[batch, 1]: the final norm's scale at ``pos`` (``ln_final.hook_scale``); 1 for a model
+    without a final norm (tracr's compiled models), which has no such hook."""
+    if model.cfg.normalization_type is None:
+        return torch.ones(cache[EMBED_HOOK].shape[0], 1, device=cache[EMBED_HOOK].device)
+    return cache[SCALE_HOOK][:, pos]
 
 
 def answer_directions(model, answers: torch.Tensor, wrong: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -99,7 +108,7 @@ def logit_attribution(model, tokens: torch.Tensor, answers: torch.Tensor, wrong:
     with torch.inference_mode():
         logits, cache = model.run_with_cache(tokens, names_filter=lambda name: name in names)
         direction, unembed_bias = answer_directions(model, answers, wrong)
-        scale = cache[SCALE_HOOK][:, pos]
+        scale = final_scale(model, cache, pos)
 
         def project(components: torch.Tensor) -> torch.Tensor:
             return residual_to_logits(components, scale, direction, weight, centred)
@@ -127,13 +136,13 @@ def neuron_attribution(model, tokens: torch.Tensor, layer: int, answers: torch.T
     """([d_mlp, batch] per-neuron, [batch] output-bias) direct logit attribution of MLP
     ``layer``: neuron n contributes ``post_n W_out[n]`` (``mlp.hook_post`` [batch, pos, d_mlp]);
     they sum with the bias to that layer's ``LogitAttribution.mlps`` entry."""
-    names = {NEURON_HOOK.format(layer=layer), SCALE_HOOK}
+    names = {NEURON_HOOK.format(layer=layer), SCALE_HOOK, EMBED_HOOK}
     answers, wrong = on_device(model, answers), on_device(model, wrong)
     weight, _, centred = final_norm(model)
     with torch.inference_mode():
         _, cache = model.run_with_cache(tokens, names_filter=lambda name: name in names)
         direction, _ = answer_directions(model, answers, wrong)
-        scale = cache[SCALE_HOOK][:, pos]
+        scale = final_scale(model, cache, pos)
         post = cache[NEURON_HOOK.format(layer=layer)][:, pos]  # [batch, d_mlp]
         neuron_out = post.T[:, :, None] * model.W_out[layer][:, None, :]  # [d_mlp, batch, d_model]
         b_out = stacked_bias(model, "b_out")

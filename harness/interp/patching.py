@@ -190,10 +190,11 @@ def path_patch_senders(
 
 
 def path_patch_heads_to_logits(
-    model, clean_tokens: torch.Tensor, corrupted_tokens: torch.Tensor, answers: torch.Tensor, wrong: torch.Tensor,
-    pos: int = -1,
+    model, clean_tokens: torch.Tensor, corrupted_tokens: torch.Tensor, answers: torch.Tensor,
+    wrong: torch.Tensor | None, pos: int = -1,
 ) -> torch.Tensor:
-    """[n_layers, n_heads]: mean logit(answers) - logit(wrong) ([batch] token ids) at ``pos`` of
+    """[n_layers, n_heads]: mean logit(answers) - logit(wrong) ([batch] token ids; the answer
+    logit alone when ``wrong`` is None) at ``pos`` of
     the clean run in which one head at a time reaches the logits with its corrupted output,
     along its direct path only (Wang et al. 2022 figure 3a, how name movers were found).
 

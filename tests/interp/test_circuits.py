@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -9,7 +11,7 @@ from catalog.prompts.ioi import CLASS_POSITIONS
 from harness.interp.ablation import cache_activations, mean_ablate_heads, mean_activations, run_with_hooks
 from harness.interp.circuits import (HeadCircuitEvaluator, HeadPositionCircuitEvaluator, all_heads,
                                      binomial_upper_tail, completeness, faithfulness, head_positions, minimality,
-                                     random_circuits, sufficiency_test)
+                                     random_circuits, ranking_against_truth, sufficiency_test)
 from harness.interp.hooks import Z_HOOK
 from harness.interp.metrics import answer_logit_diff
 
@@ -197,3 +199,13 @@ def test_paper_style_circuit_by_class_runs_end_to_end(templated):
     assert result["circuit"] == pytest.approx(evaluator.ablating(~evaluator.mask(circuit)))
     assert result["ratio"] == pytest.approx(result["circuit"] / result["model"])
     assert result["circuit"] != pytest.approx(evaluator.keeping({}), abs=1e-4)
+
+
+def test_ranking_against_truth():
+    scores = {"a": 3.0, "b": -2.0, "c": 0.5, "d": 0.0}
+    got = ranking_against_truth(scores, truth={"a", "c"}, found_above=1.0)
+    # found {a, b}: one of two found is in the circuit, one of two circuit parts found;
+    # pairs (a>b, a>d, c<b, c>d) -> 3 of 4
+    assert got == {"precision": 0.5, "recall": 0.5, "auroc": 0.75}
+    assert ranking_against_truth({"a": 1.0, "b": 1.0}, {"a"}, 0.5)["auroc"] == 0.5
+    assert math.isnan(ranking_against_truth({"a": 1.0}, {"a"}, 0.5)["auroc"])

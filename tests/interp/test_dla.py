@@ -23,7 +23,7 @@ def test_components_sum_to_the_logits(arch, seed, difference, pos):
     torch.testing.assert_close(attribution.total(), attribution.logits, atol=ATOL, rtol=0)
 
 
-@pytest.mark.parametrize("arch", ["ln-gelu", "rms-gqa"])
+@pytest.mark.parametrize("arch", ["ln-gelu", "rms-gqa", "no-norm"])
 @pytest.mark.parametrize("layer", [0, 1])
 def test_neurons_sum_to_their_mlp(arch, layer):
     model, tokens = toy_bridge(arch), random_tokens(4, 8, 7)

@@ -163,7 +163,8 @@ def test_path_to_the_logits_from_the_clean_run_itself_is_the_clean_run(arch):
                                atol=ATOL, rtol=0)
 
 
-@pytest.mark.parametrize("arch", sorted(ARCHS))
+# "no-norm" has ReLU MLPs: a central difference across a ReLU kink is not the gradient
+@pytest.mark.parametrize("arch", sorted(set(ARCHS) - {"no-norm"}))
 def test_attribution_gradients_match_finite_differences(arch):
     """d metric / d hook_z . v against a central difference along a random direction v."""
     model = toy_bridge(arch)
