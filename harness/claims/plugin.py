@@ -7,6 +7,7 @@ that the root ``conftest.py`` naming the same module does not register it twice)
 
 from __future__ import annotations
 
+import inspect
 import os
 import signal
 import tempfile
@@ -133,6 +134,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     "machine_dependent_reason": machine_dependent,
                     "model": target.model,
                     "seed": target.seed,
+                    "docstring": inspect.cleandoc(item.function.__doc__ or ""),
                 },
             )
         )

@@ -1,6 +1,6 @@
-"""The claims report: ``claims.json`` (the complete record) and ``claims.md`` (a matrix of
+"""The claims report: ``claims.json`` (the complete record), ``claims.md`` (a matrix of
 claims x (model, seed) with verdicts and measured values, a summary per problem, and the
-verdicts that flipped since the previous run)."""
+verdicts that flipped since the previous run) and ``claims.html`` (``harness.claims.html``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.claims.evidence import format_value
+from harness.claims.html import render_html
 from harness.claims.problems import known_problems
 from harness.claims.robustness import MIN_SEEDS, fragile_reasons, spreads
 from harness.plain import plain
@@ -51,6 +52,7 @@ class ClaimRun:
     refuted_reason: str | None
     model: str
     seed: int
+    docstring: str = ""  # the test function's: the threshold and its source
     outcome: str | None = None  # holds / fails / inconclusive / error / skipped; None: did not finish
     message: str = ""
     measurements: list[dict[str, Any]] = dataclasses.field(default_factory=list)
@@ -107,6 +109,18 @@ def git_state(repo: Path = Path(__file__).resolve().parents[1]) -> dict[str, Any
     commit = git("rev-parse", "HEAD")
     status = git("status", "--porcelain", "--untracked-files=no") if commit else None
     return {"commit": commit, "dirty": None if status is None else bool(status)}
+
+
+def machine() -> str:
+    """Host name, CPU and core count: where the values were measured."""
+    return f"{platform.node()} · {platform.machine()} {platform.processor() or ''} · {os.cpu_count()} cores"
+
+
+def device() -> str:
+    """The accelerator the run could use (claims choose their own device; see each claim's provenance)."""
+    import torch
+
+    return f"cuda: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "cpu"
 
 
 def flips(previous: list[dict[str, Any]], current: list[ClaimRun]) -> list[tuple[str, str, str]]:
@@ -292,6 +306,8 @@ def write_reports(
         "args": args,
         "versions": versions(),
         "git": git_state(),
+        "machine": machine(),
+        "device": device(),
     }
     flipped = flips(previous, runs)
     record = {
@@ -299,9 +315,12 @@ def write_reports(
         "flipped": [{"nodeid": n, "before": a, "now": b} for n, a, b in flipped],
         "claims": [r.to_json() for r in runs],
     }
-    atomic_write_text(json_path, json.dumps(plain(record, nonfinite_as_text=True), indent=1, allow_nan=False))
+    written = plain(record, nonfinite_as_text=True)
+    atomic_write_text(json_path, json.dumps(written, indent=1, allow_nan=False))
     atomic_write_text(md_path, render_markdown(runs, run_info, flipped, report_dir))
-    return [json_path, md_path]
+    html_path = report_dir / "claims.html"
+    atomic_write_text(html_path, render_html(written, report_dir=str(report_dir)))
+    return [json_path, md_path, html_path]
 
 
 def recover(report_dir: Path) -> list[Path]:

@@ -81,6 +81,8 @@ def value(model):
 
 @claim("3.16", "Fake models have a positive value", models=["fake-a", "fake-b"], seeds=[0, 1])
 def test_holds(model, target, evidence, plot_dir):
+    """Threshold 0: a fake model's value.
+        Indented second line."""
     evidence.expect("value", value(model), ">", 0)
     evidence.note("worker", os.environ.get("PYTEST_XDIST_WORKER", "main"))
     evidence.note("catalog imported", "catalog" in sys.modules)
@@ -236,6 +238,8 @@ def check_xdist_run(pytester: pytest.Pytester, result: pytest.RunResult, record:
     held = claims["test_holds[fake-a-seed1]"]
     assert held["problem"] == "3.16" and held["statement"] == "Fake models have a positive value"
     assert held["file"] == "test_claims.py" and held["claim"] == "test_holds"
+    assert held["docstring"] == "Threshold 0: a fake model's value.\nIndented second line."
+    assert "Threshold 0: a fake model" in (pytester.path / "reports" / "claims.html").read_text()
     assert (held["model"], held["seed"], held["expected"], held["outcome"]) == ("fake-a", 1, "holds", "holds")
     assert held["measurements"] == [{"name": "value", "value": 2.0, "op": ">", "threshold": 0.0, "passed": True,
                                      "precondition": False}]
