@@ -93,6 +93,14 @@ def pattern(by_model: dict[str, list[str]]) -> str:
     return "holds-everywhere" if STATUS[only] == "holds" else "uniform"
 
 
+def pattern_text(by_model: dict[str, list[str]]) -> str:
+    """``PATTERNS``' text, naming the verdict of a claim with one verdict everywhere."""
+    key = pattern(by_model)
+    if key != "uniform":
+        return PATTERNS[key]
+    return f"{WORD[ran(next(v for v in by_model.values() if ran(v)))[0]]} everywhere"
+
+
 def status(verdicts: Iterable[str]) -> str:
     """One of ``STATUSES`` for a problem (or a claim in a past run)."""
     verdicts = [v for v in verdicts if v != "not-run"]
@@ -162,6 +170,7 @@ def claim_views(claims: list[dict[str, Any]], report_dir: str | None) -> list[di
             "problem": first["problem"], "problem_text": problems.get(first["problem"], ("", ""))[1],
             "statement": first["statement"], "docstring": first.get("docstring") or "",
             "pattern": pattern(verdicts),
+            "pattern_text": pattern_text(verdicts),
             "verdicts": sorted({r["verdict"] for r in runs}),
             "models": models,
             "cells": {m: cell(by_model[m]) for m in models},
@@ -274,6 +283,7 @@ def render_html(record: dict[str, Any], history: list[dict[str, Any]] | None = N
         fragile=sum(bool(r.get("fragile")) for r in claims),
         total=len(claims),
         claims=views,
+        pattern_counts=Counter(v["pattern"] for v in views),
         models=sorted({r["model"] for r in claims}),
         areas=sorted({v["area"] for v in views}),
         problems=sorted({v["problem"] for v in views}, key=problem_key),
