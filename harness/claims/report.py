@@ -17,6 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from harness.claims import history
 from harness.claims.evidence import format_value
 from harness.claims.html import render_html
 from harness.claims.problems import known_problems
@@ -284,7 +285,8 @@ def read_log(path: Path) -> tuple[float, list[ClaimRun]]:
 def write_reports(
     runs: list[ClaimRun], report_dir: Path, *, started: float, exitstatus: int, args: list[str]
 ) -> list[Path]:
-    """Write ``claims.json`` and ``claims.md`` into ``report_dir``; returns their paths."""
+    """Write ``claims.json``, ``claims.md`` and ``claims.html`` into ``report_dir`` and append the
+    run to its history; returns the three reports' paths."""
     report_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = report_dir / "claims.json", report_dir / "claims.md"
     previous: list[dict[str, Any]] = []
@@ -319,7 +321,8 @@ def write_reports(
     atomic_write_text(json_path, json.dumps(written, indent=1, allow_nan=False))
     atomic_write_text(md_path, render_markdown(runs, run_info, flipped, report_dir))
     html_path = report_dir / "claims.html"
-    atomic_write_text(html_path, render_html(written, report_dir=str(report_dir)))
+    history.append(report_dir, written)
+    atomic_write_text(html_path, render_html(written, history.load(report_dir), report_dir=str(report_dir)))
     return [json_path, md_path, html_path]
 
 
