@@ -335,9 +335,18 @@ def recover(report_dir: Path) -> list[Path]:
 if __name__ == "__main__":
     import argparse
 
+    from harness.claims.compare import compare
+
     parser = argparse.ArgumentParser(prog="python -m harness.claims.report")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("recover", help=f"rebuild the report of a killed run from DIR/{LOG_NAME}").add_argument("dir", type=Path)
+    comparing = commands.add_parser("compare", help="claims that changed verdict and measurements that moved between two claims.json")
+    comparing.add_argument("a", type=Path)
+    comparing.add_argument("b", type=Path)
+    comparing.add_argument("--rtol", type=float, default=0.05, help="relative tolerance of a measurement (default 0.05)")
     arguments = parser.parse_args()
-    for written in recover(arguments.dir):
-        print(f"wrote {written}")
+    if arguments.command == "compare":
+        print("\n".join(compare(json.loads(arguments.a.read_text()), json.loads(arguments.b.read_text()), arguments.rtol)))
+    else:
+        for written in recover(arguments.dir):
+            print(f"wrote {written}")
