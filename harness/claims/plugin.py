@@ -215,8 +215,10 @@ def pytest_runtest_call(item: pytest.Item):
         exc = err
         raise
     finally:
+        target: Target = item.callspec.params["target"]
         item.user_properties.append(
-            (RESULT_KEY, {"outcome": outcome_of(exc), "message": str(exc) if exc else "", **ev.to_json()})
+            (RESULT_KEY, {"outcome": outcome_of(exc), "message": str(exc) if exc else "", **ev.to_json(),
+                          "provenance": memory_cache.provenance(target.model, target.seed)})
         )
 
 
@@ -261,7 +263,7 @@ class ClaimsReporter:
             result = props[RESULT_KEY]
             run.outcome, run.message = result["outcome"], result["message"]
             run.measurements, run.notes = result["measurements"], result["notes"]
-            run.attachments = result["attachments"]
+            run.attachments, run.provenance = result["attachments"], result["provenance"]
         if report.skipped and not hasattr(report, "wasxfail") and run.outcome is None:
             run.outcome, run.message = "skipped", skip_reason(report)
         elif report.failed and report.when != "call":

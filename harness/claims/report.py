@@ -63,6 +63,8 @@ class ClaimRun:
     setup_duration: float = 0.0  # loading (or training) the model, and other fixtures
     machine_dependent_reason: str | None = None
     fragile: str | None = None  # why a pass may be noise (``harness.claims.robustness``)
+    # the model as measured: weight sha256, device, dtype (``harness.models.memory_cache.provenance``)
+    provenance: dict[str, str | None] = dataclasses.field(default_factory=dict)
 
     @property
     def verdict(self) -> str:

@@ -36,7 +36,8 @@ def synthetic_runs(report_dir: Path) -> list[ClaimRun]:
         for seed in range(3):
             runs.append(run("test_everywhere", model=model, seed=seed, docstring="Threshold 0.4: Olsson et al. 2022, ARENA's detector.",
                             measurements=[measured(0.5 + 0.1 * seed + 0.05 * MODELS.index(model), spread=True)],
-                            attachments={"attention": str(plot)} if seed == 0 else {}))
+                            attachments={"attention": str(plot)} if seed == 0 else {},
+                            provenance={"weights": f"{MODELS.index(model)}{seed}" * 32, "device": "cpu", "dtype": "float32"}))
     # splits by seed on one model; a skipped model
     for seed, value in enumerate((0.6, 0.3, 0.7)):
         runs.append(run("test_by_seed", model="toy-attn-2l", seed=seed, problem="1.9", outcome="holds" if value > 0.4 else "fails",

@@ -66,6 +66,7 @@ def test_the_page_has_every_section_count_problem_and_claim(synthetic):
     assert "3/3 skipped" in html and "1/1 not run" in html
     assert "1 not finite" in html  # the NaN measurement
     assert "Threshold 0.4: Olsson et al. 2022" in html and 'src="plots/attn.png"' in html
+    assert 'title="weights sha256 ' + "01" * 32 + '"><code>' + "01" * 6 + "</code> · cpu · float32" in html  # provenance
     assert "Toolkit against known circuits" in html and "attribution patching" in html
     assert "http://" not in html and "https://" not in html  # self-contained
 
