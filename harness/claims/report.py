@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.claims import history
 from harness.claims.evidence import format_value
-from harness.claims.html import render_html
+from harness.claims.html import ground_truth, render_html
 from harness.claims.problems import known_problems
 from harness.claims.robustness import MIN_SEEDS, fragile_reasons, spreads
 from harness.plain import plain
@@ -147,7 +147,10 @@ def measurement_text(run: ClaimRun) -> str:
     for m in run.measurements:
         mark = "✓" if m["passed"] else ("✗" if m["passed"] is False else "not finite")
         required = "requires " if m.get("precondition") else ""
-        parts.append(f"{required}{m['name']} = {format_value(m['value'])} ({m['op']} {format_value(m['threshold'])} {mark})")
+        spread = m.get("spread")
+        per_example = (f"; per example: median {spread['median']:.3g}, 10–90% {spread['q10']:.3g}…{spread['q90']:.3g}, "
+                       f"min {spread['min']:.3g}, max {spread['max']:.3g}, n = {spread['n']}") if spread else ""
+        parts.append(f"{required}{m['name']} = {format_value(m['value'])} ({m['op']} {format_value(m['threshold'])} {mark}{per_example})")
     return table_cell("<br>".join(parts) or run.message[:200])
 
 
@@ -211,6 +214,12 @@ def render_markdown(
         cells = [str(sum(r.verdict == v for r in group)) for v in VERDICTS]
         lines.append(f"| {problem} | {n} | " + " | ".join(cells) + " |")
     lines.append("")
+
+    if rows := ground_truth([dataclasses.asdict(r) for r in runs]):
+        lines += ["## Toolkit against known circuits", "", "| program | method | model | seed | precision | recall | AUROC |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {table_cell(str(g['program']))} | {table_cell(str(g['method']))} | {g['model']} | {g['seed']} | "
+                  f"{g['precision']:.3g} | {g['recall']:.3g} | {g['auroc']:.3g} |" for g in rows]
+        lines.append("")
 
     for problem in sorted(by_problem, key=lambda p: tuple(int(x) for x in p.split("."))):
         section, description = problems.get(problem, ("", ""))

@@ -14,8 +14,8 @@ from tests.claims.synthetic import write_synthetic_report
 
 @pytest.fixture
 def synthetic(tmp_path):
-    json_path, _, html_path = write_synthetic_report(tmp_path)
-    return json.loads(json_path.read_text()), html_path.read_text()
+    json_path, md_path, html_path = write_synthetic_report(tmp_path)
+    return json.loads(json_path.read_text()), html_path.read_text(), md_path.read_text()
 
 
 def test_cells_count_the_seeds_most_common_verdict_first():
@@ -54,7 +54,7 @@ def test_a_plot_places_seeds_threshold_and_spread_and_leaves_out_nan():
 
 
 def test_the_page_has_every_section_count_problem_and_claim(synthetic):
-    record, html = synthetic
+    record, html, md = synthetic
     counts = dict(re.findall(r'data-verdict="([a-z-]+)" data-count="(\d+)"', html))
     verdicts = [c["verdict"] for c in record["claims"]]
     assert counts == {v: str(verdicts.count(v)) for v in set(verdicts)}  # every verdict kind, incl. not-run
@@ -68,6 +68,7 @@ def test_the_page_has_every_section_count_problem_and_claim(synthetic):
     assert "Threshold 0.4: Olsson et al. 2022" in html and 'src="plots/attn.png"' in html
     assert 'title="weights sha256 ' + "01" * 32 + '"><code>' + "01" * 6 + "</code> · cpu · float32" in html  # provenance
     assert "Toolkit against known circuits" in html and "attribution patching" in html
+    assert "## Toolkit against known circuits" in md and "| reverse | attribution patching | toy-attn-1l | 0 | 0.9 | 0.8 | 0.95 |" in md
     assert "http://" not in html and "https://" not in html  # self-contained
 
 

@@ -73,6 +73,9 @@ def test_measurement_text_marks_each_expectation_and_falls_back_to_the_message()
         {"name": "ratio", "value": math.nan, "op": ">", "threshold": 0.0, "passed": None},
     ])
     assert measurement_text(r) == "score = 0.41 (> 0.7 ✗)<br>loss \\| half = 1 (< 2 ✓)<br>ratio = nan (> 0 not finite)"
+    spread = {"min": -1.0, "q10": -0.5, "q25": 0.0, "median": 0.2, "q75": 0.4, "q90": 0.8, "max": 2.0, "n": 40, "finite": 40}
+    mean = run(measurements=[{"name": "diff", "value": 0.25, "op": ">", "threshold": 0.0, "passed": True, "spread": spread}])
+    assert measurement_text(mean) == "diff = 0.25 (> 0 ✓; per example: median 0.2, 10–90% -0.5…0.8, min -1, max 2, n = 40)"
     crashed = run(outcome="error", message="RuntimeError: a | b\nsecond line")
     assert measurement_text(crashed) == "RuntimeError: a \\| b second line"
 
