@@ -112,7 +112,7 @@ def status(verdicts: Iterable[str]) -> str:
     return next(iter(statuses)) if len(statuses) == 1 else "mixed"
 
 
-def plot(name: str, rows: list[tuple[str, list[dict[str, Any]]]], width: int = 360) -> dict[str, Any]:
+def plot(name: str, rows: list[tuple[str, list[dict[str, Any]]]], width: int = 380) -> dict[str, Any]:
     """Geometry of one measurement's plot: one line per model, each seed's value as a dot, the
     threshold as a vertical line, the per-example spread (``spread`` quantiles) as a box."""
     values = [number(m["value"]) for _, ms in rows for m in ms]
@@ -122,7 +122,7 @@ def plot(name: str, rows: list[tuple[str, list[dict[str, Any]]]], width: int = 3
     lo, hi = min(finite), max(finite)
     pad = (hi - lo) * 0.08 or abs(hi) * 0.1 or 1.0
     lo, hi = lo - pad, hi + pad
-    left, right, row_h = 110, width - 10, 18
+    left, right, row_h = 130, width - 10, 18
 
     def x(v: Any) -> float | None:
         v = number(v)
@@ -145,6 +145,10 @@ def plot(name: str, rows: list[tuple[str, list[dict[str, Any]]]], width: int = 3
                       "nonfinite": [d["title"] for d in dots if d["x"] is None]})
     return {"name": name, "width": width, "height": 14 + len(rows) * row_h, "left": left, "right": right,
             "lo": short(lo), "hi": short(hi), "lines": lines}
+
+
+def precondition(by_model: dict[str, list[dict[str, Any]]]) -> bool:
+    return any(m.get("precondition") for ms in by_model.values() for m in ms)
 
 
 def claim_views(claims: list[dict[str, Any]], report_dir: str | None) -> list[dict[str, Any]]:
@@ -176,7 +180,7 @@ def claim_views(claims: list[dict[str, Any]], report_dir: str | None) -> list[di
             "cells": {m: cell(by_model[m]) for m in models},
             "reasons": sorted({(label, r[key]) for r in runs for label, key in (("Refuted", "refuted_reason"), ("Machine-dependent", "machine_dependent_reason")) if r.get(key)}),
             "runs": [run_view(r, report_dir) for r in runs],
-            "plots": [plot(n, list(by.items())) for n, by in measured.items()],
+            "plots": [plot(("requires " if precondition(by) else "") + n, list(by.items())) for n, by in measured.items()],
         })
     return views
 
