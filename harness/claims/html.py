@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 import jinja2
 
+from harness.claims.evidence import QUANTILES
 from harness.claims.problems import known_problems
 
 # a short word per verdict for the cells ("2/3 hold, 1 refuted")
@@ -137,7 +138,7 @@ def plot(name: str, rows: list[tuple[str, list[dict[str, Any]]]], width: int = 3
             for m in ms
         ]
         boxes = [
-            {k: x(m["spread"][q]) for k, q in (("min", "min"), ("p10", "q10"), ("p25", "q25"), ("med", "median"), ("p75", "q75"), ("p90", "q90"), ("max", "max"))}
+            {q: x(m["spread"][q]) for q in QUANTILES}
             | {"title": f"seed {m['seed']}: per-example median {short(m['spread']['median'])}, n = {m['spread']['n']}"}
             for m in ms if m.get("spread")
         ]

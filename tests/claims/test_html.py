@@ -50,7 +50,7 @@ def test_a_plot_places_seeds_threshold_and_spread_and_leaves_out_nan():
     xs = [d["x"] for d in line["dots"]]
     assert xs[0] < line["threshold"] < xs[1] and xs[2] is None and line["nonfinite"] == ["seed 2: nan"]
     box = line["boxes"][0]
-    assert box["min"] < box["p10"] < box["p25"] < box["med"] < box["p75"] < box["p90"] < box["max"]
+    assert box["min"] < box["q10"] < box["q25"] < box["median"] < box["q75"] < box["q90"] < box["max"]
 
 
 def test_the_page_has_every_section_count_problem_and_claim(synthetic):
