@@ -100,4 +100,9 @@ def test_the_report_renders_filters_and_opens_a_claim_in_chromium(tmp_path, brow
     assert detail.get_attribute("open") is not None and detail.find_element("css selector", "svg circle").is_displayed()
     assert browser.execute_script("return arguments[0].querySelector('img.attached').naturalWidth", detail) == 1  # the plot loads from disk
     screenshot(browser, anchor, shots / "claim.png")
+    cell = browser.find_element("css selector", "tr.row[data-text*='test_by_seed'] td.cell")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+    assert "seed 1: fail; score = 0.3" in cell.get_attribute("title")  # the hover text: each seed's values
+    cell.click()
+    assert browser.find_element("id", cell.find_element("xpath", "..").get_attribute("data-anchor")).get_attribute("open") is not None
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
