@@ -38,7 +38,7 @@ STATUS = {
     "refuted-as-expected": "refuted", "fails": "refuted", "machine-dependent-fails": "refuted",
     "inconclusive": "inconclusive", "error": "error", "skipped": "skipped",
 }
-STATUSES = ("none", "holds", "refuted", "mixed", "inconclusive", "error", "skipped")
+STATUSES = ("none", "holds", "refuted", "mixed", "inconclusive", "error", "skipped", "not-run")
 PATTERNS = {
     "holds-everywhere": "holds on every model and seed",
     "uniform": "one verdict everywhere (not holds)",
@@ -104,9 +104,12 @@ def pattern_text(by_model: dict[str, list[str]]) -> str:
 
 def status(verdicts: Iterable[str]) -> str:
     """One of ``STATUSES`` for a problem (or a claim in a past run)."""
-    verdicts = [v for v in verdicts if v != "not-run"]
+    verdicts = list(verdicts)
     if not verdicts:
         return "none"
+    verdicts = [v for v in verdicts if v != "not-run"]
+    if not verdicts:  # an interrupted run stopped before its claims
+        return "not-run"
     statuses = {STATUS[v] for v in verdicts}
     if len(statuses) > 1:
         statuses.discard("skipped")

@@ -35,7 +35,7 @@ def test_agreement_patterns(by_model, expected):
 
 
 @pytest.mark.parametrize("verdicts, expected", [
-    ([], "none"), (["not-run"], "none"), (["holds", "skipped"], "holds"), (["skipped"], "skipped"),
+    ([], "none"), (["not-run"], "not-run"), (["holds", "skipped"], "holds"), (["skipped"], "skipped"),
     (["refuted-as-expected", "fails"], "refuted"), (["holds", "fails"], "mixed"), (["inconclusive"], "inconclusive"),
 ])
 def test_problem_status(verdicts, expected):
