@@ -16,7 +16,7 @@ MOSTLY = 0.5  # "attends mostly to": more than half of the head's attention
 def expect_behaviour(evidence, nl, task):
     """Mean logit difference > 0 and correct above wrong on ``ACCURACY`` of the prompts."""
     diff = nl.logit_attribution(task).logits
-    evidence.expect(f"{task}: mean logit diff correct - wrong", diff.mean(), ">", 0.0)
+    evidence.expect(f"{task}: mean logit diff correct - wrong", diff.mean(), ">", 0.0, per_example=diff)
     evidence.expect(f"{task}: accuracy (correct above wrong)", (diff > 0).float().mean(), ">=", ACCURACY)
 
 
@@ -66,7 +66,7 @@ def test_capital_after_full_stop_behaviour(model, nl, evidence):
     after "," (control), mean logit diff < 0."""
     expect_behaviour(evidence, nl, "capital after full stop")
     comma = nl.logit_attribution("capital after comma").logits
-    evidence.expect("after a comma: mean logit diff capitalised - lowercase", comma.mean(), "<", 0.0)
+    evidence.expect("after a comma: mean logit diff capitalised - lowercase", comma.mean(), "<", 0.0, per_example=comma)
 
 
 @claim("2.8", "Capitalisation after a full stop is written mostly by MLP layers, not attention heads", models=MODELS)

@@ -56,6 +56,20 @@ def format_value(value: float) -> str:
     return f"{value:.4g}" if math.isfinite(value) else str(value)
 
 
+QUANTILES = {"min": 0.0, "q10": 0.1, "q25": 0.25, "median": 0.5, "q75": 0.75, "q90": 0.9, "max": 1.0}
+
+
+def spread_of(values: Any) -> dict[str, float]:
+    """Quantiles (``QUANTILES``, linear interpolation) of the finite values among ``values``
+    (a tensor of any shape, or a list), ``n`` (all values) and ``finite`` (how many are)."""
+    flat = torch.as_tensor(values if isinstance(values, torch.Tensor) else list(values)).detach().cpu().double().flatten()
+    finite = flat[torch.isfinite(flat)]
+    if not len(finite):
+        raise ValueError(f"per_example has no finite value among {len(flat)}")
+    qs = torch.quantile(finite, torch.tensor(list(QUANTILES.values()), dtype=torch.float64))
+    return {**{k: float(q) for k, q in zip(QUANTILES, qs)}, "n": len(flat), "finite": len(finite)}
+
+
 @dataclasses.dataclass
 class Measurement:
     name: str
@@ -64,6 +78,13 @@ class Measurement:
     threshold: float
     passed: bool | None  # None: the value (or the threshold) is not finite
     precondition: bool = False  # recorded by ``Evidence.require``
+    # quantiles of the per-example values behind a mean (``spread_of``); None: not recorded
+    spread: dict[str, float] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The measurement's fields; ``spread`` only where it was recorded."""
+        fields = dataclasses.asdict(self)
+        return fields if self.spread is not None else {k: v for k, v in fields.items() if k != "spread"}
 
     def describe(self) -> str:
         wanted = "required" if self.precondition else "expected"
@@ -82,10 +103,15 @@ class Evidence:
     notes: dict[str, Any] = dataclasses.field(default_factory=dict)
     attachments: dict[str, str] = dataclasses.field(default_factory=dict)  # title -> file path
 
-    def expect(self, name: str, value: Any, op: str, threshold: float) -> bool:
+    def expect(self, name: str, value: Any, op: str, threshold: float, per_example: Any = None) -> bool:
         """Record ``value op threshold``; returns whether it held (NaN/inf -> False, and an
-        error verdict at the end of the claim)."""
-        return bool(self.record(name, value, op, threshold, precondition=False).passed)
+        error verdict at the end of the claim). ``per_example``: the values a mean ``value`` is
+        taken over (a tensor or list): their quantiles are recorded beside it, since a mean can
+        hide cancelling effects."""
+        measured = self.record(name, value, op, threshold, precondition=False)
+        if per_example is not None:
+            measured.spread = spread_of(per_example)
+        return bool(measured.passed)
 
     def require(self, name: str, value: Any, op: str, threshold: float) -> None:
         """Record the precondition ``value op threshold``. If it does not hold, raise
@@ -140,7 +166,7 @@ class Evidence:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "measurements": [dataclasses.asdict(m) for m in self.measurements],
+            "measurements": [m.to_json() for m in self.measurements],
             "notes": {k: plain(v) for k, v in self.notes.items()},
             "attachments": dict(self.attachments),
         }

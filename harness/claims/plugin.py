@@ -7,6 +7,7 @@ that the root ``conftest.py`` naming the same module does not register it twice)
 
 from __future__ import annotations
 
+import inspect
 import os
 import signal
 import tempfile
@@ -133,6 +134,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     "machine_dependent_reason": machine_dependent,
                     "model": target.model,
                     "seed": target.seed,
+                    "docstring": inspect.cleandoc(item.function.__doc__ or ""),
                 },
             )
         )
@@ -213,8 +215,10 @@ def pytest_runtest_call(item: pytest.Item):
         exc = err
         raise
     finally:
+        target: Target = item.callspec.params["target"]
         item.user_properties.append(
-            (RESULT_KEY, {"outcome": outcome_of(exc), "message": str(exc) if exc else "", **ev.to_json()})
+            (RESULT_KEY, {"outcome": outcome_of(exc), "message": str(exc) if exc else "", **ev.to_json(),
+                          "provenance": memory_cache.provenance(target.model, target.seed)})
         )
 
 
@@ -259,7 +263,7 @@ class ClaimsReporter:
             result = props[RESULT_KEY]
             run.outcome, run.message = result["outcome"], result["message"]
             run.measurements, run.notes = result["measurements"], result["notes"]
-            run.attachments = result["attachments"]
+            run.attachments, run.provenance = result["attachments"], result["provenance"]
         if report.skipped and not hasattr(report, "wasxfail") and run.outcome is None:
             run.outcome, run.message = "skipped", skip_reason(report)
         elif report.failed and report.when != "call":

@@ -1,6 +1,6 @@
-"""The claims report: ``claims.json`` (the complete record) and ``claims.md`` (a matrix of
+"""The claims report: ``claims.json`` (the complete record), ``claims.md`` (a matrix of
 claims x (model, seed) with verdicts and measured values, a summary per problem, and the
-verdicts that flipped since the previous run)."""
+verdicts that flipped since the previous run) and ``claims.html`` (``harness.claims.html``)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from harness.claims import history
 from harness.claims.evidence import format_value
+from harness.claims.html import ground_truth, render_html
 from harness.claims.problems import known_problems
 from harness.claims.robustness import MIN_SEEDS, fragile_reasons, spreads
 from harness.plain import plain
@@ -51,6 +53,7 @@ class ClaimRun:
     refuted_reason: str | None
     model: str
     seed: int
+    docstring: str = ""  # the test function's: the threshold and its source
     outcome: str | None = None  # holds / fails / inconclusive / error / skipped; None: did not finish
     message: str = ""
     measurements: list[dict[str, Any]] = dataclasses.field(default_factory=list)
@@ -60,6 +63,8 @@ class ClaimRun:
     setup_duration: float = 0.0  # loading (or training) the model, and other fixtures
     machine_dependent_reason: str | None = None
     fragile: str | None = None  # why a pass may be noise (``harness.claims.robustness``)
+    # the model as measured: weight sha256, device, dtype (``harness.models.memory_cache.provenance``)
+    provenance: dict[str, str | None] = dataclasses.field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
@@ -109,6 +114,18 @@ def git_state(repo: Path = Path(__file__).resolve().parents[1]) -> dict[str, Any
     return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 
+def machine() -> str:
+    """Host name, CPU and core count: where the values were measured."""
+    return f"{platform.node()} · {platform.machine()} {platform.processor() or ''} · {os.cpu_count()} cores"
+
+
+def device() -> str:
+    """The accelerator the run could use (claims choose their own device; see each claim's provenance)."""
+    import torch
+
+    return f"cuda: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "cpu"
+
+
 def flips(previous: list[dict[str, Any]], current: list[ClaimRun]) -> list[tuple[str, str, str]]:
     """(nodeid, old verdict, new verdict) for claims whose verdict changed since ``previous``
     (records of an older format, without a node id or verdict, are ignored)."""
@@ -130,7 +147,10 @@ def measurement_text(run: ClaimRun) -> str:
     for m in run.measurements:
         mark = "✓" if m["passed"] else ("✗" if m["passed"] is False else "not finite")
         required = "requires " if m.get("precondition") else ""
-        parts.append(f"{required}{m['name']} = {format_value(m['value'])} ({m['op']} {format_value(m['threshold'])} {mark})")
+        spread = m.get("spread")
+        per_example = (f"; per example: median {spread['median']:.3g}, 10–90% {spread['q10']:.3g}…{spread['q90']:.3g}, "
+                       f"min {spread['min']:.3g}, max {spread['max']:.3g}, n = {spread['n']}") if spread else ""
+        parts.append(f"{required}{m['name']} = {format_value(m['value'])} ({m['op']} {format_value(m['threshold'])} {mark}{per_example})")
     return table_cell("<br>".join(parts) or run.message[:200])
 
 
@@ -194,6 +214,12 @@ def render_markdown(
         cells = [str(sum(r.verdict == v for r in group)) for v in VERDICTS]
         lines.append(f"| {problem} | {n} | " + " | ".join(cells) + " |")
     lines.append("")
+
+    if rows := ground_truth([dataclasses.asdict(r) for r in runs]):
+        lines += ["## Toolkit against known circuits", "", "| program | method | model | seed | precision | recall | AUROC |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {table_cell(str(g['program']))} | {table_cell(str(g['method']))} | {g['model']} | {g['seed']} | "
+                  f"{g['precision']:.3g} | {g['recall']:.3g} | {g['auroc']:.3g} |" for g in rows]
+        lines.append("")
 
     for problem in sorted(by_problem, key=lambda p: tuple(int(x) for x in p.split("."))):
         section, description = problems.get(problem, ("", ""))
@@ -270,7 +296,8 @@ def read_log(path: Path) -> tuple[float, list[ClaimRun]]:
 def write_reports(
     runs: list[ClaimRun], report_dir: Path, *, started: float, exitstatus: int, args: list[str]
 ) -> list[Path]:
-    """Write ``claims.json`` and ``claims.md`` into ``report_dir``; returns their paths."""
+    """Write ``claims.json``, ``claims.md`` and ``claims.html`` into ``report_dir`` and append the
+    run to its history; returns the three reports' paths."""
     report_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = report_dir / "claims.json", report_dir / "claims.md"
     previous: list[dict[str, Any]] = []
@@ -292,6 +319,8 @@ def write_reports(
         "args": args,
         "versions": versions(),
         "git": git_state(),
+        "machine": machine(),
+        "device": device(),
     }
     flipped = flips(previous, runs)
     record = {
@@ -299,9 +328,13 @@ def write_reports(
         "flipped": [{"nodeid": n, "before": a, "now": b} for n, a, b in flipped],
         "claims": [r.to_json() for r in runs],
     }
-    atomic_write_text(json_path, json.dumps(plain(record, nonfinite_as_text=True), indent=1, allow_nan=False))
+    written = plain(record, nonfinite_as_text=True)
+    atomic_write_text(json_path, json.dumps(written, indent=1, allow_nan=False))
     atomic_write_text(md_path, render_markdown(runs, run_info, flipped, report_dir))
-    return [json_path, md_path]
+    html_path = report_dir / "claims.html"
+    history.append(report_dir, written)
+    atomic_write_text(html_path, render_html(written, history.load(report_dir), report_dir=str(report_dir)))
+    return [json_path, md_path, html_path]
 
 
 def recover(report_dir: Path) -> list[Path]:
@@ -313,9 +346,18 @@ def recover(report_dir: Path) -> list[Path]:
 if __name__ == "__main__":
     import argparse
 
+    from harness.claims.compare import compare
+
     parser = argparse.ArgumentParser(prog="python -m harness.claims.report")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("recover", help=f"rebuild the report of a killed run from DIR/{LOG_NAME}").add_argument("dir", type=Path)
+    comparing = commands.add_parser("compare", help="claims that changed verdict and measurements that moved between two claims.json")
+    comparing.add_argument("a", type=Path)
+    comparing.add_argument("b", type=Path)
+    comparing.add_argument("--rtol", type=float, default=0.05, help="relative tolerance of a measurement (default 0.05)")
     arguments = parser.parse_args()
-    for written in recover(arguments.dir):
-        print(f"wrote {written}")
+    if arguments.command == "compare":
+        print("\n".join(compare(json.loads(arguments.a.read_text()), json.loads(arguments.b.read_text()), arguments.rtol)))
+    else:
+        for written in recover(arguments.dir):
+            print(f"wrote {written}")

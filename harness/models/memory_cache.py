@@ -1,7 +1,9 @@
-"""In-process model cache: each worker loads each (model, seed) once, on the best device."""
+"""In-process model cache: each worker loads each (model, seed) once, on the best device, and
+records its provenance (weight hash, device, dtype) for the report."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from harness.models.registry import ModelUnavailable, get_model_spec
 _cache_root: Path | None = None
 _loaded: dict[tuple[str, int], Any] = {}
 _unavailable: dict[tuple[str, int], ModelUnavailable] = {}
+_provenance: dict[tuple[str, int], dict[str, str | None]] = {}
 
 
 def set_cache_root(path: Path | None) -> None:
@@ -43,8 +46,35 @@ def load_model(name: str, seed: int) -> Any:
         except ModelUnavailable as err:
             _unavailable[key] = err
             raise
+        weights = weight_hash(model)  # before the move: hashing reads the tensors on the CPU
         _loaded[key] = model.to(best_device()) if hasattr(model, "to") else model
+        _provenance[key] = {"weights": weights, **placement(_loaded[key])}
     return _loaded[key]
+
+
+def weight_hash(model: Any) -> str | None:
+    """sha256 over the state dict in sorted key order (each key, dtype, shape and raw bytes):
+    two models of one name but different weights never share it. ``None`` without a state dict."""
+    if not hasattr(model, "state_dict"):
+        return None
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def placement(model: Any) -> dict[str, str | None]:
+    """The device and dtype of the model's first parameter (``None`` without parameters)."""
+    first = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
+    return {"device": str(first.device) if first is not None else None, "dtype": str(first.dtype).removeprefix("torch.") if first is not None else None}
+
+
+def provenance(name: str, seed: int) -> dict[str, str | None]:
+    """``{"weights": sha256, "device", "dtype"}`` of the loaded model ``name`` at ``seed``;
+    empty if it was not loaded in this process."""
+    return dict(_provenance.get((name, seed), {}))
 
 
 def load_checkpoints(name: str, seed: int) -> dict[int, Any]:

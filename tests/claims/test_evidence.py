@@ -13,7 +13,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.claims.evidence import Evidence, ExpectationFailed, Inconclusive, MeasurementError
+from harness.claims.evidence import Evidence, ExpectationFailed, Inconclusive, MeasurementError, spread_of
 from harness.interp.compare import OPS
 from harness.plain import plain
 
@@ -152,3 +152,17 @@ def test_matches_snapshot_records_an_expectation_and_the_detail():
     assert ev.notes == {"heads": [[1, 2]], "scores": {"a": 0.6}}
     with pytest.raises(ExpectationFailed, match="scores matches snapshot = 0, expected == 1"):
         ev.raise_if_failed()
+
+
+def test_per_example_values_behind_a_mean_are_recorded_as_quantiles():
+    ev = Evidence(claim_id="c", problem="2.2", model="m", seed=0)
+    values = torch.arange(11.0) - 5  # a mean of 0 hiding -5 ... 5
+    assert ev.expect("mean diff", values.mean(), ">=", 0.0, per_example=values)
+    spread = ev.to_json()["measurements"][0]["spread"]
+    assert spread == {"min": -5.0, "q10": -4.0, "q25": -2.5, "median": 0.0, "q75": 2.5, "q90": 4.0, "max": 5.0, "n": 11, "finite": 11}
+    ev.expect("plain", 1.0, ">", 0.0)
+    assert "spread" not in ev.to_json()["measurements"][1]  # only where recorded
+    assert spread_of([1.0, float("nan"), 3.0]) == {"min": 1.0, "q10": 1.2, "q25": 1.5, "median": 2.0, "q75": 2.5, "q90": 2.8,
+                                                        "max": 3.0, "n": 3, "finite": 2}
+    with pytest.raises(ValueError, match="no finite value"):
+        spread_of([float("nan")])

@@ -6,8 +6,10 @@ imported)."""
 from __future__ import annotations
 
 import collections
+import hashlib
 import importlib.metadata
 import json
+import struct
 import subprocess
 import sys
 import time
@@ -81,6 +83,8 @@ def value(model):
 
 @claim("3.16", "Fake models have a positive value", models=["fake-a", "fake-b"], seeds=[0, 1])
 def test_holds(model, target, evidence, plot_dir):
+    """Threshold 0: a fake model's value.
+        Indented second line."""
     evidence.expect("value", value(model), ">", 0)
     evidence.note("worker", os.environ.get("PYTEST_XDIST_WORKER", "main"))
     evidence.note("catalog imported", "catalog" in sys.modules)
@@ -198,6 +202,11 @@ def claims_dir(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> py
     return pytester
 
 
+# sha256 of a 1x1 float32 linear layer's state dict with weight 2.0, as memory_cache.weight_hash
+# reads it: "weight|torch.float32|(1, 1)|" and the weight's bytes
+WEIGHT_2 = hashlib.sha256(b"weight|torch.float32|(1, 1)|" + struct.pack("<f", 2.0)).hexdigest()
+
+
 def run_claims(pytester: pytest.Pytester, report: str, *args: str) -> tuple[pytest.RunResult, dict]:
     """Run pytest in a subprocess (the plugin comes from the entry point); the report's JSON.
     Plugins the claims do not use are off, to start faster."""
@@ -236,6 +245,10 @@ def check_xdist_run(pytester: pytest.Pytester, result: pytest.RunResult, record:
     held = claims["test_holds[fake-a-seed1]"]
     assert held["problem"] == "3.16" and held["statement"] == "Fake models have a positive value"
     assert held["file"] == "test_claims.py" and held["claim"] == "test_holds"
+    assert held["docstring"] == "Threshold 0: a fake model's value.\nIndented second line."
+    assert held["provenance"] == {"weights": WEIGHT_2, "device": "cpu", "dtype": "float32"}  # fake-a seed 1: weight 2.0
+    assert claims["test_holds[fake-a-seed0]"]["provenance"]["weights"] != WEIGHT_2
+    assert "Threshold 0: a fake model" in (pytester.path / "reports" / "claims.html").read_text()
     assert (held["model"], held["seed"], held["expected"], held["outcome"]) == ("fake-a", 1, "holds", "holds")
     assert held["measurements"] == [{"name": "value", "value": 2.0, "op": ">", "threshold": 0.0, "passed": True,
                                      "precondition": False}]

@@ -73,6 +73,9 @@ def test_measurement_text_marks_each_expectation_and_falls_back_to_the_message()
         {"name": "ratio", "value": math.nan, "op": ">", "threshold": 0.0, "passed": None},
     ])
     assert measurement_text(r) == "score = 0.41 (> 0.7 ✗)<br>loss \\| half = 1 (< 2 ✓)<br>ratio = nan (> 0 not finite)"
+    spread = {"min": -1.0, "q10": -0.5, "q25": 0.0, "median": 0.2, "q75": 0.4, "q90": 0.8, "max": 2.0, "n": 40, "finite": 40}
+    mean = run(measurements=[{"name": "diff", "value": 0.25, "op": ">", "threshold": 0.0, "passed": True, "spread": spread}])
+    assert measurement_text(mean) == "diff = 0.25 (> 0 ✓; per example: median 0.2, 10–90% -0.5…0.8, min -1, max 2, n = 40)"
     crashed = run(outcome="error", message="RuntimeError: a | b\nsecond line")
     assert measurement_text(crashed) == "RuntimeError: a \\| b second line"
 
@@ -140,8 +143,9 @@ def test_write_reports_writes_strict_json_and_compares_with_the_previous_report(
         {"name": "ratio", "value": math.nan, "op": ">", "threshold": math.inf, "passed": None}])
     first = [run("test_a"), nan_run]
     paths = write_reports(first, tmp_path / "reports", started=time.time() - 5, exitstatus=1, args=["claims"])
-    json_path, md_path = paths
-    assert [p.name for p in paths] == ["claims.json", "claims.md"] and md_path.read_text().startswith("# mi-claims report")
+    json_path, md_path, html_path = paths
+    assert [p.name for p in paths] == ["claims.json", "claims.md", "claims.html"] and md_path.read_text().startswith("# mi-claims report")
+    assert "<h1>mi-claims report</h1>" in html_path.read_text()
     record = json.loads(json_path.read_text(), parse_constant=pytest.fail)  # no NaN / Infinity literals
     assert record["run"]["exitstatus"] == 1 and record["run"]["args"] == ["claims"]
     assert record["run"]["interrupted"] is False and record["run"]["duration_s"] >= 5
@@ -170,6 +174,7 @@ def test_an_unreadable_previous_report_is_ignored(tmp_path, previous):
 
 
 def test_an_interrupted_run_with_no_finished_claim_still_writes_a_report(tmp_path):
-    json_path, md_path = write_reports([], tmp_path, started=time.time(), exitstatus=2, args=[])
+    json_path, md_path, html_path = write_reports([], tmp_path, started=time.time(), exitstatus=2, args=[])
     assert json.loads(json_path.read_text())["run"]["interrupted"] is True
+    assert "Interrupted run: partial report" in html_path.read_text()
     assert "**interrupted: partial report**" in md_path.read_text()

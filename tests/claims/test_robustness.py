@@ -55,7 +55,7 @@ def test_failed_runs_and_preconditions_are_never_fragile():
 
 def test_the_report_flags_fragile_passes_and_shows_the_margins(tmp_path):
     runs = [run(seed=s, measurements=measured(v)) for s, v in ((0, 0.55), (1, 0.9), (2, 0.95))]
-    json_path, md_path = write_reports(runs, tmp_path, started=0.0, exitstatus=0, args=[])
+    json_path, md_path, _ = write_reports(runs, tmp_path, started=0.0, exitstatus=0, args=[])
     assert runs[0].fragile and not runs[1].fragile
     md = md_path.read_text()
     assert "| toy-attn-2l | 0 | ✅ holds · 🔸 fragile | score = 0.55 (> 0.5 ✓) |" in md
