@@ -1,0 +1,103 @@
+"""Is a change over training a phase transition? Measures of one curve: a metric at training
+steps ``steps`` ``[n]`` with values ``values`` ``[n]`` (e.g. an induction score at every
+checkpoint).
+
+- ``steepest_change_step``: where the curve moves fastest per step;
+- ``change_window``: the narrowest window of training that holds a share (80%) of the total
+  change, as a fraction of training: small for a sudden change, near the share for a steady one;
+- ``change_point_p_value``: a test of one abrupt step against a smooth curve (a cubic
+  spline in step plus a log-step term), its p-value calibrated by a residual bootstrap under the smooth fit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+def as_curve(steps, values) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, values) as float arrays sorted by step; a curve needs >= 4 points."""
+    steps, values = np.asarray(steps, dtype=float), np.asarray(values, dtype=float)
+    if steps.shape != values.shape or steps.ndim != 1 or len(steps) < 4:
+        raise ValueError(f"a curve needs >= 4 (step, value) points of one shape, got {steps.shape} and {values.shape}")
+    order = np.argsort(steps)
+    return steps[order], values[order]
+
+
+def steepest_change_step(steps, values) -> float:
+    """The midpoint of the pair of consecutive steps with the largest ``|Δvalue / Δstep|``."""
+    s, v = as_curve(steps, values)
+    rate = np.abs(np.diff(v) / np.diff(s))
+    i = int(np.argmax(rate))
+    return float((s[i] + s[i + 1]) / 2)
+
+
+def change_window(steps, values, share: float = 0.8) -> float:
+    """The narrowest span of steps over which the curve covers ``share`` of its net change
+    (first to last value), as a fraction of the whole span; 0 for a flat curve.
+
+    The curve is interpolated linearly between steps; progress is clipped to the net change, so
+    noise beyond the end values does not count."""
+    s, v = as_curve(steps, values)
+    total = v[-1] - v[0]
+    if total == 0:
+        return 0.0
+    progress = np.maximum.accumulate(np.clip((v - v[0]) / total, 0, 1))  # monotone, 0 -> 1
+    grid = np.linspace(0, 1, 1001)
+    step_at = np.interp(grid, progress, s)  # the first step at which each level of progress is reached
+    levels = int(round(share * 1000))
+    width = np.min(step_at[levels:] - step_at[: len(grid) - levels])
+    return float(width / (s[-1] - s[0]))
+
+
+@dataclasses.dataclass
+class ChangePoint:
+    step: float  # where the fitted step sits (between two measured steps)
+    improvement: float  # the F-like statistic: relative drop of the residual sum of squares
+    p_value: float  # bootstrap p-value of ``improvement`` under the smooth fit
+
+
+SMOOTH_KNOTS = 3
+
+
+def _smooth_basis(s: np.ndarray) -> np.ndarray:
+    """A cubic regression spline in step (``SMOOTH_KNOTS`` interior knots at quantiles) plus a
+    log-step term: follows power laws, saturating exponentials and slow sigmoids, not a step
+    between two checkpoints."""
+    x = (s - s[0]) / (s[-1] - s[0])
+    knots = np.quantile(x, np.linspace(0, 1, SMOOTH_KNOTS + 2)[1:-1])
+    columns = [x**d for d in range(4)] + [np.clip(x - k, 0, None) ** 3 for k in knots] + [np.log(s / s[0])]
+    return np.stack(columns, axis=1)
+
+
+def _best_step(basis: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+    """(relative RSS drop of the best smooth + one-step fit over the smooth fit, its index)."""
+    rss0 = float(np.sum((basis @ np.linalg.lstsq(basis, y, rcond=None)[0] - y) ** 2))
+    best, where = 0.0, 1
+    for k in range(2, len(y) - 1):  # a step between points k-1 and k, >= 2 points each side
+        design = np.concatenate([basis, (np.arange(len(y)) >= k)[:, None].astype(float)], axis=1)
+        coef = np.linalg.lstsq(design, y, rcond=None)[0]
+        rss1 = float(np.sum((design @ coef - y) ** 2))
+        gain = (rss0 - rss1) / max(rss1, 1e-30)
+        if gain > best:
+            best, where = gain, k
+    return best, where
+
+
+def change_point_p_value(steps, values, n_bootstrap: int = 999, seed: int = 0) -> ChangePoint:
+    """Test one abrupt step against a smooth curve.
+
+    Smooth model: ``_smooth_basis``; alternative: the same plus a step
+    function at the best breakpoint. The statistic is the relative drop in the residual sum of
+    squares; its null distribution comes from the smooth fit plus its own residuals resampled
+    (``n_bootstrap`` times, seeded), refitted the same way, breakpoint search included."""
+    s, v = as_curve(steps, values)
+    basis = _smooth_basis(s)
+    observed, k = _best_step(basis, v)
+    fitted = basis @ np.linalg.lstsq(basis, v, rcond=None)[0]
+    residuals = v - fitted
+    rng = np.random.default_rng(seed)
+    null = np.array([_best_step(basis, fitted + rng.choice(residuals, len(v)))[0] for _ in range(n_bootstrap)])
+    p = (1 + int(np.sum(null >= observed))) / (n_bootstrap + 1)
+    return ChangePoint(step=float((s[k - 1] + s[k]) / 2), improvement=observed, p_value=p)
