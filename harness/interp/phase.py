@@ -3,6 +3,9 @@ steps ``steps`` ``[n]`` with values ``values`` ``[n]`` (e.g. an induction score 
 checkpoint).
 
 - ``steepest_change_step``: where the curve moves fastest per step;
+- ``onset_ratio``: the step at which the curve has made 10% of its net change over the step
+  at which it has made 90%: near 1 for a plateau followed by a sudden change (an S-curve),
+  about 0.05 for an exponential approach that starts at once, 0.11 for a straight line;
 - ``change_window``: the narrowest window of training that holds a share (80%) of the total
   change, as a fraction of training: small for a sudden change, near the share for a steady one;
 - ``change_point_p_value``: a test of one abrupt step against a smooth curve (a cubic
@@ -33,6 +36,24 @@ def steepest_change_step(steps, values) -> float:
     return float((s[i] + s[i + 1]) / 2)
 
 
+def progress_steps(steps, values, levels) -> np.ndarray:
+    """The first step (interpolated) at which the curve has made each share in ``levels`` of
+    its net change (first to last value); progress beyond the end values is clipped."""
+    s, v = as_curve(steps, values)
+    total = v[-1] - v[0]
+    if total == 0:
+        raise ValueError("the curve has no net change")
+    progress = np.maximum.accumulate(np.clip((v - v[0]) / total, 0, 1))
+    return np.interp(np.asarray(levels, dtype=float), progress, s)
+
+
+def onset_ratio(steps, values, start: float = 0.1, end: float = 0.9) -> float:
+    """(step at ``start`` of the net change) / (step at ``end`` of it), from the first step."""
+    s, _ = as_curve(steps, values)
+    at_start, at_end = progress_steps(steps, values, [start, end]) - s[0]
+    return float(at_start / at_end)
+
+
 def change_window(steps, values, share: float = 0.8) -> float:
     """The narrowest span of steps over which the curve covers ``share`` of its net change
     (first to last value), as a fraction of the whole span; 0 for a flat curve.
@@ -40,12 +61,10 @@ def change_window(steps, values, share: float = 0.8) -> float:
     The curve is interpolated linearly between steps; progress is clipped to the net change, so
     noise beyond the end values does not count."""
     s, v = as_curve(steps, values)
-    total = v[-1] - v[0]
-    if total == 0:
+    if v[-1] == v[0]:
         return 0.0
-    progress = np.maximum.accumulate(np.clip((v - v[0]) / total, 0, 1))  # monotone, 0 -> 1
     grid = np.linspace(0, 1, 1001)
-    step_at = np.interp(grid, progress, s)  # the first step at which each level of progress is reached
+    step_at = progress_steps(s, v, grid)
     levels = int(round(share * 1000))
     width = np.min(step_at[levels:] - step_at[: len(grid) - levels])
     return float(width / (s[-1] - s[0]))
@@ -71,18 +90,22 @@ def _smooth_basis(s: np.ndarray) -> np.ndarray:
     return np.stack(columns, axis=1)
 
 
-def _best_step(basis: np.ndarray, y: np.ndarray) -> tuple[float, int]:
-    """(relative RSS drop of the best smooth + one-step fit over the smooth fit, its index)."""
-    rss0 = float(np.sum((basis @ np.linalg.lstsq(basis, y, rcond=None)[0] - y) ** 2))
-    best, where = 0.0, 1
-    for k in range(2, len(y) - 1):  # a step between points k-1 and k, >= 2 points each side
-        design = np.concatenate([basis, (np.arange(len(y)) >= k)[:, None].astype(float)], axis=1)
-        coef = np.linalg.lstsq(design, y, rcond=None)[0]
-        rss1 = float(np.sum((design @ coef - y) ** 2))
-        gain = (rss0 - rss1) / max(rss1, 1e-30)
-        if gain > best:
-            best, where = gain, k
-    return best, where
+def _best_steps(basis: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each curve in ``ys`` ``[curves, n]``: (relative RSS drop of the best smooth + one-step
+    fit over the smooth fit, the index where the step starts). A step starts at point k for
+    2 <= k <= n - 2 (>= 2 points each side). Least squares by projection: with ``P`` the
+    projection off the smooth basis, adding step column ``z`` lowers the RSS by
+    ``(Pz . Py)^2 / |Pz|^2``."""
+    n = ys.shape[1]
+    off_basis = np.eye(n) - basis @ np.linalg.pinv(basis)
+    steps = (np.arange(n)[:, None] >= np.arange(2, n - 1)[None, :]).astype(float)  # [n, candidates]
+    z = off_basis @ steps
+    r = ys @ off_basis  # residuals of the smooth fit (P is symmetric)
+    rss0 = np.sum(r**2, axis=1, keepdims=True)
+    drop = (r @ z) ** 2 / np.maximum(np.sum(z**2, axis=0), 1e-30)
+    gain = drop / np.maximum(rss0 - drop, 1e-30)
+    best = np.argmax(gain, axis=1)
+    return gain[np.arange(len(ys)), best], best + 2
 
 
 def change_point_p_value(steps, values, n_bootstrap: int = 999, seed: int = 0) -> ChangePoint:
@@ -94,10 +117,9 @@ def change_point_p_value(steps, values, n_bootstrap: int = 999, seed: int = 0) -
     (``n_bootstrap`` times, seeded), refitted the same way, breakpoint search included."""
     s, v = as_curve(steps, values)
     basis = _smooth_basis(s)
-    observed, k = _best_step(basis, v)
+    (observed,), (k,) = _best_steps(basis, v[None])
     fitted = basis @ np.linalg.lstsq(basis, v, rcond=None)[0]
-    residuals = v - fitted
     rng = np.random.default_rng(seed)
-    null = np.array([_best_step(basis, fitted + rng.choice(residuals, len(v)))[0] for _ in range(n_bootstrap)])
+    null, _ = _best_steps(basis, fitted + rng.choice(v - fitted, (n_bootstrap, len(v))))
     p = (1 + int(np.sum(null >= observed))) / (n_bootstrap + 1)
-    return ChangePoint(step=float((s[k - 1] + s[k]) / 2), improvement=observed, p_value=p)
+    return ChangePoint(step=float((s[k - 1] + s[k]) / 2), improvement=float(observed), p_value=p)

@@ -148,14 +148,21 @@ def optimize(
     train: TrainConfig,
     label: str,
     progress: Callable[[str], None] | None = None,
+    plain_gradient_descent: bool = False,
 ) -> TrainResult:
     """AdamW over ``train.steps`` calls of ``batch_loss`` (which draws its own batch and returns
     a scalar, or ``[instances]`` losses of independent instances, whose sum is minimised: each
     instance gets exactly its own gradient). Logs every ``train.log_every`` steps and keeps a
-    state-dict checkpoint every ``train.checkpoint_every`` steps; leaves ``model`` in eval mode."""
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=train.lr, weight_decay=train.weight_decay, betas=train.betas
-    )
+    state-dict checkpoint every ``train.checkpoint_every`` steps; leaves ``model`` in eval mode.
+
+    ``plain_gradient_descent``: SGD without momentum instead (``train.betas`` unused), for toy
+    models whose dynamics are stated for gradient descent (a spec recording it keys on it)."""
+    if plain_gradient_descent:
+        optimizer = torch.optim.SGD(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
+    else:
+        optimizer = torch.optim.AdamW(
+            model.parameters(), lr=train.lr, weight_decay=train.weight_decay, betas=train.betas
+        )
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, train.lr_factor)
     losses: list[tuple[int, float | list[float]]] = []
     checkpoints: dict[int, dict[str, torch.Tensor]] = {}

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from harness.interp.phase import change_point_p_value, change_window, steepest_change_step
+from harness.interp.phase import change_point_p_value, change_window, onset_ratio, steepest_change_step
 
 STEPS = np.arange(25, 1001, 25)
 
@@ -55,3 +55,12 @@ def test_bad_curves_are_refused():
         change_window([1, 2, 3], [0, 1, 2])
     with pytest.raises(ValueError, match="one shape"):
         steepest_change_step([1, 2, 3, 4], [0, 1])
+
+
+def test_onset_ratio_tells_a_plateau_from_an_immediate_change():
+    steps = np.arange(0, 3001, 10)
+    assert onset_ratio(steps, 1 - np.exp(-steps / 300)) == pytest.approx(np.log(1 / 0.9) / np.log(10), abs=0.01)
+    assert onset_ratio(steps, steps / 3000.0) == pytest.approx(1 / 9, abs=0.01)
+    assert onset_ratio(steps, 1 / (1 + np.exp(-(steps - 1500) / 30))) > 0.8
+    with pytest.raises(ValueError, match="no net change"):
+        onset_ratio(steps, np.zeros(len(steps)))
