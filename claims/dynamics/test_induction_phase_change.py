@@ -9,7 +9,7 @@ of 1000 steps). Measured: the max layer-1 induction score at each checkpoint.
 """
 
 from harness import claim
-from harness.interp.phase import change_point_p_value, change_window, onset_ratio, progress_steps, steepest_change_step
+from harness.interp.phase import change_point_p_value, change_window, onset_ratio, points_within_change, progress_steps, steepest_change_step
 from harness.interp.plots import line_plot
 
 
@@ -20,12 +20,14 @@ def test_induction_head_forms_abruptly(formation, evidence, target, plot_dir):
     start for more than half the time it takes to finish rising: an S-curve, as for Jermyn's
     two-component toy in test_s_curves.py), and a change-point p-value < 0.01 against a smooth
     curve. Precondition: an induction head formed (final score > 0.4, the ARENA detector
-    threshold the induction claims use)."""
+    threshold the induction claims use), and at least 4 checkpoints inside the rise (10% to 90%),
+    without which it cannot be timed."""
     steps, scores = formation.steps, formation.induction
     evidence.attach("max layer-1 induction score", line_plot(plot_dir / f"{target.id}-induction-formation.png", steps,
                     {"max layer-1 induction score": scores}, title=f"{target.id}: induction score over training", ylabel="score"))
     evidence.note("80% change window (share of training)", change_window(steps, scores))
     evidence.require("final max layer-1 induction score", scores[-1], ">", 0.4)
+    evidence.require("checkpoints inside the rise (10%-90%)", points_within_change(steps, scores), ">=", 4)
     evidence.expect("onset ratio of the induction score's rise", onset_ratio(steps, scores), ">", 0.5)
     evidence.expect("change-point p-value", change_point_p_value(steps, scores).p_value, "<", 0.01)
 
@@ -75,6 +77,7 @@ def test_k_composition_is_a_phase_transition(formation, evidence):
     ratio > 0.5 and change-point p-value < 0.01; "at the same time": the steepest changes of the
     two curves lie within 100 steps (4 checkpoints, 10% of training) of each other."""
     steps, composition = formation.steps, formation.circuit_k_composition
+    evidence.require("checkpoints inside the rise (10%-90%)", points_within_change(steps, composition), ">=", 4)
     evidence.expect("onset ratio of the K-composition's rise", onset_ratio(steps, composition), ">", 0.5)
     evidence.expect("change-point p-value", change_point_p_value(steps, composition).p_value, "<", 0.01)
     gap = abs(steepest_change_step(steps, composition) - steepest_change_step(steps, formation.induction))

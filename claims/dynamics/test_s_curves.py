@@ -11,7 +11,7 @@ An exponential approach gives log(1/0.9) / log(10) = 0.046 whatever its rate, a 
 """
 
 from harness import claim
-from harness.interp.phase import change_point_p_value, onset_ratio
+from harness.interp.phase import change_point_p_value, onset_ratio, points_within_change
 from harness.interp.plots import line_plot
 
 SEEDS = [0, 1, 2]
@@ -25,6 +25,7 @@ def measure_onset(loss_curve, evidence, target, plot_dir, op, threshold):
     evidence.attach("training loss", line_plot(plot_dir / f"{target.id}-loss.png", steps, {"loss": losses},
                                                title=f"{target.id}: training loss", ylabel="loss", log_y=True))
     evidence.require("loss drop (final / initial)", losses[-1] / losses[0], "<", 0.01)
+    evidence.require("logged steps inside the drop (10%-90%)", points_within_change(steps, losses), ">=", 4)
     evidence.expect("onset ratio of the loss drop", onset_ratio(steps, losses), op, threshold)
 
 
@@ -33,7 +34,8 @@ def measure_onset(loss_curve, evidence, target, plot_dir, op, threshold):
 def test_two_components_learn_in_an_s_curve(loss_curve, evidence, target, plot_dir):
     """Threshold: onset ratio > 0.5, our own reading of the post's S-curve ("the loss plateaus
     for an extended period before suddenly dropping"), set before measuring. Precondition: the
-    loss fell below 1% of its start (otherwise there is no drop to time)."""
+    loss fell below 1% of its start (otherwise there is no drop to time), and at least 4 logged steps
+    lie inside the drop (10% to 90%), without which it cannot be timed."""
     measure_onset(loss_curve, evidence, target, plot_dir, ">", S_CURVE)
 
 

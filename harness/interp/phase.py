@@ -6,6 +6,8 @@ checkpoint).
 - ``onset_ratio``: the step at which the curve has made 10% of its net change over the step
   at which it has made 90%: near 1 for a plateau followed by a sudden change (an S-curve),
   about 0.05 for an exponential approach that starts at once, 0.11 for a straight line;
+- ``points_within_change``: how many measurements resolve the change (a precondition of the two
+  measures above);
 - ``change_window``: the narrowest window of training that holds a share (80%) of the total
   change, as a fraction of training: small for a sudden change, near the share for a steady one;
 - ``change_point_p_value``: a test of one abrupt step against a smooth curve (a cubic
@@ -52,6 +54,15 @@ def onset_ratio(steps, values, start: float = 0.1, end: float = 0.9) -> float:
     s, _ = as_curve(steps, values)
     at_start, at_end = progress_steps(steps, values, [start, end]) - s[0]
     return float(at_start / at_end)
+
+
+def points_within_change(steps, values, start: float = 0.1, end: float = 0.9) -> int:
+    """How many measured steps lie strictly between the ``start`` and ``end`` points of the net
+    change: with fewer than a handful, the checkpoints are too sparse to time the change (it
+    happened between two of them) and ``onset_ratio`` only reflects their spacing."""
+    s, _ = as_curve(steps, values)
+    at_start, at_end = progress_steps(steps, values, [start, end])
+    return int(np.sum((s > at_start) & (s < at_end)))
 
 
 def change_window(steps, values, share: float = 0.8) -> float:

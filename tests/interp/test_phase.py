@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from harness.interp.phase import change_point_p_value, change_window, onset_ratio, steepest_change_step
+from harness.interp.phase import change_point_p_value, change_window, onset_ratio, points_within_change, steepest_change_step
 
 STEPS = np.arange(25, 1001, 25)
 
@@ -64,3 +64,9 @@ def test_onset_ratio_tells_a_plateau_from_an_immediate_change():
     assert onset_ratio(steps, 1 / (1 + np.exp(-(steps - 1500) / 30))) > 0.8
     with pytest.raises(ValueError, match="no net change"):
         onset_ratio(steps, np.zeros(len(steps)))
+
+
+def test_points_within_change_counts_the_measurements_that_resolve_it():
+    assert points_within_change(STEPS, sigmoid(100)) >= 10
+    jump = (STEPS >= 500).astype(float)  # all of it between two measurements
+    assert points_within_change(STEPS, jump) == 0
