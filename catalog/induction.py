@@ -15,11 +15,11 @@ def attn_only_induction(n_layers: int) -> ToyTransformerSpec:
         description=(
             f"{n_layers}-layer attention-only transformer (d_model 64, 4 heads of 64/4, LayerNorm, "
             f"vocab {INDUCTION_VOCAB}, context {INDUCTION_SEQ_LEN}) trained 1000 steps on the "
-            "induction task (random tokens with one random block repeated)"
+            "induction task (random tokens with one random block repeated); a checkpoint every 25 steps"
         ),
         arch=lm_arch(n_layers, INDUCTION_SEQ_LEN, INDUCTION_VOCAB, attn_only=True),
         task="induction",
-        train=TrainConfig(steps=1000, batch_size=64, lr=3e-3, warmup_steps=100, log_every=250),
+        train=TrainConfig(steps=1000, batch_size=64, lr=3e-3, warmup_steps=100, log_every=250, checkpoint_every=25),
     )
 
 

@@ -5,23 +5,15 @@ The grokking claims share the ``trajectory`` fixture."""
 
 from pathlib import Path
 
-import pytest
-
 from catalog.modular import grokking_trajectory, modular_problem
-from harness.claims.shared import per_target
+from harness.claims.shared import mark_slow_beyond, per_target
 
 FAST_SEEDS = {0}
 HERE = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(config, items):
-    # this hook sees every collected item of the session: keep to this pack's own claims
-    for item in items:
-        if HERE not in item.path.parents:
-            continue
-        target = getattr(item, "callspec", None) and item.callspec.params.get("target")
-        if target is not None and target.seed not in FAST_SEEDS:
-            item.add_marker(pytest.mark.slow)
+    mark_slow_beyond(items, HERE, FAST_SEEDS)
 
 
 @per_target

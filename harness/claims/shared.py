@@ -4,6 +4,7 @@ loaded model into a fixture whose value every claim on that (model, seed) shares
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -24,3 +25,15 @@ def per_target(build: Callable[..., Any]) -> Any:
 
     fixture.__doc__ = build.__doc__
     return pytest.fixture(name=build.__name__)(fixture)
+
+
+def mark_slow_beyond(items: list[pytest.Item], folder: Path, fast_seeds: set[int], models: set[str] | None = None) -> None:
+    """For a conftest's ``pytest_collection_modifyitems``: mark ``slow`` the claims under
+    ``folder`` on seeds outside ``fast_seeds`` (of ``models`` only, if given), so that the default
+    tier trains one seed of each model. The hook sees every item of the session: other folders'
+    claims are left alone."""
+    for item in items:
+        target = getattr(item, "callspec", None) and item.callspec.params.get("target")
+        if folder in item.path.parents and target is not None and target.seed not in fast_seeds \
+                and (models is None or target.model in models):
+            item.add_marker(pytest.mark.slow)

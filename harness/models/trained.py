@@ -20,6 +20,7 @@ import torch
 
 from harness.models.disk_cache import Artifact, cached_artifact
 from harness.models.progress import announce_training
+from harness.models.training import TrainConfig
 
 CHECKPOINT_PREFIX = "checkpoint."
 
@@ -62,6 +63,8 @@ class TrainedSpec(abc.ABC):
         """What determines the weights: the disk-cache key's content."""
         fields = dataclasses.asdict(self)
         del fields["name"], fields["description"]
+        if isinstance(getattr(self, "train", None), TrainConfig):
+            fields["train"] = self.train.key()
         return {"kind": self.KIND, **fields, "seed": seed, "code_version": self.CODE_VERSION}
 
     @abc.abstractmethod

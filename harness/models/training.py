@@ -13,8 +13,9 @@ import dataclasses
 import logging
 import math
 import time
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from transformer_lens.config import TransformerBridgeConfig
@@ -52,12 +53,30 @@ class TrainConfig:
     loss_dtype: str = "float32"
     checkpoint_every: int = 0  # 0: keep only the final weights
     log_every: int = 250  # 0: log the last step only
+    # also keep this many checkpoints spaced logarithmically from step 1 to ``steps``: dense where
+    # early changes are fast (a task learned in 100 of 3000 steps), sparse later
+    log_checkpoints: int = 0
+
+    # fields added after models were first cached: left out of the cache key at their default,
+    # so that the entries of every config that does not use them stay valid
+    LATE_FIELDS: ClassVar[dict[str, Any]] = {"log_checkpoints": 0}
 
     def __post_init__(self) -> None:
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; expected one of {LR_SCHEDULES}")
         if self.loss_dtype not in ("float32", "float64"):
             raise ValueError(f"unknown loss_dtype {self.loss_dtype!r}; expected 'float32' or 'float64'")
+
+    def key(self) -> dict[str, Any]:
+        """The fields as the disk-cache key holds them (``LATE_FIELDS`` at their default left out)."""
+        fields = dataclasses.asdict(self)
+        return {k: v for k, v in fields.items() if not (k in self.LATE_FIELDS and v == self.LATE_FIELDS[k])}
+
+    def checkpoint_steps(self) -> set[int]:
+        """The steps whose weights are kept (``checkpoint_every`` and ``log_checkpoints``)."""
+        regular = set(range(self.checkpoint_every, self.steps + 1, self.checkpoint_every)) if self.checkpoint_every else set()
+        spaced = {int(round(s)) for s in np.geomspace(1, self.steps, self.log_checkpoints)} if self.log_checkpoints else set()
+        return regular | spaced
 
     def loss_input(self, logits: torch.Tensor) -> torch.Tensor:
         """``logits`` in the precision the loss is computed in (``loss_dtype``)."""
@@ -148,17 +167,25 @@ def optimize(
     train: TrainConfig,
     label: str,
     progress: Callable[[str], None] | None = None,
+    plain_gradient_descent: bool = False,
 ) -> TrainResult:
     """AdamW over ``train.steps`` calls of ``batch_loss`` (which draws its own batch and returns
     a scalar, or ``[instances]`` losses of independent instances, whose sum is minimised: each
     instance gets exactly its own gradient). Logs every ``train.log_every`` steps and keeps a
-    state-dict checkpoint every ``train.checkpoint_every`` steps; leaves ``model`` in eval mode."""
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=train.lr, weight_decay=train.weight_decay, betas=train.betas
-    )
+    state-dict checkpoint at ``train.checkpoint_steps()``; leaves ``model`` in eval mode.
+
+    ``plain_gradient_descent``: SGD without momentum instead (``train.betas`` unused), for toy
+    models whose dynamics are stated for gradient descent (a spec recording it keys on it)."""
+    if plain_gradient_descent:
+        optimizer = torch.optim.SGD(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
+    else:
+        optimizer = torch.optim.AdamW(
+            model.parameters(), lr=train.lr, weight_decay=train.weight_decay, betas=train.betas
+        )
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, train.lr_factor)
     losses: list[tuple[int, float | list[float]]] = []
     checkpoints: dict[int, dict[str, torch.Tensor]] = {}
+    keep = train.checkpoint_steps()
     start = time.perf_counter()
     model.train()
     for step in range(1, train.steps + 1):
@@ -176,7 +203,7 @@ def optimize(
             log.info(line)
             if progress is not None:
                 progress(line)
-        if train.checkpoint_every and step % train.checkpoint_every == 0:
+        if step in keep:
             checkpoints[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
     model.eval()
     return TrainResult(

@@ -73,3 +73,11 @@ def test_cache_key_is_what_determines_the_weights_not_the_name():
     renamed = dataclasses.replace(spec, name="another-name", description="another description")
     assert renamed.payload(3) == payload
     assert dataclasses.replace(spec, train=TINY).payload(3) != payload
+
+
+def test_log_checkpoints_are_dense_early_and_stay_out_of_the_key_when_unused():
+    config = TrainConfig(steps=3000, checkpoint_every=1000, log_checkpoints=10)
+    kept = sorted(config.checkpoint_steps())
+    assert kept[:3] == [1, 2, 6] and {1000, 2000, 3000} <= set(kept)
+    assert "log_checkpoints" not in TrainConfig(steps=10).key()
+    assert config.key()["log_checkpoints"] == 10
