@@ -16,6 +16,7 @@ import dataclasses
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 
@@ -52,6 +53,18 @@ def as_float(value: Any) -> float:
     return float(getattr(value, "item", lambda: value)())
 
 
+def is_count(value: Any) -> bool:
+    """Whether a measured value has an integer type (Python, numpy or torch; bools are not)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    dtype = getattr(value, "dtype", None)
+    if isinstance(dtype, torch.dtype):
+        return not (dtype.is_floating_point or dtype.is_complex or dtype == torch.bool)
+    return dtype is not None and np.issubdtype(dtype, np.integer)
+
+
 def format_value(value: float) -> str:
     return f"{value:.4g}" if math.isfinite(value) else str(value)
 
@@ -80,6 +93,7 @@ class Measurement:
     precondition: bool = False  # recorded by ``Evidence.require``
     # quantiles of the per-example values behind a mean (``spread_of``); None: not recorded
     spread: dict[str, float] | None = None
+    count: bool = False  # the value came as an integer (a count of features, heads, ...), not a rate
 
     def to_json(self) -> dict[str, Any]:
         """The measurement's fields; ``spread`` only where it was recorded."""
@@ -127,7 +141,7 @@ class Evidence:
         value_f, threshold_f = as_float(value), as_float(threshold)
         finite = math.isfinite(value_f) and math.isfinite(threshold_f)
         passed = OPS[op](value_f, threshold_f) if finite else None
-        self.measurements.append(Measurement(name, value_f, op, threshold_f, passed, precondition))
+        self.measurements.append(Measurement(name, value_f, op, threshold_f, passed, precondition, count=is_count(value)))
         return self.measurements[-1]
 
     def note(self, name: str, value: Any) -> None:

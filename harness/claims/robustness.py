@@ -77,6 +77,8 @@ def fragile_reasons(runs: list[Any]) -> dict[str, str]:
                     reasons[holding[seed].nodeid].append(f"{spread.name} holds by {gap:.3g} < seed std {spread.std:.3g}")
         for run in holding.values():
             for m in run.measurements:
-                if not m.get("precondition") and m["passed"] and holds_by_one_count(m["value"], m["op"], m["threshold"]):
+                # records older than the ``count`` field: any integral value counted
+                if not m.get("precondition") and m["passed"] and m.get("count", True) \
+                        and holds_by_one_count(m["value"], m["op"], m["threshold"]):
                     reasons[run.nodeid].append(f"{m['name']} holds by one count ({m['value']:g} {m['op']} {m['threshold']:g})")
     return {nodeid: "; ".join(dict.fromkeys(why)) for nodeid, why in reasons.items()}

@@ -137,7 +137,8 @@ def test_notes_and_attachments_become_plain_json():
     ev.attach("pattern", Path("/tmp/plot.png"))
     record = ev.to_json()
     assert json.loads(json.dumps(record)) == {
-        "measurements": [{"name": "m", "value": 1.0, "op": ">", "threshold": 0.0, "passed": True, "precondition": False}],
+        "measurements": [{"name": "m", "value": 1.0, "op": ">", "threshold": 0.0, "passed": True, "precondition": False,
+                          "count": False}],
         "notes": {"heads": {"(1, 2)": [0.25, 0.5], "n": 3, "where": "/tmp/x"}},
         "attachments": {"pattern": "/tmp/plot.png"},
     }

@@ -251,7 +251,7 @@ def check_xdist_run(pytester: pytest.Pytester, result: pytest.RunResult, record:
     assert "Threshold 0: a fake model" in (pytester.path / "reports" / "claims.html").read_text()
     assert (held["model"], held["seed"], held["expected"], held["outcome"]) == ("fake-a", 1, "holds", "holds")
     assert held["measurements"] == [{"name": "value", "value": 2.0, "op": ">", "threshold": 0.0, "passed": True,
-                                     "precondition": False}]
+                                     "precondition": False, "count": False}]
     assert held["duration"] >= 0 and held["setup_duration"] >= 0 and held["message"] == ""
     assert held["attachments"] == {"value plot": str(pytester.path / "reports" / "plots" / "fake-a-seed1.txt")}
     failed = claims["test_fails[fake-a-seed1]"]
@@ -269,7 +269,7 @@ def check_xdist_run(pytester: pytest.Pytester, result: pytest.RunResult, record:
     untestable = claims["test_untestable_on_one_seed[fake-a-seed0]"]
     assert untestable["message"] == "inconclusive: value (precondition) = 1, required > 1.5 (fake-a, seed 0)"
     assert untestable["measurements"] == [{"name": "value (precondition)", "value": 1.0, "op": ">", "threshold": 1.5,
-                                           "passed": False, "precondition": True}]  # stopped there
+                                           "passed": False, "precondition": True, "count": False}]  # stopped there
     assert [m["precondition"] for m in claims["test_untestable_on_one_seed[fake-a-seed1]"]["measurements"]] == [True, False]
 
     run = record["run"]

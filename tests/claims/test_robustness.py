@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
+from harness.claims.evidence import Evidence
 from harness.claims.report import render_markdown, write_reports
 from harness.claims.robustness import fragile_reasons, holds_by_one_count, margin, spreads
 from tests.claims.test_report import RUN_INFO, run
@@ -64,3 +66,11 @@ def test_the_report_flags_fragile_passes_and_shows_the_margins(tmp_path):
     assert "🔸 fragile passes: 1" in md
     assert '"fragile": "score holds by 0.05 < seed std 0.218"' in json_path.read_text()
     assert "fragile" not in render_markdown([run()], RUN_INFO, [])
+
+
+def test_a_rate_that_happens_to_be_integral_is_not_a_count():
+    evidence = Evidence("c", "3.17", "m", 0)
+    evidence.expect("ablated accuracy", torch.tensor(0.0), "<", 1)  # a rate of 0, not "0 < 1 heads"
+    evidence.expect("features represented", torch.tensor([1, 1, 0]).sum(), ">", 1)
+    rate, count = evidence.measurements
+    assert not rate.count and count.count
