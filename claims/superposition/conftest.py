@@ -8,7 +8,8 @@ import pytest
 
 BASELINE = "tms-relu-n20-m5-sweep"
 REPEATS_BASELINE = "tms-relu-n20-m5-repeats"
-REPEATS_MODELS = {REPEATS_BASELINE, "tms-relu-n20-m5-dropout-repeats", "tms-relu-n20-m5-discrete123"}
+#: Claim models with ``REPEATS`` instances per sparsity (compared with ``REPEATS_BASELINE``).
+REPEATS_MODELS = {"tms-relu-n20-m5-dropout-repeats", "tms-relu-n20-m5-discrete123"}
 HERE = Path(__file__).parent
 
 
