@@ -3,6 +3,7 @@ permutation p-values (numpy's generator, seeded: the same inputs give the same i
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -48,3 +49,9 @@ def random_segments(rng: np.random.Generator, n: int, n_segments: int, min_size:
     cuts = np.sort(rng.integers(0, free + 1, size=n_segments - 1))
     sizes = np.diff(np.concatenate([[0], cuts, [free]])) + min_size
     return np.repeat(np.arange(n_segments), sizes)
+
+
+def n_segmentations(n: int, n_segments: int, min_size: int) -> int:
+    """How many distinct cuts ``random_segments`` can draw: a p-value against them cannot go
+    below about one over this number."""
+    return math.comb(n - n_segments * min_size + n_segments - 1, n_segments - 1)

@@ -2,7 +2,9 @@ import numpy as np
 import torch
 
 from harness.interp.grokking import label_separation, pca_explained, principal_components
-from harness.interp.statistics import bootstrap_mean_difference, permutation_p_value, random_segments
+from harness.interp.statistics import (
+    bootstrap_mean_difference, n_segmentations, permutation_p_value, random_segments,
+)
 
 
 def test_bootstrap_mean_difference_sums_groups_and_covers_the_estimate():
@@ -52,3 +54,9 @@ def test_principal_components_of_a_line():
     plane, share = principal_components(line, 2)
     assert plane.shape == (10, 2) and abs(share - 1) < 1e-9 and pca_explained(line, 1) == share
     assert torch.allclose(plane[:, 0].abs(), (torch.arange(10.0, dtype=torch.float64) - 4.5).abs() * 3, atol=1e-9)
+
+
+def test_n_segmentations_counts_the_distinct_cuts():
+    rng = np.random.default_rng(0)
+    drawn = {tuple(random_segments(rng, 9, 3, 2)) for _ in range(2000)}
+    assert len(drawn) == n_segmentations(9, 3, 2) == 10
