@@ -25,6 +25,14 @@ ABS_NEURONS = 10
 ABS_DENSITIES = (1.0, 0.1, 0.03, 0.01)
 PAIR_NEURONS = 5
 PAIR_DENSITIES = (0.5, 0.2, 0.1, 0.05)
+#: Instances (initialisations) per sparsity of the models that compare counts of represented
+#: features with their uncertainty (4.1, 4.8): 8 per seed, 24 over the three seeds.
+REPEATS = 8
+
+
+def repeated(densities) -> tuple[float, ...]:
+    """``REPEATS`` instances at each density, grouped: ``(d0, d0, ..., d1, d1, ...)``."""
+    return tuple(d for d in densities for _ in range(REPEATS))
 
 
 def relu_output(name: str, description: str, densities=SWEEP_DENSITIES, decay: float = 0.7,
@@ -54,9 +62,14 @@ SPECS = [
                 "layer, S = 0, .9, .99 (open problem 4.1)", densities=(1.0, 0.1, 0.01), hidden_dropout=0.2),
     relu_output("tms-relu-n20-m5-ones", "as tms-relu-n20-m5-sweep with every present feature equal "
                 "to 1, S = .7, .9, .97 (4.7)", densities=VARIANT_DENSITIES, distribution="ones"),
+    relu_output("tms-relu-n20-m5-repeats", f"as tms-relu-n20-m5-sweep with {REPEATS} instances "
+                "(initialisations) at each of S = .7, .9, .97, .99: the baseline of the 4.1 and 4.8 "
+                "comparisons with uncertainty", densities=repeated(VARIANT_DENSITIES + (0.01,))),
+    relu_output("tms-relu-n20-m5-dropout-repeats", f"as tms-relu-n20-m5-dropout with {REPEATS} instances "
+                "at S = .99 (4.1)", densities=repeated((0.01,)), hidden_dropout=0.2),
     relu_output("tms-relu-n20-m5-discrete123", "as tms-relu-n20-m5-sweep with present features "
-                "uniform on {1, 2, 3}, S = .7, .9, .97 (4.8)", densities=VARIANT_DENSITIES,
-                distribution="discrete123"),
+                f"uniform on {{1, 2, 3}}, {REPEATS} instances at each of S = .7, .9, .97 (4.8)",
+                densities=repeated(VARIANT_DENSITIES), distribution="discrete123"),
     relu_output("tms-relu-n20-m5-uniform-half", "as tms-relu-n20-m5-sweep with present features "
                 "uniform on [0.5, 1], S = .7, .9, .97 (4.9)", densities=VARIANT_DENSITIES,
                 distribution="uniform_half"),

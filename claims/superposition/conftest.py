@@ -1,8 +1,24 @@
-"""The baseline the ReLU-output variants are compared with, as the ``sweep_baseline`` fixture."""
+"""The baselines the ReLU-output variants are compared with: the ``sweep_baseline`` and
+``repeats_baseline`` fixtures. Claims on the models with ``REPEATS`` instances per sparsity run
+seed 0 in CI (its instances already give the uncertainty); seeds 1 and 2 are marked ``slow``."""
+
+from pathlib import Path
 
 import pytest
 
 BASELINE = "tms-relu-n20-m5-sweep"
+REPEATS_BASELINE = "tms-relu-n20-m5-repeats"
+#: Claim models with ``REPEATS`` instances per sparsity (compared with ``REPEATS_BASELINE``).
+REPEATS_MODELS = {"tms-relu-n20-m5-dropout-repeats", "tms-relu-n20-m5-discrete123"}
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config, items):
+    # this hook sees every collected item of the session: keep to this pack's own claims
+    for item in items:
+        target = HERE in item.path.parents and getattr(item, "callspec", None) and item.callspec.params.get("target")
+        if target and target.model in REPEATS_MODELS and target.seed != 0:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -11,3 +27,10 @@ def sweep_baseline(model, model_at_seed):
     to the claim model's densities (its instances trained at the same sparsities)."""
     base = model_at_seed(BASELINE)
     return base.net.W.detach()[[base.instance(float(d)) for d in model.densities]]
+
+
+@pytest.fixture
+def repeats_baseline(model_at_seed):
+    """The ``REPEATS_BASELINE`` model (U[0, 1] values, several initialisations per sparsity) of
+    the claim's seed."""
+    return model_at_seed(REPEATS_BASELINE)

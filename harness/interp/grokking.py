@@ -51,11 +51,28 @@ def step_or_end(step: int | None, steps: list[int]) -> int:
     return steps[-1] + (steps[-1] - steps[-2] if len(steps) > 1 else 1)
 
 
+def principal_components(points: torch.Tensor, k: int) -> tuple[torch.Tensor, float]:
+    """Coordinates of ``points`` ``[n, d]`` (rows centred) on their top ``k`` principal
+    components ``[n, k]`` (float64), and the share of the variance those carry."""
+    centred = points.double() - points.double().mean(dim=0)
+    u, singular, _ = torch.linalg.svd(centred, full_matrices=False)
+    return u[:, :k] * singular[:k], float(singular[:k].pow(2).sum() / singular.pow(2).sum())
+
+
 def pca_explained(points: torch.Tensor, k: int) -> float:
     """Share of the variance of ``points`` ``[n, d]`` (rows centred) in its top ``k``
     principal components."""
-    singular = torch.linalg.svdvals(points.double() - points.double().mean(dim=0))
-    return float(singular[:k].pow(2).sum() / singular.pow(2).sum())
+    return principal_components(points, k)[1]
+
+
+def label_separation(points: torch.Tensor, labels: torch.Tensor) -> float:
+    """Share of the variance of ``points`` ``[n, d]`` between the groups of ``labels`` ``[n]``
+    (eta squared: sum_g n_g ||mean_g - mean||^2 / sum_i ||x_i - mean||^2): 1 when each group
+    is a single point, 0 when every group has the overall mean."""
+    x = points.double()
+    centred = x - x.mean(dim=0)
+    between = sum((labels == g).sum() * centred[labels == g].mean(dim=0).pow(2).sum() for g in labels.unique())
+    return float(between / centred.pow(2).sum())
 
 
 def drop_steps(steps: list[int], values: list[float], fractions: tuple[float, ...]) -> list[int | None]:

@@ -32,7 +32,7 @@ from harness.tms.data import (
 )
 from harness.tms.evaluate import output_r2, single_input_r2
 from harness.tms.models import ComputationModel, ReLUOutputModel
-from harness.tms.train import TMS_TRAINING, train_tms
+from harness.tms.train import TMS_TRAINING, split_batch, tms_loss, train_tms
 
 
 # part of every cache key; bump when harness.tms changes what a config trains to.
@@ -40,6 +40,11 @@ TMS_CODE_VERSION = 1
 
 #: Evaluation batches use generator seed ``EVAL_SEED_OFFSET + seed + offset``, never a training seed.
 EVAL_SEED_OFFSET = 1_000_003
+
+#: Ours: an instance is trained out when its loss changed by < 5% over the last logging interval,
+#: or by no more than 3 standard deviations of batch-to-batch noise beyond that (``TMSRun.unconverged``).
+CONVERGENCE_TOLERANCE = 0.05
+CONVERGENCE_SDS = 3.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,6 +152,31 @@ class TMSRun:
         convergence check for claims that need a trained-out model."""
         (_, before), (_, last) = self.meta["losses"][-2:]
         return abs(last[instance] - before[instance]) / last[instance]
+
+    def instances(self, density: float) -> list[int]:
+        """Indices of all instances trained at (uniform) feature probability ``density``."""
+        return [k for k, d in enumerate(self.densities.tolist()) if abs(d - density) <= 1e-6]
+
+    def batch_loss_noise(self, n_batches: int = 32) -> torch.Tensor:
+        """Standard deviation of each instance's training loss over ``n_batches`` fresh batches
+        of the training batch size at the final weights: ``[instances]``, the sampling noise of
+        one logged loss (large at high sparsity, where a batch holds few present features)."""
+        with torch.no_grad():
+            losses = [tms_loss(self.net(x), y, self.spec.importance(), self.spec.data.loss)
+                      for x, y in (split_batch(self.eval_batch(self.spec.train.batch_size, offset=k))
+                                   for k in range(n_batches))]
+        return torch.stack(losses).std(0)
+
+    def unconverged(self, instances) -> float:
+        """Convergence check: the largest, over ``instances`` (indices), change of the logged
+        loss over the last interval beyond ``CONVERGENCE_TOLERANCE`` of the final loss, in
+        standard deviations of the difference of two batch losses (``sqrt(2)`` x
+        ``batch_loss_noise``). 0 when every change is within the tolerance; an instance is
+        trained out, within sampling noise, below ``CONVERGENCE_SDS``."""
+        (_, before), (_, last) = self.meta["losses"][-2:]
+        noise = self.batch_loss_noise() * 2 ** 0.5
+        return max(max(0.0, abs(last[k] - before[k]) - CONVERGENCE_TOLERANCE * last[k]) / float(noise[k])
+                   for k in map(int, instances))
 
     def labels(self) -> list[str]:
         """``"S=0.99"`` per instance (``"instance k"`` for per-feature densities)."""

@@ -24,7 +24,8 @@ TMS_TRAINING = TrainConfig(steps=3000, batch_size=1024, lr=1e-3, weight_decay=0.
 BatchFn = Callable[[torch.Generator], torch.Tensor | tuple]
 
 
-def _split(batch) -> tuple[torch.Tensor, torch.Tensor]:
+def split_batch(batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(x, y)`` of a batch function's output (an autoencoder's ``x`` is its own target)."""
     if isinstance(batch, (tuple, list)):
         x, y = batch
         return x, y
@@ -85,7 +86,7 @@ def train_tms(
     data = torch.Generator().manual_seed(int(seed))
 
     def batch_loss() -> torch.Tensor:
-        x, y = _split(batch_fn(data))
+        x, y = split_batch(batch_fn(data))
         return tms_loss(model(x), y, weights, loss)
 
     with torch.random.fork_rng(devices=[]):

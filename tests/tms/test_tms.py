@@ -424,3 +424,16 @@ def test_spec_computation_run_measures(tmp_path):
                          TMSDataConfig((0.1,), task="classify"), training(steps=5, batch_size=16))
     with pytest.raises(ValueError):
         classifier.load(0, tmp_path).target_fn()
+
+
+def test_run_instances_and_convergence_from_the_logged_losses():
+    spec = TMSSpec("tms-test-repeats", "repeated densities", TMSModelConfig("relu_output", 5, 2),
+                   TMSDataConfig((0.1, 0.1, 0.05)))
+    meta = {"losses": [(1000, [1.0, 2.0, 4.0]), (2000, [1.0, 1.0, 2.0])]}
+    run = TMSRun(spec, 0, spec.build(0), meta)
+    assert run.instances(0.1) == [0, 1] and run.instances(0.05) == [2] and run.instances(0.5) == []
+    assert run.loss_change(1) == 1.0
+    assert run.unconverged([0]) == 0.0                                     # no change at all
+    noise = run.batch_loss_noise() * 2 ** 0.5
+    assert noise.shape == (3,) and (noise > 0).all()
+    assert run.unconverged(range(3)) == pytest.approx(max((2.0 - 0.1) / noise[2], (1.0 - 0.05) / noise[1]).item())
