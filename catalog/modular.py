@@ -34,6 +34,7 @@ class ModularProblem:
 
     p: int
     op: str  # "add" or "sub"
+    train_fraction: float = MOD_TRAIN_FRACTION
 
     @functools.cached_property
     def pairs(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -48,10 +49,10 @@ class ModularProblem:
 
     @functools.cached_property
     def train_mask(self) -> torch.Tensor:
-        """``[p**2]`` bool: the fixed training split (``MOD_TRAIN_FRACTION`` of the pairs)."""
+        """``[p**2]`` bool: the fixed training split (``train_fraction`` of the pairs)."""
         order = torch.randperm(self.p**2, generator=torch.Generator().manual_seed(MOD_SPLIT_SEED))
         mask = torch.zeros(self.p**2, dtype=torch.bool)
-        mask[order[: int(MOD_TRAIN_FRACTION * self.p**2)]] = True
+        mask[order[: int(self.train_fraction * self.p**2)]] = True
         return mask
 
     @functools.cached_property
@@ -68,12 +69,17 @@ class ModularProblem:
 
 
 MOD_PROBLEMS = {op: ModularProblem(MOD_P, op) for op in ("add", "sub")}
+# Nanda et al. 2023's own setting (section 3): p = 113, 30% of the pairs for training
+PAPER_PROBLEM = ModularProblem(113, "add", train_fraction=0.3)
 
 
-def register_modular(op: str) -> None:
-    problem = MOD_PROBLEMS[op]
+def task_name(problem: ModularProblem) -> str:
+    split = "" if problem.train_fraction == MOD_TRAIN_FRACTION else f"-f{round(100 * problem.train_fraction)}"
+    return f"mod-{problem.op}-p{problem.p}{split}"
 
-    @register_task(f"mod-{op}-p{problem.p}")
+
+def register_modular(problem: ModularProblem) -> None:
+    @register_task(task_name(problem))
     def full_training_set(generator: torch.Generator, batch: int):
         """Every training pair, every step (full batch; ``batch`` is not used)."""
         tokens = problem.tokens[problem.train_mask]
@@ -81,13 +87,13 @@ def register_modular(op: str) -> None:
         loss_mask[:, 2] = True  # only the prediction of c, at the "=" position
         return tokens, loss_mask
 
-    @register_dataset(f"mod-{op}-p{problem.p}-one-hot")
+    @register_dataset(f"{task_name(problem)}-one-hot")
     def one_hot_dataset():
         return problem.one_hot, problem.labels, problem.train_mask
 
 
-for _op in MOD_PROBLEMS:
-    register_modular(_op)
+for _problem in (*MOD_PROBLEMS.values(), PAPER_PROBLEM):
+    register_modular(_problem)
 
 # Nanda et al. 2023 (section 3): AdamW, lr 1e-3, weight decay 1, betas (0.9, 0.98), full batch;
 # the loss in float64, as in the authors' code.
@@ -112,7 +118,7 @@ def modular_transformer(op: str, act: str) -> ToyTransformerSpec:
             d_vocab=problem.p + 1, act_fn=act, attn_only=False, normalization_type=None,
             positional_embedding_type="standard",
         ),
-        task=f"mod-{op}-p{problem.p}",
+        task=task_name(problem),
         train=GROKKING_TRAIN,
     )
 
@@ -130,23 +136,46 @@ def modular_mlp(op: str) -> MLPSpec:
             f"{MOD_TRAIN_FRACTION:.0%} split, AdamW lr 3e-3 wd 1 betas (0.9, 0.98), "
             f"{MLP_GROKKING_TRAIN.steps} steps"
         ),
-        dataset=f"mod-{op}-p{problem.p}-one-hot",
+        dataset=f"{task_name(problem)}-one-hot",
         d_in=2 * problem.p, d_hidden=256, d_out=problem.p, act="relu",
         train=MLP_GROKKING_TRAIN,
     )
 
 
-for _spec in (
-    modular_transformer("add", "relu"),
-    modular_transformer("add", "gelu"),
-    modular_mlp("add"),
-    modular_mlp("sub"),
+# The paper's run (section 3 and its code): d_model 128, 4 heads of 32, d_mlp 512 ReLU, no
+# LayerNorm, 40k full-batch steps; checkpoints every 500 steps and 20 log-spaced (the early
+# memorisation) instead of the authors' every 100, to keep the disk cache small.
+PAPER_TRAIN = dataclasses.replace(GROKKING_TRAIN, steps=40_000, checkpoint_every=500, log_checkpoints=20,
+                                  log_every=2000)
+PAPER_TRANSFORMER = ToyTransformerSpec(
+    name="mod-add-p113-transformer",
+    description=(
+        "Nanda et al. 2023's own setting: 1-layer transformer (d_model 128, 4 heads of 32, d_mlp 512 ReLU, "
+        "no LayerNorm) on (a + b) mod 113, full batch on a fixed 30% split, AdamW lr 1e-3 wd 1 betas "
+        "(0.9, 0.98), 40k steps, float64 loss (replication tier: hours on CPU)"
+    ),
+    arch=dict(
+        n_layers=1, d_model=128, n_heads=4, d_head=32, d_mlp=512, n_ctx=4, d_vocab=PAPER_PROBLEM.p + 1,
+        act_fn="relu", attn_only=False, normalization_type=None, positional_embedding_type="standard",
+    ),
+    task=task_name(PAPER_PROBLEM),
+    train=PAPER_TRAIN,
+)
+
+PROBLEM_OF = {}  # model name -> the ModularProblem it is trained on
+for _spec, _problem in (
+    (modular_transformer("add", "relu"), MOD_PROBLEMS["add"]),
+    (modular_transformer("add", "gelu"), MOD_PROBLEMS["add"]),
+    (modular_mlp("add"), MOD_PROBLEMS["add"]),
+    (modular_mlp("sub"), MOD_PROBLEMS["sub"]),
+    (PAPER_TRANSFORMER, PAPER_PROBLEM),
 ):
     register_model(_spec)
+    PROBLEM_OF[_spec.name] = _problem
 
 
 def modular_problem(model_name: str) -> ModularProblem:
-    return MOD_PROBLEMS["sub" if model_name.startswith("mod-sub") else "add"]
+    return PROBLEM_OF[model_name]
 
 
 # The measurements read a modular model through these three views, one variant per model kind.
