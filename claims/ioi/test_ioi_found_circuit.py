@@ -34,7 +34,7 @@ def test_model_prefers_the_indirect_object(model, ioi, evidence):
     prompts = ioi.prompts
     for order in ("ABBA", "BABA"):
         evidence.note(f"mean logit diff ({order})", total[[o == order for o in prompts.orders]].mean())
-    evidence.expect("mean logit diff IO - S", total.mean(), ">", 0.0)
+    evidence.expect("mean logit diff IO - S", total.mean(), ">", 0.0, per_example=total)
     evidence.expect("accuracy (logit IO > logit S)", (total > 0).float().mean(), ">=", 0.9)
 
 

@@ -44,7 +44,7 @@ def test_gpt2_prefers_the_indirect_object(model, ioi, evidence):
     """Wang et al. 2022 section 2 report a mean logit difference of 3.56 and the IO above S in
     about 99% of their prompts; thresholds 3.0 and 0.95 leave room for our templates."""
     total = ioi.logit_attribution.logits
-    evidence.expect("mean logit diff IO - S", total.mean(), ">", 3.0)
+    evidence.expect("mean logit diff IO - S", total.mean(), ">", 3.0, per_example=total)
     evidence.expect("accuracy (logit IO > logit S)", (total > 0).float().mean(), ">=", 0.95)
 
 
