@@ -69,6 +69,10 @@ def short(value: Any) -> str:
     return f"{v:.4g}" if math.isfinite(v) else str(value)
 
 
+# values of the record may be "NaN" / "Infinity" text (claims.json has no non-finite numbers)
+ENVIRONMENT.filters["short"] = short
+
+
 def ran(verdicts: Iterable[str]) -> list[str]:
     """The verdicts of targets that were measured (neither skipped nor not run)."""
     return [v for v in verdicts if v not in ("skipped", "not-run")]

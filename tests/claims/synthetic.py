@@ -57,7 +57,8 @@ def synthetic_runs(report_dir: Path) -> list[ClaimRun]:
         run("test_interrupted", problem="3.3", outcome=None),
         run("test_tracr", model="toy-attn-1l", problem="3.4", measurements=[measured(0.95, name="mean AUROC", threshold=0.8)],
             notes={"ground truth": [{"program": "reverse", "method": "attribution patching", "precision": 0.9, "recall": 0.8, "auroc": 0.95},
-                                    {"program": "reverse", "method": "ablation", "precision": 1.0, "recall": 0.7, "auroc": 0.9}]}),
+                                    # nothing on one side of the ranking: AUROC undefined (NaN, text in claims.json)
+                                    {"program": "reverse", "method": "ablation", "precision": 1.0, "recall": 0.7, "auroc": math.nan}]}),
     ]
     return runs
 
