@@ -10,6 +10,7 @@ of 1000 steps). Measured: the max layer-1 induction score at each checkpoint.
 
 from harness import claim
 from harness.interp.phase import change_point_p_value, change_window, onset_ratio, points_within_change, progress_steps, steepest_change_step
+from harness.interp.heads import DETECTOR_THRESHOLD
 from harness.interp.plots import line_plot
 
 
@@ -26,7 +27,7 @@ def test_induction_head_forms_abruptly(formation, evidence, target, plot_dir):
     evidence.attach("max layer-1 induction score", line_plot(plot_dir / f"{target.id}-induction-formation.png", steps,
                     {"max layer-1 induction score": scores}, title=f"{target.id}: induction score over training", ylabel="score"))
     evidence.note("80% change window (share of training)", change_window(steps, scores))
-    evidence.require("final max layer-1 induction score", scores[-1], ">", 0.4)
+    evidence.require("final max layer-1 induction score", scores[-1], ">", DETECTOR_THRESHOLD)
     evidence.require("checkpoints inside the rise (10%-90%)", points_within_change(steps, scores), ">=", 4)
     evidence.expect("onset ratio of the induction score's rise", onset_ratio(steps, scores), ">", 0.5)
     evidence.expect("change-point p-value", change_point_p_value(steps, scores).p_value, "<", 0.01)

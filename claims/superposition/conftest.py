@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.claims.shared import mark_slow_beyond
+
 BASELINE = "tms-relu-n20-m5-sweep"
 REPEATS_BASELINE = "tms-relu-n20-m5-repeats"
 #: Claim models with ``REPEATS`` instances per sparsity (compared with ``REPEATS_BASELINE``).
@@ -14,11 +16,7 @@ HERE = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(config, items):
-    # this hook sees every collected item of the session: keep to this pack's own claims
-    for item in items:
-        target = HERE in item.path.parents and getattr(item, "callspec", None) and item.callspec.params.get("target")
-        if target and target.model in REPEATS_MODELS and target.seed != 0:
-            item.add_marker(pytest.mark.slow)
+    mark_slow_beyond(items, HERE, {0}, REPEATS_MODELS)
 
 
 @pytest.fixture

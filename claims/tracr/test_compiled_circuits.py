@@ -12,7 +12,6 @@ from harness import claim
 from harness.interp.circuits import ranking_against_truth
 from harness.interp.heads import attention_patterns
 
-WITH_PADDING = ["tracr-reverse", "tracr-sort-unique", "tracr-frac-prevs"]  # tracr-hist has no unused component
 
 
 @claim("3.17", "Zero-ablating any one component of a compiled program's circuit changes its output",
@@ -22,15 +21,6 @@ def test_circuit_components_are_necessary(tracr, evidence):
     each circuit component, i.e. the accuracy drops; the issue's statement, set before measuring."""
     for name in sorted(tracr.circuit):
         evidence.expect(f"accuracy with {name} zero-ablated", tracr.ablations[name]["accuracy"], "<", 1.0)
-
-
-@claim("3.17", "Zero-ablating a component outside a compiled program's circuit changes nothing",
-       models=WITH_PADDING, seeds=[0])
-def test_components_outside_circuit_do_nothing(tracr, evidence):
-    """Threshold: max |logit change| < 1e-4 over all ablations outside the circuit (the issue's
-    tolerance, set before measuring); it fails if ``compiled_circuit`` misses a component."""
-    outside = [tracr.ablations[name]["max_logit_change"] for name in tracr.sites if name not in tracr.circuit]
-    evidence.expect("max |logit change| outside the circuit", max(outside), "<", 1e-4)
 
 
 @claim("3.17", "The head of a program's last select attends from each query to the key the RASP selector selects",

@@ -53,6 +53,8 @@ def onset_ratio(steps, values, start: float = 0.1, end: float = 0.9) -> float:
     """(step at ``start`` of the net change) / (step at ``end`` of it), from the first step."""
     s, _ = as_curve(steps, values)
     at_start, at_end = progress_steps(steps, values, [start, end]) - s[0]
+    if at_end == 0:
+        raise ValueError("the change is complete at the first step: no onset to time")
     return float(at_start / at_end)
 
 

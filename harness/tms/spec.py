@@ -175,7 +175,8 @@ class TMSRun:
         trained out, within sampling noise, below ``CONVERGENCE_SDS``."""
         (_, before), (_, last) = self.meta["losses"][-2:]
         noise = self.batch_loss_noise() * 2 ** 0.5
-        return max(max(0.0, abs(last[k] - before[k]) - CONVERGENCE_TOLERANCE * last[k]) / float(noise[k])
+        # a constant batch loss (a dead instance) has no noise: any change beyond 5% then counts fully
+        return max(max(0.0, abs(last[k] - before[k]) - CONVERGENCE_TOLERANCE * last[k]) / max(float(noise[k]), 1e-12)
                    for k in map(int, instances))
 
     def labels(self) -> list[str]:

@@ -152,8 +152,10 @@ def bridge_from_native(arch: dict[str, Any], state: dict[str, torch.Tensor], nam
 @dataclasses.dataclass(frozen=True)
 class TracrSpec:
     """A tracr-compiled RASP program for the registry. ``program`` builds the RASP SOp (it
-    imports tracr); its name, the vocabulary, ``max_seq_len``, the BOS token and the tracr
-    version key the cache. Compiled weights exist once: only seed 0 loads."""
+    imports tracr); its name, the vocabulary, ``max_seq_len``, the BOS token, ``unique_inputs``
+    and ``CONVERTER_VERSION`` key the cache (the tracr version is recorded in the entry's meta,
+    not the key, so that a cached entry loads without tracr). Compiled weights exist once: only
+    seed 0 loads."""
 
     name: str
     description: str
@@ -166,7 +168,7 @@ class TracrSpec:
     def payload(self) -> dict[str, Any]:
         return {"kind": "tracr", "program": self.program.__name__, "vocab": sorted(map(str, self.vocab)),
                 "max_seq_len": self.max_seq_len, "compiler_bos": self.compiler_bos,
-                "converter_version": CONVERTER_VERSION}
+                "unique_inputs": self.unique_inputs, "converter_version": CONVERTER_VERSION}
 
     def compile(self):
         """tracr's compiled model (needs the ``tracr`` extra)."""
@@ -195,7 +197,7 @@ class TracrSpec:
 
 def compiled_circuit(model) -> tuple[list[tuple[int, int]], list[int]]:
     """(heads as (layer, head), MLP layers) whose output can be non-zero: a head whose OV
-    circuit ``W_V W_O`` (or output bias) is non-zero, an MLP whose output weights or bias are.
+    circuit ``W_V W_O`` is non-zero, an MLP whose output weights or bias are.
     Everything else is tracr's zero padding."""
     heads, mlps = [], []
     for layer, block in enumerate(model.blocks):
