@@ -144,8 +144,10 @@ def ioi_prompts(
     drawn with ``random.Random(seed)``; the ABC corruption draws three further distinct names.
 
     ``prepend_bos``: start every row with the tokenizer's BOS token (SmolLM2: ``<|im_start|>``).
+    A prompt's template id is its template's index in ``templates``.
     """
     names, places, objects = (single_tokens(tokenizer, words) for words in (NAMES, PLACES, OBJECTS))
+    given = templates  # template ids index this tuple
     templates = most_common_length(tokenizer, templates)
     rng = random.Random(seed)
     texts, corrupted_texts, io_names, s_names, orders, template_ids = [], [], [], [], [], []
@@ -159,7 +161,7 @@ def ioi_prompts(
         io_names.append(io)
         s_names.append(s)
         orders.append(order)
-        template_ids.append(TEMPLATES.index(template))
+        template_ids.append(given.index(template))
     tokens = tokenize(tokenizer, texts, prepend_bos)
     io_ids = torch.tensor(single_token_ids(tokenizer, io_names))
     s_ids = torch.tensor(single_token_ids(tokenizer, s_names))
