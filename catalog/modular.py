@@ -273,13 +273,14 @@ def training_phases(trajectory: dict[str, list]) -> list[int] | None:
     """Phase of each checkpoint up to the grokking step (index into ``PHASES``), after Nanda et
     al. 2023 section 5.2: memorisation up to the memorisation step (train accuracy 100%),
     circuit formation after it while the test loss stays high, cleanup from the first checkpoint
-    whose test loss is below half its peak after memorisation (our operational boundary for
-    "test loss falls sharply") to the grokking step. None if the model did not memorise and grok."""
+    after the test-loss peak (the peak after memorisation) whose test loss is below half that peak
+    (our operational boundary for "test loss falls sharply") to the grokking step. None if the
+    model did not memorise and grok."""
     memorised, grokked = event_steps(trajectory)
     if memorised is None or grokked is None:
         return None
     steps = [s for s in trajectory["steps"] if s <= grokked]
     test = dict(zip(trajectory["steps"], (m["test loss"] for m in trajectory["measures"])))
-    peak = max(test[s] for s in steps if s >= memorised)
-    cleanup = next((s for s in steps if s > memorised and test[s] < peak / 2), grokked + 1)
+    peak_step = max((s for s in steps if s >= memorised), key=test.__getitem__)
+    cleanup = next((s for s in steps if s > peak_step and test[s] < test[peak_step] / 2), grokked + 1)
     return [0 if s <= memorised else 1 if s < cleanup else 2 for s in steps]

@@ -18,3 +18,11 @@ def test_phases_follow_memorisation_test_loss_and_grokking():
 
 def test_no_phases_without_grokking():
     assert training_phases(trajectory([1, 1], [0.0, 0.1], [4.0, 4.0])) is None
+
+
+def test_cleanup_starts_after_the_test_loss_peak():
+    # the test loss dips below half the final peak before it (step 200) and rises to it at step 300
+    run = trajectory(train_acc=[0.5, 1, 1, 1, 1, 1, 1],
+                     test_acc=[0.0, 0.0, 0.0, 0.0, 0.5, 1.0, 1.0],
+                     test_loss=[4.0, 5.0, 2.0, 8.0, 3.0, 0.1, 0.05])
+    assert training_phases(run) == [0, 0, 1, 1, 2, 2]
