@@ -111,12 +111,18 @@ NOTEBOOK_TRAINING = dataclasses.replace(TMS_TRAINING, steps=10_000)  # the noteb
 #: Equal-importance sparsity sweep for the "Feature Dimensionality" figure (n=400, m=30 as in the
 #: paper; the sparsities are our choice of the figure's 1/(1-S) range, one instance each).
 STICKY_DENSITIES = (0.1, 0.05, 0.03, 0.02, 0.01, 0.005, 0.003, 0.001)
+#: The lower-sparsity half of the figure, S = 0 ... 0.87 (1/(1-S) = 1 ... 7.9, log-spaced), added after
+#: the S >= 0.9 sweep above showed no sticky values (every represented feature at D_i = m / #represented).
+LOW_SPARSITY_STICKY_DENSITIES = tuple(round(10 ** (-k / 10), 4) for k in range(10))
 REPLICATIONS = [
     dataclasses.replace(SPECS[0], name="tms-relu-n20-m5-sweep-10k", train=NOTEBOOK_TRAINING,
                         description="as tms-relu-n20-m5-sweep, trained the notebook's 10k steps"),
     TMSSpec("tms-relu-n400-m30-equal", "ReLU output model n=400, m=30, uniform importance, S = .9 ... .999 "
             "(paper's 'Feature Dimensionality' setting), 10k steps",
             TMSModelConfig("relu_output", 400, 30), TMSDataConfig(STICKY_DENSITIES), NOTEBOOK_TRAINING),
+    TMSSpec("tms-relu-n400-m30-equal-low-sparsity", "as tms-relu-n400-m30-equal at S = 0 ... 0.87 (the "
+            "figure's 1/(1-S) from 1 to 7.9)", TMSModelConfig("relu_output", 400, 30),
+            TMSDataConfig(LOW_SPARSITY_STICKY_DENSITIES), NOTEBOOK_TRAINING),
 ]
 
 for spec in SPECS + REPLICATIONS:

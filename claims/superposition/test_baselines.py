@@ -77,14 +77,18 @@ def test_sparse_model_superposes_features(model: TMSRun, evidence, plot_dir, tar
     evidence.attach(f"D_i against 1/(1-S), n=20, m=5 ({target.id})", path)
 
 
-def check_sticky(model: TMSRun, evidence):
+def check_sticky(model: TMSRun, evidence, instances, shared_only: bool = False):
     """Paper, "Feature Dimensionality" figure (n=400, m=30, equal importance): D_i clusters at 1,
     3/4, 2/3, 1/2, 2/5, 3/8. Threshold ours, set before measuring: 70% of the represented
-    features of the instances at S >= 0.9 within 0.03 of one (values uniform on [0.3, 1] would
-    fall in these bands ~42% of the time)."""
-    W = model.net.W.detach()[model.densities <= 0.1 + 1e-6]
+    features (norm > 0.5) of ``instances`` (an index into the instance axis) within 0.03 of one
+    (values uniform on [0.3, 1] would fall in these bands ~42% of the time). ``shared_only``:
+    count only features that share dimensions (D_i < 0.97), against the values below 1."""
+    W = model.net.W.detach()[instances]
     D = feature_dimensionality(W)[feature_norms(W) > 0.5]
-    _, distance = nearest_sticky_fraction(D, NAMED_STICKY)
+    named = NAMED_STICKY
+    if shared_only:
+        D, named = D[D < 1 - STICKY_TOLERANCE], NAMED_STICKY[1:]
+    _, distance = nearest_sticky_fraction(D, named)
     evidence.note("D_i of represented features", sorted(round(v, 3) for v in D.tolist()))
     evidence.expect("fraction of D_i within 0.03 of a sticky value",
                     (distance <= STICKY_TOLERANCE).float().mean(), ">=", 0.7)
@@ -98,16 +102,32 @@ def test_feature_dimensionality_is_sticky(model: TMSRun, evidence):
     """The paper's named values carried over to the decaying-importance sweep (deviation: the
     paper's figure has equal importance and n=400, m=30; see the replication claim below).
     Threshold: ``check_sticky``."""
-    check_sticky(model, evidence)
+    check_sticky(model, evidence, model.densities <= 0.1 + 1e-6)
 
 
 @pytest.mark.replication
 @claim("4.2", "In the paper's setting (n=400, m=30, equal importance, 10k steps) the feature dimensionalities "
        "D_i of represented features at S >= 0.9 stick to its named values: at least 70% within 0.03 of one",
-       models=["tms-relu-n400-m30-equal"], seeds=[0, 1, 2])
+       models=["tms-relu-n400-m30-equal"], seeds=[0, 1, 2],
+       refuted="no D_i is within 0.03 of a named value on seeds 0-2 (fraction 0): at every S >= 0.9 each "
+               "represented feature gets the same share D_i = m / #represented (S = 0.9: 131-135 features at "
+               "0.22-0.24; S = 0.95: 204 at 0.15; S >= 0.99: all 400 at 0.075), below the smallest named "
+               "value 3/8. The sticky values need lower sparsity: see the claim below")
 def test_feature_dimensionality_is_sticky_in_the_papers_setting(model: TMSRun, evidence):
     """Threshold: ``check_sticky``."""
-    check_sticky(model, evidence)
+    check_sticky(model, evidence, model.densities <= 0.1 + 1e-6)
+
+
+@pytest.mark.replication
+@claim("4.2", "In the paper's setting (n=400, m=30, equal importance, 10k steps) at S = 0 ... 0.87, the "
+       "feature dimensionalities D_i < 0.97 of represented features stick to the named values 3/4, 2/3, 1/2, "
+       "2/5, 3/8: at least 70% within 0.03 of one", models=["tms-relu-n400-m30-equal-low-sparsity"],
+       seeds=[0, 1, 2])
+def test_shared_feature_dimensionality_is_sticky_at_low_sparsity(model: TMSRun, evidence):
+    """Written after the S >= 0.9 claim above was refuted, before this model was trained: the figure's
+    sticky values sit at 1/(1-S) below 10. Features with a dimension of their own (D_i = 1) are left
+    out, so the dense instances cannot carry the fraction. Threshold: ``check_sticky`` (same 70%)."""
+    check_sticky(model, evidence, slice(None), shared_only=True)
 
 
 @claim("4.2", "With n=5, m=2 and high sparsity (S = 0.95, 0.97) the five features form a regular "
