@@ -21,6 +21,7 @@ from harness.claims.collector import mark_claims, parametrize, record_evidence, 
 from harness.claims.evidence import Evidence
 from harness.claims.reporter import ClaimsReporter, report_dir
 from harness.claims.scheduling import TargetScheduling
+from harness.claims.sharding import parse_shard, select_shard
 from harness.claims.snapshots import RoundedJSONSnapshot
 from harness.models import memory_cache
 from harness.models.registry import ModelUnavailable
@@ -43,6 +44,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="where claims.json / claims.md are written (default: <rootdir>/reports)",
     )
+    group.addoption(
+        "--claims-shard",
+        default=None,
+        metavar="i/n",
+        help="run shard i of n (whole (model, seed) groups); merge the shards' reports with "
+        "`python -m harness.claims.report merge`",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,6 +58,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: long-running; CI skips it with -m 'not slow'")
     config.addinivalue_line("markers", "replication: a paper's own setting (sizes, steps, precision); "
                             "opt in with -m replication, meant for a GPU machine")
+    if shard := config.getoption("claims_shard"):
+        parse_shard(shard)  # a bad value fails before collection
     if cache_dir := config.getoption("claims_cache_dir"):
         memory_cache.set_cache_root(Path(cache_dir))
     if hasattr(config, "workerinput"):
@@ -82,6 +92,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     mark_claims(items)
+    select_shard(config, items)
 
 
 @pytest.hookimpl(wrapper=True)

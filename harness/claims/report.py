@@ -294,10 +294,12 @@ def read_log(path: Path) -> tuple[float, list[ClaimRun]]:
 
 
 def write_reports(
-    runs: list[ClaimRun], report_dir: Path, *, started: float, exitstatus: int, args: list[str]
+    runs: list[ClaimRun], report_dir: Path, *, started: float, exitstatus: int, args: list[str],
+    merged: dict[str, Any] | None = None,
 ) -> list[Path]:
     """Write ``claims.json``, ``claims.md`` and ``claims.html`` into ``report_dir`` and append the
-    run to its history; returns the three reports' paths."""
+    run to its history; returns the three reports' paths. ``merged``: the run info of merged
+    shards (``harness.claims.merge``), which replaces this process's times and exit status."""
     report_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = report_dir / "claims.json", report_dir / "claims.md"
     previous: list[dict[str, Any]] = []
@@ -315,13 +317,14 @@ def write_reports(
         "finished": dt.datetime.now().isoformat(timespec="seconds"),
         "duration_s": time.time() - started,
         "exitstatus": exitstatus,
-        "interrupted": exitstatus == 2 or any(r.outcome is None for r in runs),
         "args": args,
         "versions": versions(),
         "git": git_state(),
         "machine": machine(),
         "device": device(),
+        **(merged or {}),
     }
+    run_info["interrupted"] = run_info["exitstatus"] == 2 or any(r.outcome is None for r in runs)
     flipped = flips(previous, runs)
     record = {
         "run": run_info,
@@ -347,10 +350,14 @@ if __name__ == "__main__":
     import argparse
 
     from harness.claims.compare import compare
+    from harness.claims.merge import merge
 
     parser = argparse.ArgumentParser(prog="python -m harness.claims.report")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("recover", help=f"rebuild the report of a killed run from DIR/{LOG_NAME}").add_argument("dir", type=Path)
+    merging = commands.add_parser("merge", help="one report from the claims.json of shards (--claims-shard i/n)")
+    merging.add_argument("reports", type=Path, nargs="+")
+    merging.add_argument("--out", type=Path, required=True, help="directory of the merged report")
     comparing = commands.add_parser("compare", help="claims that changed verdict and measurements that moved between two claims.json")
     comparing.add_argument("a", type=Path)
     comparing.add_argument("b", type=Path)
@@ -359,5 +366,5 @@ if __name__ == "__main__":
     if arguments.command == "compare":
         print("\n".join(compare(json.loads(arguments.a.read_text()), json.loads(arguments.b.read_text()), arguments.rtol)))
     else:
-        for written in recover(arguments.dir):
-            print(f"wrote {written}")
+        written = recover(arguments.dir) if arguments.command == "recover" else merge(arguments.reports, arguments.out)
+        print("\n".join(f"wrote {path}" for path in written))

@@ -13,11 +13,15 @@ import struct
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
+import submitit
 import torch
 
+from harness.claims.merge import merge
 from harness.claims.report import LOG_NAME, read_log
+from harness.claims.slurm import run_sharded
 
 CONFTEST = '''
 import dataclasses
@@ -460,3 +464,31 @@ def test_exit_code_is_zero_when_claims_hold_or_are_refuted_as_expected_and_model
         "test_holds[fake-b-seed0]": "skipped", "test_holds[fake-b-seed1]": "skipped"}
     assert by_test(record)["test_holds[fake-b-seed0]"]["message"] == "--claims-models excludes fake-b"
     assert f"wrote {claims_dir.path / 'reports' / 'claims.md'}" in result.stdout.str()
+
+
+def test_shards_deal_whole_targets_and_their_merged_report_equals_the_unsharded_one(claims_dir, monkeypatch):
+    """Two shards as a job array through submitit's local executor (the SLURM recipe's code path)."""
+    _, whole = run_claims(claims_dir, "whole")
+    monkeypatch.setattr(sys, "argv", ["pytest"])  # submitit pickles the call, not our command line
+    executor = submitit.LocalExecutor(claims_dir.path / "submitit")
+    executor.update_parameters(timeout_min=5)
+    args = ["-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark"]
+    codes, written = run_sharded(executor, 2, args, claims_dir.path / "merged", cwd=claims_dir.path)
+    assert codes == [pytest.ExitCode.TESTS_FAILED] * 2  # each shard has a failing claim
+    shards = [by_test(json.loads((claims_dir.path / "merged" / f"shard-{i}" / "claims.json").read_text())) for i in (1, 2)]
+    targets = [{name.split("[")[1] for name in shard} for shard in shards]
+    assert targets[0] and targets[1] and not targets[0] & targets[1]  # every (model, seed) on one shard
+    merged = json.loads(written[0].read_text())
+    # equal but for where each shard wrote its plots
+    same = lambda record: {n: {**comparable(c), "attachments": {k: Path(v).name for k, v in c["attachments"].items()}}
+                           for n, c in by_test(record).items()}
+    assert same(merged) == same(whole)
+    assert [s["report"] for s in merged["run"]["shards"]] == [str(claims_dir.path / "merged" / f"shard-{i}" / "claims.json") for i in (1, 2)]
+    with pytest.raises(ValueError, match="is in both"):
+        merge([written[0], written[0]], claims_dir.path / "again")
+
+
+def test_a_bad_shard_is_refused_at_startup(claims_dir):
+    for bad in ("3/2", "one/2", "0/2"):
+        result = claims_dir.runpytest_subprocess("--claims-shard", bad)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR and "--claims-shard" in result.stderr.str()
