@@ -5,16 +5,18 @@ claim's evidence (``user_properties`` travel from xdist workers to the controlle
 from __future__ import annotations
 
 import inspect
+import os
 
 import pytest
 
 from harness.claims.claim import ClaimDeclarationError, Target, claim_spec, where
 from harness.claims.evidence import Evidence, ExpectationFailed, Inconclusive
-from harness.models import memory_cache
+from harness.models import memory_cache, passes
 from harness.models.registry import model_names
 
 CLAIM_KEY = "mi_claims.claim"
 RESULT_KEY = "mi_claims.result"
+PASSES_KEY = "mi_claims.passes"
 
 
 def selected_models(config: pytest.Config) -> set[str] | None:
@@ -109,5 +111,9 @@ def record_evidence(item: pytest.Item):
         target: Target = item.callspec.params["target"]
         item.user_properties.append(
             (RESULT_KEY, {"outcome": outcome_of(exc), "message": str(exc) if exc else "", **ev.to_json(),
-                          "provenance": memory_cache.provenance(target.model, target.seed)})
+                          "provenance": memory_cache.provenance(target.model, target.seed)}),
+        )
+        # this worker's forward passes so far (cumulative: the controller keeps each worker's last)
+        item.user_properties.append(
+            (PASSES_KEY, {"worker": os.environ.get("PYTEST_XDIST_WORKER", "main"), "counts": passes.snapshot()})
         )

@@ -18,6 +18,7 @@ import jinja2
 
 from harness.claims.evidence import QUANTILES
 from harness.claims.problems import known_problems
+from harness.models.passes import describe as describe_passes
 
 # a short word per verdict for the cells ("2/3 hold, 1 refuted")
 WORD = {
@@ -290,6 +291,7 @@ def render_html(record: dict[str, Any], history: list[dict[str, Any]] | None = N
     counts = Counter(r["verdict"] for r in claims)
     return ENVIRONMENT.get_template("claims.html.j2").render(
         run=record["run"],
+        passes_text=describe_passes(record["run"].get("passes") or {}),
         flipped=record.get("flipped", []),
         counts=[(v, counts[v]) for v in WORD if counts[v]],
         fragile=sum(bool(r.get("fragile")) for r in claims),

@@ -22,6 +22,7 @@ from harness.claims.evidence import format_value
 from harness.claims.html import ground_truth, render_html
 from harness.claims.problems import known_problems
 from harness.claims.robustness import MIN_SEEDS, fragile_reasons, spreads
+from harness.models.passes import describe as describe_passes
 from harness.plain import plain
 
 VERDICTS = ("holds", "refuted-as-expected", "fails", "unexpectedly-holds", "inconclusive",
@@ -194,6 +195,8 @@ def render_markdown(
         f"commit {(run_info['git']['commit'] or 'unknown')[:10]}{' (dirty)' if run_info['git']['dirty'] else ''}"
         + (" · **interrupted: partial report**" if run_info["interrupted"] else ""),
         "",
+        f"Forward passes: {describe_passes(run_info.get('passes') or {})}",
+        "",
         " · ".join(f"{SYMBOL[v]}: {counts[v]}" for v in VERDICTS if counts[v])
         + (f" · 🔸 fragile passes: {sum(bool(r.fragile) for r in runs)}" if any(r.fragile for r in runs) else ""),
         "",
@@ -295,11 +298,12 @@ def read_log(path: Path) -> tuple[float, list[ClaimRun]]:
 
 def write_reports(
     runs: list[ClaimRun], report_dir: Path, *, started: float, exitstatus: int, args: list[str],
-    merged: dict[str, Any] | None = None,
+    merged: dict[str, Any] | None = None, passes: dict[str, Any] | None = None,
 ) -> list[Path]:
     """Write ``claims.json``, ``claims.md`` and ``claims.html`` into ``report_dir`` and append the
     run to its history; returns the three reports' paths. ``merged``: the run info of merged
-    shards (``harness.claims.merge``), which replaces this process's times and exit status."""
+    shards (``harness.claims.merge``), which replaces this process's times and exit status;
+    ``passes``: forward passes run and needed (``harness.models.passes.total``)."""
     report_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = report_dir / "claims.json", report_dir / "claims.md"
     previous: list[dict[str, Any]] = []
@@ -322,6 +326,7 @@ def write_reports(
         "git": git_state(),
         "machine": machine(),
         "device": device(),
+        "passes": passes or {},
         **(merged or {}),
     }
     run_info["interrupted"] = run_info["exitstatus"] == 2 or any(r.outcome is None for r in runs)

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from harness.claims.collector import CLAIM_KEY, RESULT_KEY
+from harness.claims.collector import CLAIM_KEY, PASSES_KEY, RESULT_KEY
 from harness.claims.report import LOG_NAME, ClaimRun, RunLog, write_reports
+from harness.models import passes
 
 
 class ClaimsReporter:
@@ -23,6 +24,7 @@ class ClaimsReporter:
     def __init__(self, config: pytest.Config):
         self.config = config
         self.runs: dict[str, ClaimRun] = {}
+        self.pass_counts: dict[str, dict[str, dict[str, int]]] = {}  # worker -> its last snapshot
         self.started = time.time()
         self.log: RunLog | None = None
         self.previous_sigterm: Any = None
@@ -52,6 +54,8 @@ class ClaimsReporter:
             run.duration = report.duration
         else:
             run.setup_duration += report.duration  # model loading / training
+        if PASSES_KEY in props:
+            self.pass_counts[props[PASSES_KEY]["worker"]] = props[PASSES_KEY]["counts"]
         if RESULT_KEY in props:
             result = props[RESULT_KEY]
             run.outcome, run.message = result["outcome"], result["message"]
@@ -78,6 +82,7 @@ class ClaimsReporter:
             started=self.started,
             exitstatus=int(exitstatus),
             args=list(self.config.invocation_params.args),
+            passes=passes.total(list(self.pass_counts.values())),
         )
         self.paths = paths
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from harness.models import passes
 from harness.models.disk_cache import default_cache_root
 from harness.models.registry import ModelUnavailable, get_model_spec
 
@@ -49,6 +50,7 @@ def load_model(name: str, seed: int) -> Any:
         weights = weight_hash(model)  # before the move: hashing reads the tensors on the CPU
         _loaded[key] = model.to(best_device()) if hasattr(model, "to") else model
         _provenance[key] = {"weights": weights, **placement(_loaded[key])}
+        passes.watch(_loaded[key], f"{name}-seed{seed}")
     return _loaded[key]
 
 

@@ -82,7 +82,10 @@ from harness import claim
 
 
 def value(model):
-    return model.weight.sum() if isinstance(model, torch.nn.Module) else model["value"]
+    if isinstance(model, torch.nn.Module):
+        model(torch.ones(1, 1))  # a forward pass, counted in the report (twice the same input: one needed)
+        return model.weight.sum()
+    return model["value"]
 
 
 @claim("3.16", "Fake models have a positive value", models=["fake-a", "fake-b"], seeds=[0, 1])
@@ -280,6 +283,9 @@ def check_xdist_run(pytester: pytest.Pytester, result: pytest.RunResult, record:
     assert run["versions"]["torch"] == torch.__version__
     assert run["versions"]["transformer_lens"] == importlib.metadata.version("transformer-lens")
     assert run["exitstatus"] == 1 and run["interrupted"] is False and record["flipped"] == []
+    # each fake-a target's claims ran forward passes over one input (from both workers' counts)
+    per_model = run["passes"]["per_model"]
+    assert sorted(per_model) == ["fake-a-seed0", "fake-a-seed1"] and all(c["needed"] == 1 < c["run"] for c in per_model.values())
 
     md = (pytester.path / "reports" / "claims.md").read_text().splitlines()
     assert ("| problem | claims | ✅ holds | ☑️ refuted (as expected) | ❌ fails | ⚠️ holds, marked refuted | 🟡 inconclusive | "

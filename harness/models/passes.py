@@ -1,0 +1,99 @@
+"""Counting the forward passes each loaded model runs, against the passes the run needed.
+
+Every pass is counted at the model's embedding (the one module every pass of a
+``TransformerBridge`` enters; TransformerLens calls ``forward`` directly, which skips the root
+module's hooks) or, for other models, at the root module. A pass is *clean* when its only
+forward hooks are TransformerLens's caching hooks: a clean pass over tokens some earlier clean
+pass already read could have been served from that pass's activations, so it was not needed. A
+pass with any other hook (patching, ablation, our own readers) counts as needed.
+
+``needed = patched passes + distinct inputs of the clean passes``; ``run / needed`` is the
+redundancy a per-worker activation cache removes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+from typing import Any
+
+import torch
+
+#: names of the hook functions TransformerLens's ``run_with_cache`` adds
+CACHING_HOOKS = frozenset({"cache_hook", "save_hook"})
+
+
+@dataclasses.dataclass
+class PassCount:
+    run: int = 0
+    patched: int = 0
+    clean_inputs: set[str] = dataclasses.field(default_factory=set)
+
+    @property
+    def needed(self) -> int:
+        return self.patched + len(self.clean_inputs)
+
+
+_counts: dict[str, PassCount] = {}
+
+
+def user_hook_name(handle: Any) -> str:
+    hook = getattr(handle, "user_hook", None)
+    return getattr(getattr(hook, "func", hook), "__name__", "")
+
+
+def only_caching_hooks(model: torch.nn.Module) -> bool:
+    """Whether every forward hook on the model's hook points is a TransformerLens caching hook."""
+    hook_points = getattr(model, "hook_dict", {}).values()
+    return all(user_hook_name(handle) in CACHING_HOOKS for point in hook_points for handle in point.fwd_hooks)
+
+
+def input_digest(args: tuple, kwargs: dict) -> str:
+    """sha1 of the first tensor argument (the tokens): dtype, shape and bytes."""
+    tensor = next((a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)), None)
+    if tensor is None:
+        return "no tensor input"
+    tensor = tensor.detach().cpu().contiguous()
+    return hashlib.sha1(f"{tensor.dtype}|{tuple(tensor.shape)}|".encode() + tensor.numpy().tobytes()).hexdigest()
+
+
+def count_pass(label: str, model: torch.nn.Module, module: torch.nn.Module, args: tuple, kwargs: dict) -> None:
+    count = _counts.setdefault(label, PassCount())
+    count.run += 1
+    if only_caching_hooks(model):
+        count.clean_inputs.add(input_digest(args, kwargs))
+    else:
+        count.patched += 1
+
+
+def watch(model: Any, label: str) -> None:
+    """Count ``model``'s forward passes under ``label`` (e.g. ``toy-attn-2l-seed0``)."""
+    if not isinstance(model, torch.nn.Module):
+        return
+    entry = model.embed if isinstance(getattr(model, "embed", None), torch.nn.Module) else model
+    entry.register_forward_pre_hook(functools.partial(count_pass, label, model), with_kwargs=True)
+
+
+def snapshot() -> dict[str, dict[str, int]]:
+    """``{label: {"run": ..., "needed": ...}}`` of this process so far."""
+    return {label: {"run": c.run, "needed": c.needed} for label, c in _counts.items()}
+
+
+def describe(totals: dict[str, Any]) -> str:
+    """"120 run / 40 needed (3.0x)" of ``total``'s record."""
+    if not totals.get("run"):
+        return "none counted"
+    return f"{totals['run']} run / {totals['needed']} needed ({totals['run'] / max(totals['needed'], 1):.1f}x)"
+
+
+def total(snapshots: list[dict[str, dict[str, int]]]) -> dict[str, Any]:
+    """The run's totals from each worker's last snapshot (a model loaded by two workers counts twice)."""
+    per_model: dict[str, dict[str, int]] = {}
+    for shot in snapshots:
+        for label, count in shot.items():
+            merged = per_model.setdefault(label, {"run": 0, "needed": 0})
+            merged["run"] += count["run"]
+            merged["needed"] += count["needed"]
+    return {"run": sum(c["run"] for c in per_model.values()), "needed": sum(c["needed"] for c in per_model.values()),
+            "per_model": dict(sorted(per_model.items()))}
