@@ -1,7 +1,6 @@
 """Text language models trained here: resumable training through the one loop, the SoLU MLP
 against TransformerLens's definition, cache keys that follow the corpus, the CPU stand-ins."""
 
-import dataclasses
 import math
 
 import pytest
@@ -11,18 +10,11 @@ from transformer_lens.utilities.activation_functions import solu
 
 from catalog.lm import FAMILY, STANDINS, standin
 from harness.models.corpus import TokenStream
-from harness.models.lm import RESUME_SUFFIX, TextLMSpec
+from harness.models.lm import RESUME_SUFFIX
 from harness.models.trained import split_checkpoints
-from harness.models.training import TrainConfig, init_native_model
-from tests.models.text_fixtures import tiny_corpus, write_tiny_files
+from harness.models.training import init_native_model
+from tests.models.text_fixtures import TINY_TRAIN, tiny_spec, write_tiny_files
 
-TINY_TRAIN = TrainConfig(steps=12, batch_size=4, lr=3e-3, warmup_steps=2, log_every=4, log_checkpoints=4)
-
-
-def tiny_spec(root, family="solu") -> TextLMSpec:
-    return dataclasses.replace(standin(family, 1), corpus=tiny_corpus(root), vocab_size=300,
-                               arch={**standin(family, 1).arch, "d_vocab": 300, "n_ctx": 16},
-                               train=TINY_TRAIN, resume_every=4)
 
 
 def test_interrupted_training_resumes_into_the_same_weights(tmp_path, monkeypatch):

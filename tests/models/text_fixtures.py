@@ -1,12 +1,16 @@
-"""A tiny corpus on disk for the corpus, language-model and zoo tests: seeded prose, code and
+"""A tiny corpus on disk and a tiny model trained on it, for the corpus, language-model and zoo tests: seeded prose, code and
 one duplicate."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 
+from catalog.lm import standin
 from harness.models.corpus import Corpus, Source
+from harness.models.lm import TextLMSpec
+from harness.models.training import TrainConfig
 
 WORDS = ("the model reads a token and writes its guess of the next one while heads attend "
          "to earlier words so that a repeated phrase is predicted from its first copy").split()
@@ -33,3 +37,14 @@ def tiny_corpus(root: Path) -> Corpus:
     sources = (Source("prose", "prose", "test", str(root), ("prose/*.txt",)),
                Source("code", "code", "test", str(root), ("code/*.py",)))
     return Corpus("tiny", sources, heldout_per_mille=200)
+
+
+TINY_TRAIN = TrainConfig(steps=12, batch_size=4, lr=3e-3, warmup_steps=2, log_every=4, log_checkpoints=4)
+
+
+def tiny_spec(root: Path, family: str = "solu") -> TextLMSpec:
+    """A 1-layer stand-in of ``family`` on the tiny corpus under ``root`` (vocab 300, context 16,
+    12 steps, a resume point every 4)."""
+    base = standin(family, 1)
+    return dataclasses.replace(base, corpus=tiny_corpus(root), vocab_size=300,
+                               arch={**base.arch, "d_vocab": 300, "n_ctx": 16}, train=TINY_TRAIN, resume_every=4)
