@@ -7,6 +7,8 @@
   steps and cosine decay, weight decay 0.01, 40 log-spaced checkpoints plus one every 1000
   steps. Claims on them belong to the opt-in ``lm`` tier (``pytest -m lm``): cold, they train for
   hours on CPU, minutes on a GPU (README, "Language models trained here").
+- ``python -m catalog.lm [--models lm-attn-1l,...] [--seeds 0 1 2]`` trains the family (what the
+  disk cache lacks; an interrupted run resumes) and prints each member's held-out loss.
 - The stand-ins (``STANDINS``: ``standin-attn-1l`` ...): the same architectures at d_model 32,
   4 heads, context 32, vocabulary 512, trained 300 steps on ``STANDIN_CORPUS``. They prove
   code paths in ``tests/`` and are never registered as claim models.
@@ -24,7 +26,11 @@ stand-ins train 300 x 16 x 32 tokens at about 15k tokens/s, 10 s each.
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+
 from catalog.corpus import STANDIN_CORPUS, TEXT_CORPUS
+from harness.models.disk_cache import default_cache_root
 from harness.models.lm import TextLMSpec
 from harness.models.registry import register_model
 from harness.models.toy_transformer import lm_arch
@@ -81,3 +87,21 @@ STANDINS = {spec.name: spec for spec in (standin(f, n) for f, n in MEMBERS)}
 
 for _spec in FAMILY.values():
     register_model(_spec)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m catalog.lm", description="Train the text LM family (or load it).")
+    parser.add_argument("--models", default=",".join(FAMILY), help="comma-separated family members")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--cache-dir", type=Path, default=None, help="default: $MI_CLAIMS_CACHE or ~/.cache/mi-claims")
+    args = parser.parse_args(argv)
+    cache_root = args.cache_dir or default_cache_root()
+    for name in args.models.split(","):
+        for seed in args.seeds:
+            _, meta = FAMILY[name].artifact(seed, cache_root)
+            print(f"{name} seed {seed}: held-out loss {meta['heldout_loss']:.3f} nats (uniform {meta['uniform_loss']:.3f}), "
+                  f"{meta['train_seconds']:.0f} s on {meta['device']}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
