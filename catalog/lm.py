@@ -21,7 +21,7 @@ tokens after one warm-up step, 2026-12-03 on the project's 2-core AVX2 machine w
 agents trained models on it, load average 17-20, so +-50%): attn-1l 1633, attn-2l 1281,
 attn-3l 1024, attn-4l 847, gelu-1l 1683, gelu-2l 1064, solu-1l 1584, solu-2l 978. At those
 rates one member's 49M tokens take 8-16 hours and the whole family about 92 hours of CPU; the
-stand-ins train 300 x 16 x 32 tokens at about 15k tokens/s, 10 s each.
+stand-ins train 300 x 16 x 32 tokens at 6.7k-16.7k tokens/s, 9-23 s each (measured cold, same load).
 """
 
 from __future__ import annotations

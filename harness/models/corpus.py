@@ -191,6 +191,19 @@ def train_tokenizer(text: str, vocab_size: int) -> Tokenizer:
     return tokenizer
 
 
+def encode_documents(tokenizer: Tokenizer, text: str, batch: int = 256) -> torch.Tensor:
+    """``[n_tokens]`` int16 ids of ``text``, its documents encoded ``batch`` at a time and joined
+    by ``END_OF_TEXT`` (encoding a whole corpus at once holds gigabytes of offsets)."""
+    docs = text.split(END_OF_TEXT)
+    eot = [tokenizer.token_to_id(END_OF_TEXT)]
+    chunks = []
+    for start in range(0, len(docs), batch):
+        encodings = tokenizer.encode_batch(docs[start : start + batch])
+        ids = [t for i, e in enumerate(encodings, start) for t in (eot if i else []) + e.ids]
+        chunks.append(torch.tensor(ids, dtype=torch.int16))
+    return torch.cat(chunks)
+
+
 @dataclasses.dataclass(frozen=True)
 class CorpusTokens:
     """A corpus tokenised: ``train`` / ``heldout`` ``[n_tokens]`` int64, documents separated by
@@ -219,7 +232,7 @@ def corpus_tokens(corpus: Corpus, vocab_size: int, cache_root: Path) -> CorpusTo
     tokenizer = Tokenizer.from_str(_tensor_text(tensors["tokenizer"]))
 
     def build_tokens() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        ids = {k: torch.tensor(tokenizer.encode(v).ids, dtype=torch.int16) for k, v in texts.items()}
+        ids = {k: encode_documents(tokenizer, v) for k, v in texts.items()}
         return ids, {f"{k}_tokens": len(v) for k, v in ids.items()}
 
     tokens_payload = {"kind": "corpus-tokens", "corpus": corpus_meta["sha256"],

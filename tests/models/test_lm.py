@@ -11,6 +11,7 @@ from transformer_lens.utilities.activation_functions import solu
 from catalog.lm import FAMILY, STANDINS, standin
 from harness.models.corpus import TokenStream
 from harness.models.lm import RESUME_SUFFIX
+from harness.models.registry import model_names
 from harness.models.trained import split_checkpoints
 from harness.models.training import init_native_model
 from tests.models.text_fixtures import TINY_TRAIN, tiny_spec, write_tiny_files
@@ -63,8 +64,9 @@ def test_cache_key_holds_the_corpus_and_tokenizer_hashes(tmp_path):
     assert other.keyed_payload(0, other.tokens(tmp_path / "cache"))["corpus_sha256"] != payload["corpus_sha256"]
 
 
-def test_family_and_standins_share_architectures():
+def test_family_and_standins_share_architectures_and_only_the_family_is_registered():
     assert len(FAMILY) == len(STANDINS) == 8
+    assert set(FAMILY) <= set(model_names()) and not set(STANDINS) & set(model_names())
     for name, spec in FAMILY.items():
         small = STANDINS[name.replace("lm-", "standin-")]
         for field in ("n_layers", "attn_only", "act_fn", "normalization_type"):
