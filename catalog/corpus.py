@@ -16,8 +16,16 @@ Sources of ``TEXT_CORPUS`` and their licences:
 
 A source absent here (no man pages in a slim container) is listed in the corpus entry's
 ``missing`` and in ``Corpus.missing()``; the corpus is then another one, with another hash, so
-models trained on it get other cache keys. Measured here (Python 3.11.7, Debian 12, the
-project's lock): see the README's "Language models trained here".
+models trained on it get other cache keys.
+
+Measured here (2026-12-03; Python 3.11.7, Debian 12, the project's lock): documents read (exact
+duplicates) per source: python-stdlib 1632 (0), package-metadata 120 (0), package-docs 50 (2),
+man-pages 22401 (2153), debian-docs 1027 (113); none missing. After the mix: 97.1M characters of
+prose (man pages most of it: technical English rather than books) and 24.3M of code (the
+stdlib's 31M cut to 20%); 21452 train and 1124 held-out documents; 35.8M train and 1.9M
+held-out tokens with the 4096-token BPE. Content sha256 ``b19c46ad...``, tokenizer sha256
+``948a4d14...``. Building it took about 3 minutes (corpus), 6 (tokenizer) and 10 (tokens, 123 s
+of CPU, 1.9 GB peak) of wall time at low priority on the loaded 2-core machine.
 
 ``STANDIN_CORPUS`` is a small slice of the same kinds of text (the ``json`` and ``email``
 packages' code; the packages' READMEs) for the CPU stand-ins of ``catalog.lm``: it builds in
