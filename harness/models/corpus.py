@@ -159,12 +159,14 @@ def _text_tensor(text: str) -> torch.Tensor:
     return torch.frombuffer(bytearray(text.encode()), dtype=torch.uint8)
 
 
-def _tensor_text(tensor: torch.Tensor) -> str:
+def tensor_text(tensor: torch.Tensor) -> str:
+    """The text of a uint8 tensor of UTF-8 bytes (how the cache stores text)."""
     return bytes(tensor.numpy()).decode()
 
 
-def corpus_splits(corpus: Corpus, cache_root: Path) -> tuple[dict[str, str], dict[str, Any]]:
-    """``({"train": text, "heldout": text}, meta)``, documents joined by ``END_OF_TEXT``;
+def corpus_splits(corpus: Corpus, cache_root: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """``({"train": text, "heldout": text}, meta)``, each text as UTF-8 bytes (``tensor_text``
+    decodes it: only a build needs the text), documents joined by ``END_OF_TEXT``;
     ``meta["sha256"]`` is the content hash. Built once per fingerprint."""
 
     def build() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -174,8 +176,7 @@ def corpus_splits(corpus: Corpus, cache_root: Path) -> tuple[dict[str, str], dic
         return {k: _text_tensor(v) for k, v in texts.items()}, {**stats, "sha256": content, "corpus": corpus.name}
 
     payload = {"kind": "text-corpus", "fingerprint": corpus.fingerprint()}
-    tensors, meta = cached_artifact(cache_root, payload, build)
-    return {k: _tensor_text(v) for k, v in tensors.items()}, meta
+    return cached_artifact(cache_root, payload, build)
 
 
 def train_tokenizer(text: str, vocab_size: int) -> Tokenizer:
@@ -220,19 +221,19 @@ class CorpusTokens:
 @functools.lru_cache(maxsize=4)
 def corpus_tokens(corpus: Corpus, vocab_size: int, cache_root: Path) -> CorpusTokens:
     """The corpus, its tokenizer and its tokens, each built once into the disk cache."""
-    texts, corpus_meta = corpus_splits(corpus, cache_root)
+    splits, corpus_meta = corpus_splits(corpus, cache_root)
     tokenizer_payload = {"kind": "bpe-tokenizer", "corpus": corpus_meta["sha256"], "vocab_size": vocab_size,
                          "tokenizers": importlib.metadata.version("tokenizers"), "code_version": CORPUS_CODE_VERSION}
 
     def build_tokenizer() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        as_json = train_tokenizer(texts["train"], vocab_size).to_str()
+        as_json = train_tokenizer(tensor_text(splits["train"]), vocab_size).to_str()
         return {"tokenizer": _text_tensor(as_json)}, {"tokenizer_sha256": sha256(as_json)}
 
     tensors, tokenizer_meta = cached_artifact(cache_root, tokenizer_payload, build_tokenizer)
-    tokenizer = Tokenizer.from_str(_tensor_text(tensors["tokenizer"]))
+    tokenizer = Tokenizer.from_str(tensor_text(tensors["tokenizer"]))
 
     def build_tokens() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        ids = {k: encode_documents(tokenizer, v) for k, v in texts.items()}
+        ids = {k: encode_documents(tokenizer, tensor_text(v)) for k, v in splits.items()}
         return ids, {f"{k}_tokens": len(v) for k, v in ids.items()}
 
     tokens_payload = {"kind": "corpus-tokens", "corpus": corpus_meta["sha256"],
