@@ -5,6 +5,7 @@ registrations."""
 from catalog import (  # noqa: F401  (registration side effects)
     datasets,
     induction,
+    lm,
     memorisation,
     modular,
     phase_change,

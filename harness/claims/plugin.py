@@ -58,6 +58,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: long-running; CI skips it with -m 'not slow'")
     config.addinivalue_line("markers", "replication: a paper's own setting (sizes, steps, precision); "
                             "opt in with -m replication, meant for a GPU machine")
+    config.addinivalue_line("markers", "lm: claims on the text language models trained here (catalog.lm); opt in "
+                            "with -m lm: cold, they train for hours on CPU, minutes on a GPU")
     if shard := config.getoption("claims_shard"):
         parse_shard(shard)  # a bad value fails before collection
     if cache_dir := config.getoption("claims_cache_dir"):

@@ -12,12 +12,16 @@ import copy
 import dataclasses
 import logging
 import math
+import os
+import sys
 import time
+from pathlib import Path
 from typing import Any, Callable, ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 from transformer_lens.config import TransformerBridgeConfig
 from transformer_lens.model_bridge.sources.native import NativeModel, initialize_native_model
 
@@ -102,6 +106,19 @@ class TrainResult:
     seconds: float
 
 
+@dataclasses.dataclass(frozen=True)
+class Resume:
+    """Where ``optimize`` saves its whole state every ``every`` steps, and resumes from when the
+    file exists: the model, optimiser and schedule, the losses and checkpoints so far, torch's
+    global RNG and the ``generators`` that draw the batches. A run killed after step k and
+    started again ends in the same weights as one never interrupted; the file is removed at
+    the end."""
+
+    path: Path
+    every: int
+    generators: tuple[torch.Generator, ...] = ()
+
+
 def native_config(arch: dict[str, Any], seed: int) -> TransformerBridgeConfig:
     """The ``TransformerBridgeConfig`` of a toy architecture (a plain dict) at ``seed``."""
     return TransformerBridgeConfig.from_dict({**arch, "seed": seed, "init_weights": True})
@@ -168,6 +185,8 @@ def optimize(
     label: str,
     progress: Callable[[str], None] | None = None,
     plain_gradient_descent: bool = False,
+    resume: Resume | None = None,
+    tokens_per_step: int = 0,
 ) -> TrainResult:
     """AdamW over ``train.steps`` calls of ``batch_loss`` (which draws its own batch and returns
     a scalar, or ``[instances]`` losses of independent instances, whose sum is minimised: each
@@ -175,7 +194,10 @@ def optimize(
     state-dict checkpoint at ``train.checkpoint_steps()``; leaves ``model`` in eval mode.
 
     ``plain_gradient_descent``: SGD without momentum instead (``train.betas`` unused), for toy
-    models whose dynamics are stated for gradient descent (a spec recording it keys on it)."""
+    models whose dynamics are stated for gradient descent (a spec recording it keys on it).
+
+    ``resume``: save and resume the state (``Resume``). ``tokens_per_step``: show a tqdm bar of
+    tokens trained, with tokens/s and the time left."""
     if plain_gradient_descent:
         optimizer = torch.optim.SGD(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
     else:
@@ -186,9 +208,24 @@ def optimize(
     losses: list[tuple[int, float | list[float]]] = []
     checkpoints: dict[int, dict[str, torch.Tensor]] = {}
     keep = train.checkpoint_steps()
-    start = time.perf_counter()
+    first, before = 1, 0.0  # the first step to run, seconds spent before a resume
+    if resume is not None and resume.path.exists():
+        saved = torch.load(resume.path, weights_only=False)
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        schedule.load_state_dict(saved["schedule"])
+        torch.set_rng_state(saved["rng"])
+        for generator, state in zip(resume.generators, saved["generators"], strict=True):
+            generator.set_state(state)
+        losses, checkpoints, before, first = saved["losses"], saved["checkpoints"], saved["seconds"], saved["step"] + 1
+        log.info(f"[{label}] resumed from step {saved['step']} ({resume.path})")
+    start = time.perf_counter() - before
+    bar = tqdm(
+        total=train.steps * tokens_per_step, initial=(first - 1) * tokens_per_step, unit="tok", unit_scale=True,
+        desc=label, file=sys.__stderr__, disable=not tokens_per_step, mininterval=5.0,
+    )
     model.train()
-    for step in range(1, train.steps + 1):
+    for step in range(first, train.steps + 1):
         loss = batch_loss()
         optimizer.zero_grad(set_to_none=True)
         loss.sum().backward()
@@ -205,6 +242,16 @@ def optimize(
                 progress(line)
         if step in keep:
             checkpoints[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        bar.update(tokens_per_step)
+        if resume is not None and step % resume.every == 0 and step < train.steps:
+            save_resume_state(resume, {
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
+                "rng": torch.get_rng_state(), "generators": [g.get_state() for g in resume.generators],
+                "losses": losses, "checkpoints": checkpoints, "seconds": time.perf_counter() - start, "step": step,
+            })
+    bar.close()
+    if resume is not None:
+        resume.path.unlink(missing_ok=True)
     model.eval()
     return TrainResult(
         state_dict={k: v.detach().clone() for k, v in model.state_dict().items()},
@@ -212,3 +259,12 @@ def optimize(
         checkpoints=checkpoints,
         seconds=time.perf_counter() - start,
     )
+
+
+def save_resume_state(resume: Resume, state: dict[str, Any]) -> None:
+    """Write the state to a temporary file renamed into place: a kill mid-write leaves the
+    previous resume point."""
+    resume.path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = resume.path.with_name(resume.path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, resume.path)
