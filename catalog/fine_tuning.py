@@ -55,12 +55,12 @@ SHIFTED_COPY_FT = FineTunedSpec(
     name="toy-attn-2l-ft-shifted",
     description=(
         "toy-attn-2l fine-tuned 300 steps on the shifted-copy task (a marker token first; inside the repeated "
-        "block, predict the next token plus one), AdamW lr 1e-3; a checkpoint every 10 steps and 20 log-spaced"
+        "block, predict the next token plus one), AdamW lr 1e-3; a checkpoint every 5 steps and 20 log-spaced"
     ),
     arch=PARENT.arch,
     task="shifted-copy",
     train=TrainConfig(steps=300, batch_size=64, lr=1e-3, warmup_steps=10, log_every=100,
-                      checkpoint_every=10, log_checkpoints=20),
+                      checkpoint_every=5, log_checkpoints=20),
     parent=PARENT,
 )
 
