@@ -78,8 +78,8 @@ class ToyTransformerSpec(TrainedSpec):
 class FineTunedSpec(ToyTransformerSpec):
     """A toy transformer fine-tuned on ``task`` from ``parent``'s final weights at the same seed
     (``arch`` must be the parent's). Its cache key holds the parent's whole key, so retraining
-    the parent retrains it; its checkpoints are the fine-tuning steps (the parent's final weights
-    are step 0 of neither)."""
+    the parent retrains it; its checkpoints are steps of the fine-tuning run (the parent's final
+    weights, its starting point, are not among them)."""
 
     parent: ToyTransformerSpec | None = None
 
