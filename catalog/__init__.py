@@ -4,6 +4,7 @@ registrations."""
 
 from catalog import (  # noqa: F401  (registration side effects)
     datasets,
+    fine_tuning,
     induction,
     lm,
     memorisation,
@@ -13,5 +14,6 @@ from catalog import (  # noqa: F401  (registration side effects)
     sequences,
     superposition,
     toy_ioi,
+    translation,
     tracr,
 )

@@ -45,6 +45,14 @@ def random_block_repeat(
     row, so no fixed positional offset predicts the copy: only induction (match the previous
     occurrence of the current token, copy what followed it) does.
     """
+    return block_repeat_with_copy(gen, batch, seq_len, d_vocab, min_block, max_block)[0]
+
+
+def block_repeat_with_copy(
+    gen: torch.Generator, batch: int, seq_len: int, d_vocab: int, min_block: int = 8, max_block: int = 20,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``random_block_repeat``'s tokens and ``[batch, seq_len]`` bool: the position is in the
+    second copy of the block (the same draws: the tokens are identical)."""
     tokens = torch.randint(1, d_vocab, (batch, seq_len), generator=gen)
     tokens[:, 0] = BOS
     block = torch.randint(min_block, max_block + 1, (batch, 1), generator=gen)
@@ -54,7 +62,7 @@ def random_block_repeat(
     pos = torch.arange(seq_len).expand(batch, -1)
     in_copy = (pos >= second) & (pos < second + block)
     source = torch.where(in_copy, pos - second + first, pos)
-    return tokens.gather(1, source)
+    return tokens.gather(1, source), in_copy
 
 
 INDUCTION_SEQ_LEN = 48

@@ -132,3 +132,76 @@ def sorting_by_length(checkpoints):
         return {n: float(ok[lengths == n].float().mean()) for n in range(2, SORT_MAX_LEN + 1)}
     per_step = over_checkpoints(checkpoints, by_length)
     return list(checkpoints), {n: [s[n] for s in per_step] for n in range(2, SORT_MAX_LEN + 1)}
+
+
+# --- 5.15-5.21 (a toy model of fine-tuning) and 5.30 (soft induction) ---
+
+from catalog.fine_tuning import COPIED, SHIFTED_COPY_FT, copy_eval_sets  # noqa: E402
+from catalog.translation import soft_induction_targets  # noqa: E402
+from harness.interp.ablation import each_head_sites  # noqa: E402
+from harness.interp.accuracy import token_losses  # noqa: E402
+from harness.interp.metrics import fraction_recovered  # noqa: E402
+from harness.interp.patching import patch_from_model  # noqa: E402
+
+# seed 0 of each in the default tier (a fine-tuning run of 17 s, a translation model of 25 s)
+SLOW_SEEDS_OF |= {SHIFTED_COPY_FT.name, "translate-attn-2l"}
+
+
+class FineTuning:
+    """A fine-tuned model (``toy-attn-2l-ft-shifted``) against the model it started from
+    (``toy-attn-2l`` at the same seed), on 256 held-out repeated random sequences per task
+    (``catalog.fine_tuning.copy_eval_sets``, data seed 1000). The checkpoints are the fine-tuning
+    run's, with the old model as step 0."""
+
+    def __init__(self, model, old, checkpoints):
+        self.new, self.old = model, old
+        self.checkpoints = {0: old, **checkpoints}
+        self.steps = list(self.checkpoints)
+        self.sets = copy_eval_sets()
+
+    def copy_accuracy(self, model, task: str, targets_of: str | None = None) -> float:
+        """Accuracy on the predictable repeated tokens of ``task``'s sequences, against the
+        targets of ``targets_of`` (default: the same task)."""
+        tokens, _ = self.sets[task]
+        return float(correct_predictions(model, tokens, self.sets[targets_of or task][1])[:, COPIED].float().mean())
+
+    @functools.cached_property
+    def accuracy(self) -> dict[str, list[float]]:
+        """{task: copy accuracy at each checkpoint}."""
+        return {task: over_checkpoints(self.checkpoints, lambda m, t=task: self.copy_accuracy(m, t)) for task in self.sets}
+
+    @functools.cached_property
+    def token_gain(self) -> torch.Tensor:
+        """``[batch, seq - 1]`` task-2 loss of the old model minus that of the fine-tuned one."""
+        tokens, targets = self.sets["task 2"]
+        return token_losses(self.old, tokens, targets) - token_losses(self.new, tokens, targets)
+
+    @functools.cached_property
+    def head_patching(self) -> torch.Tensor:
+        """``[n_layers, n_heads]``: share of the task-2 loss gain on the repeated tokens recovered
+        by patching one head's output (hook_z, every position) from the fine-tuned model into
+        the old one (1: the fine-tuned model's loss, 0: the old model's)."""
+        tokens, targets = self.sets["task 2"]
+        cfg = self.old.cfg
+
+        def loss(logits):
+            return torch.nn.functional.cross_entropy(logits[:, COPIED].flatten(0, 1).float(),
+                                                     targets[:, COPIED].flatten().to(logits.device))
+        with torch.inference_mode():
+            old_loss, new_loss = loss(self.old(tokens)), loss(self.new(tokens))
+        patched = patch_from_model(self.old, self.new, tokens, each_head_sites(cfg.n_layers, cfg.n_heads), loss)
+        return fraction_recovered(patched, new_loss, old_loss).reshape(cfg.n_layers, cfg.n_heads)
+
+
+@per_target
+def fine_tuning(model, model_at_seed, checkpoints):
+    return FineTuning(model, model_at_seed(SHIFTED_COPY_FT.parent.name), checkpoints)
+
+
+@per_target
+def soft_induction(model, checkpoints):
+    """(steps, [checkpoints, n_layers, n_heads] soft-induction scores: attention from each B word
+    to the A word after its source, ``catalog.translation.soft_induction_targets``) of a
+    translation model, on 256 fresh sentences (data seed 1000); the final model is the last row."""
+    tokens = task_batch("translation", 256, 1000)[0]
+    return list(checkpoints), torch.stack(over_checkpoints(checkpoints, lambda m: head_scores(m, tokens, soft_induction_targets)))

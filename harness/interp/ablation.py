@@ -41,6 +41,11 @@ def head_sites(heads: Iterable[Head]) -> list[Site]:
     return [(Z_HOOK.format(layer=layer), (ALL, ALL, idx)) for layer, idx in heads_by_layer(heads).items()]
 
 
+def each_head_sites(n_layers: int, n_heads: int) -> list[Site]:
+    """One site per head (all positions), layer by layer: ``n_layers * n_heads`` sites."""
+    return [(Z_HOOK.format(layer=layer), (ALL, ALL, head)) for layer in range(n_layers) for head in range(n_heads)]
+
+
 def mlp_sites(layers: Iterable[int]) -> list[Site]:
     """Whole MLP outputs of ``layers`` (all positions)."""
     return [(MLP_OUT_HOOK.format(layer=int(layer)), (...,)) for layer in layers]

@@ -29,8 +29,13 @@ def sequence_accuracy(correct: torch.Tensor, mask: torch.Tensor) -> torch.Tensor
     return (correct | ~mask).all(dim=1)
 
 
-def position_losses(model, tokens: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """``[s - 1]`` mean cross-entropy (over the batch) of predicting ``targets[:, i]`` at i."""
+def token_losses(model, tokens: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """``[b, s - 1]`` cross-entropy of predicting ``targets[:, i]`` at position i."""
     with torch.no_grad():
         logits = model(tokens)[:, :-1].float().cpu()
-    return torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none").mean(dim=0)
+    return torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
+
+
+def position_losses(model, tokens: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """``[s - 1]`` mean cross-entropy (over the batch) of predicting ``targets[:, i]`` at i."""
+    return token_losses(model, tokens, targets).mean(dim=0)

@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Sequence
 
 import torch
 
-from harness.interp.ablation import cache_activations, heads_by_layer, patch_hooks
+from harness.interp.ablation import cache_activations, each_head_sites, heads_by_layer, patch_hooks
 from harness.interp.dla import answer_directions, on_device
 from harness.interp.hooks import ALL, LAYER_OUT_HOOK, QKV_HOOK, RESID_HOOK, Z_HOOK, Head, Site
 from harness.interp.metrics import Metric
@@ -75,6 +75,14 @@ def patch_sites(model, clean_tokens: torch.Tensor, corrupted_tokens: torch.Tenso
     return activation_patch(model, corrupted_tokens, clean_acts, sites, metric)
 
 
+def patch_from_model(model, source, tokens: torch.Tensor, sites: Sequence[Site], metric: Metric) -> torch.Tensor:
+    """[len(sites)]: ``metric`` of ``model``'s run on ``tokens`` with each site (one at a time)
+    set to its value in ``source``'s run on the same tokens: patching between two models of one
+    architecture (e.g. from a fine-tuned model into the model it started from)."""
+    source_acts = cache_activations(source, tokens, {name for name, _ in sites})
+    return activation_patch(model, tokens, source_acts, sites, metric)
+
+
 def patch_residual(model, clean_tokens, corrupted_tokens, metric: Metric, where: str = "pre") -> torch.Tensor:
     """[n_layers, pos]: patch ``blocks.L.hook_resid_{where}`` at one position at a time."""
     n_layers, seq = model.cfg.n_layers, clean_tokens.shape[1]
@@ -85,7 +93,7 @@ def patch_residual(model, clean_tokens, corrupted_tokens, metric: Metric, where:
 def patch_head_outputs(model, clean_tokens, corrupted_tokens, metric: Metric) -> torch.Tensor:
     """[n_layers, n_heads]: patch each head's output (hook_z, every position)."""
     n_layers, n_heads = model.cfg.n_layers, model.cfg.n_heads
-    sites = [(Z_HOOK.format(layer=layer), (ALL, ALL, head)) for layer in range(n_layers) for head in range(n_heads)]
+    sites = each_head_sites(n_layers, n_heads)
     return patch_sites(model, clean_tokens, corrupted_tokens, sites, metric).reshape(n_layers, n_heads)
 
 

@@ -55,3 +55,12 @@ def n_segmentations(n: int, n_segments: int, min_size: int) -> int:
     """How many distinct cuts ``random_segments`` can draw: a p-value against them cannot go
     below about one over this number."""
     return math.comb(n - n_segments * min_size + n_segments - 1, n_segments - 1)
+
+
+def top_share(values: torch.Tensor, fraction: float) -> float:
+    """The share of ``values.sum()`` carried by the largest ``fraction`` of the entries (at least
+    one): about ``fraction`` when the total is spread evenly, near 1 when a few entries carry
+    it. Entries below zero count in the total, so the share can exceed 1."""
+    flat = values.flatten().double()
+    k = max(1, round(fraction * flat.numel()))
+    return float(flat.topk(k).values.sum() / flat.sum())

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any, ClassVar
-
 import importlib.metadata
+from pathlib import Path
+from typing import Any, ClassVar
 
 import torch
 from transformer_lens.model_bridge import TransformerBridge
@@ -16,7 +16,7 @@ from transformer_lens.model_bridge.sources.native import NativeModel
 
 from harness.models.disk_cache import Artifact
 from harness.models.progress import progress_to_terminal
-from harness.models.trained import TrainedSpec, join_checkpoints
+from harness.models.trained import TrainedSpec, join_checkpoints, split_checkpoints
 from harness.models.training import (
     TRAINING_CODE_VERSION,
     TrainConfig,
@@ -58,8 +58,9 @@ class ToyTransformerSpec(TrainedSpec):
     KIND: ClassVar[str] = "toy-transformer"
     CODE_VERSION: ClassVar[int] = TRAINING_CODE_VERSION
 
-    def train_artifact(self, seed: int) -> Artifact:
-        result = train_toy_transformer(self.arch, self.task, self.train, seed, progress=progress_to_terminal)
+    def train_artifact(self, seed: int, init_state: dict[str, torch.Tensor] | None = None) -> Artifact:
+        result = train_toy_transformer(self.arch, self.task, self.train, seed, progress=progress_to_terminal,
+                                       init_state=init_state)
         meta = {
             "model": self.name,
             "losses": result.losses,
@@ -71,3 +72,26 @@ class ToyTransformerSpec(TrainedSpec):
 
     def from_state(self, state: dict[str, torch.Tensor], seed: int, meta: dict[str, Any], label: str) -> TransformerBridge:
         return bridge_from_state_dict(self.arch, seed, state, label)
+
+
+@dataclasses.dataclass(frozen=True)
+class FineTunedSpec(ToyTransformerSpec):
+    """A toy transformer fine-tuned on ``task`` from ``parent``'s final weights at the same seed
+    (``arch`` must be the parent's). Its cache key holds the parent's whole key, so retraining
+    the parent retrains it; its checkpoints are steps of the fine-tuning run (the parent's final
+    weights, its starting point, are not among them)."""
+
+    parent: ToyTransformerSpec | None = None
+
+    KIND: ClassVar[str] = "fine-tuned-transformer"
+
+    def __post_init__(self) -> None:
+        if self.parent is None or self.parent.arch != self.arch:
+            raise ValueError(f"{self.name}: a fine-tuned spec needs a parent of the same arch")
+
+    def payload(self, seed: int) -> dict[str, Any]:
+        return {**super().payload(seed), "parent": self.parent.payload(seed)}
+
+    def train_in(self, seed: int, cache_root: Path) -> Artifact:
+        parent_tensors, _ = self.parent.artifact(seed, cache_root)
+        return self.train_artifact(seed, init_state=split_checkpoints(parent_tensors)[0])

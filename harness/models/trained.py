@@ -76,12 +76,17 @@ class TrainedSpec(abc.ABC):
     def from_state(self, state: dict[str, torch.Tensor], seed: int, meta: dict[str, Any], label: str) -> Any:
         """The model with weights ``state``, named ``label``, in eval mode."""
 
+    def train_in(self, seed: int, cache_root: Path) -> Artifact:
+        """Train on a cache miss; a spec that starts from another spec's weights (fine-tuning)
+        overrides it to load them from ``cache_root``."""
+        return self.train_artifact(seed)
+
     def artifact(self, seed: int, cache_root: Path) -> Artifact:
         """(tensors, meta) from the disk cache, training on a miss."""
 
         def build() -> Artifact:
             announce_training(self.name, seed)
-            return self.train_artifact(seed)
+            return self.train_in(seed, cache_root)
 
         return cached_artifact(cache_root, self.payload(seed), build)
 

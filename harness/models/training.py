@@ -159,15 +159,19 @@ def train_toy_transformer(
     train: TrainConfig,
     seed: int,
     progress: Callable[[str], None] | None = None,
+    init_state: dict[str, torch.Tensor] | None = None,
 ) -> TrainResult:
     """Train a toy transformer on a registered task, deterministically per seed.
 
     ``progress`` receives one line every ``train.log_every`` steps (step, loss, elapsed).
     A task may return a third tensor, ``targets`` ``[batch, seq - 1]``, to train on other
-    targets than the next token (see ``next_token_loss``).
+    targets than the next token (see ``next_token_loss``). ``init_state``: start from these
+    weights (fine-tuning) instead of the seed's initialisation.
     """
     task_fn = get_task(task)
     model = init_native_model(arch, seed)
+    if init_state is not None:
+        model.load_state_dict(init_state)
     data_gen = torch.Generator().manual_seed(seed)
 
     def batch_loss() -> torch.Tensor:

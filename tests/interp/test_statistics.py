@@ -3,7 +3,7 @@ import torch
 
 from harness.interp.grokking import label_separation, pca_explained, principal_components
 from harness.interp.statistics import (
-    bootstrap_mean_difference, n_segmentations, permutation_p_value, random_segments,
+    bootstrap_mean_difference, n_segmentations, permutation_p_value, random_segments, top_share,
 )
 
 
@@ -60,3 +60,9 @@ def test_n_segmentations_counts_the_distinct_cuts():
     rng = np.random.default_rng(0)
     drawn = {tuple(random_segments(rng, 9, 3, 2)) for _ in range(2000)}
     assert len(drawn) == n_segmentations(9, 3, 2) == 10
+
+
+def test_top_share_of_an_even_and_a_concentrated_total():
+    assert top_share(torch.ones(20), 0.1) == 0.1
+    assert top_share(torch.tensor([97.0, 1, 1, 1]), 0.25) == 0.97
+    assert top_share(torch.tensor([1.0, 2, 3]), 0.01) == 0.5  # at least one entry
