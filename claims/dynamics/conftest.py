@@ -201,19 +201,20 @@ class InductionLottery:
                 "other heads re-randomised": self.reinitialised(self.other_heads)}
         return {run: (list(cps), self.induction(cps).max(axis=1).tolist()) for run, cps in runs.items()}
 
-    def chosen_heads(self, changes: list[dict]) -> list[int | None]:
-        return [self.first_induction_head(variant_checkpoints(self.name, change.pop("seed", self.seed), steps=self.OTHER_RUNS_STEPS, **change))
-                for change in changes]
+    def chosen_heads(self, runs: list[tuple[int, int]]) -> list[int | None]:
+        """The first induction head of each (init seed, data seed) run."""
+        return [self.first_induction_head(variant_checkpoints(self.name, seed, steps=self.OTHER_RUNS_STEPS, data_seed=data))
+                for seed, data in runs]
 
     @functools.cached_property
     def other_data_orders(self) -> list[int | None]:
         """The first induction head of runs from the same init, data seeds seed + 100, + 200."""
-        return self.chosen_heads([{"data_seed": self.seed + k * RUN_SEED_STRIDE} for k in (1, 2)])
+        return self.chosen_heads([(self.seed, self.seed + k * RUN_SEED_STRIDE) for k in (1, 2)])
 
     @functools.cached_property
     def other_inits(self) -> list[int | None]:
         """The first induction head of runs from inits seed + 100, + 200, on this seed's data order."""
-        return self.chosen_heads([{"seed": self.seed + k * RUN_SEED_STRIDE, "data_seed": self.seed} for k in (1, 2)])
+        return self.chosen_heads([(self.seed + k * RUN_SEED_STRIDE, self.seed) for k in (1, 2)])
 
 
 @per_target
