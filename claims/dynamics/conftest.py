@@ -6,17 +6,30 @@ follows an attention-only model's induction circuit over its training checkpoint
 import functools
 from pathlib import Path
 
+import numpy as np
+import pytest
 import torch
 
 from catalog.datasets import REPEAT_HALF_LEN, repeated_random_tokens
+from catalog.fine_tuning import COPIED, SHIFTED_COPY_FT, copy_eval_sets
+from catalog.modular import modular_logits, modular_problem
 from catalog.sequences import SORT_MAX_LEN
 from catalog.toy_ioi import IOI_S2_POS, IOI_SEQ, ioi_io_targets, ioi_s1_targets, ioi_s2_targets
+from catalog.translation import soft_induction_targets
 from harness.claims.shared import mark_slow_beyond, per_target
-from harness.interp.accuracy import correct_predictions, sequence_accuracy, task_accuracy
+from harness.interp.ablation import each_head_sites
+from harness.interp.accuracy import answer_log_probs, correct_predictions, sequence_accuracy, task_accuracy, token_losses
 from harness.interp.composition import composition_scores
 from harness.interp.dla import logit_attribution
-from harness.interp.heads import head_scores, induction_scores, previous_token_scores, top_head
+from harness.interp.fourier import loss_and_accuracy
+from harness.interp.heads import DETECTOR_THRESHOLD, head_scores, induction_scores, previous_token_scores, top_head
+from harness.interp.metrics import fraction_recovered
+from harness.interp.patching import patch_from_model
+from harness.interp.phase import leader_at_crossing
+from harness.models.memory_cache import variant_checkpoints
+from harness.models.mlp import neuron_ablation_flips, neuron_slices
 from harness.models.tasks import task_batch
+from harness.models.toy_transformer import head_slices
 
 
 @per_target
@@ -136,12 +149,6 @@ def sorting_by_length(checkpoints):
 
 # --- 5.15-5.21 (a toy model of fine-tuning) and 5.30 (soft induction) ---
 
-from catalog.fine_tuning import COPIED, SHIFTED_COPY_FT, copy_eval_sets  # noqa: E402
-from catalog.translation import soft_induction_targets  # noqa: E402
-from harness.interp.ablation import each_head_sites  # noqa: E402
-from harness.interp.accuracy import token_losses  # noqa: E402
-from harness.interp.metrics import fraction_recovered  # noqa: E402
-from harness.interp.patching import patch_from_model  # noqa: E402
 
 # seed 0 of each in the default tier (a fine-tuning run of 17 s, a translation model of 25 s)
 SLOW_SEEDS_OF |= {SHIFTED_COPY_FT.name, "translate-attn-2l"}
@@ -205,3 +212,129 @@ def soft_induction(model, checkpoints):
     translation model, on 256 fresh sentences (data seed 1000); the final model is the last row."""
     tokens = task_batch("translation", 256, 1000)[0]
     return list(checkpoints), torch.stack(over_checkpoints(checkpoints, lambda m: head_scores(m, tokens, soft_induction_targets)))
+
+
+# --- 5.9-5.11 (lottery tickets) and 5.31 (per-item phase transitions) ---------------------------
+# Every run of these claims beyond seed 0 (3 to 5 extra trainings per target) is slow.
+LOTTERY_FILES = ("test_lottery_tickets.py", "test_per_item.py")
+REINIT_SEED_OFFSET = 1000  # the fresh init that re-randomised parts come from: seed + this
+RUN_SEED_STRIDE = 100  # other data orders / inits of a target: seed + k * this
+
+
+@pytest.hookimpl(specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_lottery(config, items):
+    for name in LOTTERY_FILES:
+        mark_slow_beyond(items, Path(__file__).parent / name, {0})
+
+
+def layer_scores(checkpoints, tokens, score, layer: int) -> np.ndarray:
+    """``[checkpoints, n_heads]``: ``score(model, tokens)[layer]`` at each checkpoint."""
+    return np.stack([score(m, tokens)[layer].numpy() for m in checkpoints.values()])
+
+
+class InductionLottery:
+    """Lottery tickets of ``toy-attn-2l`` (5.9, 5.10) on the induction claims' held-out repeated
+    sequences. The circuit is the final model's top layer-0 previous-token head and the layer-1
+    head that is first to pass the detector threshold (all four layer-1 heads end up induction
+    heads; the first one is the head the run "chose"). Runs: the model's own; the same init and
+    data with the circuit's two heads re-randomised, or two other heads (the next head of the
+    same layer: a fixed choice that does not look at scores); the same init with other data
+    orders, and other inits with the same data order (800 of the 1000 steps: the learning rate
+    is constant after warmup, so a shorter run is the longer one's prefix)."""
+
+    OTHER_RUNS_STEPS = 800
+
+    def __init__(self, model, checkpoints, seed: int):
+        self.name, self.seed, self.final, self.checkpoints = "toy-attn-2l", seed, model, checkpoints
+        self.tokens = repeated_random_tokens(64, REPEAT_HALF_LEN, model.cfg.d_vocab, seed=1000)
+
+    def induction(self, checkpoints) -> np.ndarray:
+        return layer_scores(checkpoints, self.tokens, induction_scores, 1)
+
+    def first_induction_head(self, checkpoints) -> int | None:
+        return leader_at_crossing(self.induction(checkpoints), DETECTOR_THRESHOLD)
+
+    @functools.cached_property
+    def circuit(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        return top_head(previous_token_scores(self.final, self.tokens), layer=0), (1, self.first_induction_head(self.checkpoints))
+
+    @functools.cached_property
+    def other_heads(self) -> tuple[tuple[int, int], ...]:
+        return tuple((layer, (head + 1) % self.final.cfg.n_heads) for layer, head in self.circuit)
+
+    def reinitialised(self, heads) -> dict:
+        slices = tuple(s for layer, head in heads for s in head_slices(layer, head, self.final.cfg.d_head))
+        return variant_checkpoints(self.name, self.seed, reinit=slices, reinit_seed=self.seed + REINIT_SEED_OFFSET)
+
+    @functools.cached_property
+    def induction_curves(self) -> dict[str, tuple[list[int], list[float]]]:
+        """{run: (steps, max layer-1 induction score)} of the own run and the two re-randomised ones."""
+        runs = {"own init": self.checkpoints, "circuit heads re-randomised": self.reinitialised(self.circuit),
+                "other heads re-randomised": self.reinitialised(self.other_heads)}
+        return {run: (list(cps), self.induction(cps).max(axis=1).tolist()) for run, cps in runs.items()}
+
+    def chosen_heads(self, runs: list[tuple[int, int]]) -> list[int | None]:
+        """The first induction head of each (init seed, data seed) run."""
+        return [self.first_induction_head(variant_checkpoints(self.name, seed, steps=self.OTHER_RUNS_STEPS, data_seed=data))
+                for seed, data in runs]
+
+    @functools.cached_property
+    def other_data_orders(self) -> list[int | None]:
+        """The first induction head of runs from the same init, data seeds seed + 100, + 200."""
+        return self.chosen_heads([(self.seed, self.seed + k * RUN_SEED_STRIDE) for k in (1, 2)])
+
+    @functools.cached_property
+    def other_inits(self) -> list[int | None]:
+        """The first induction head of runs from inits seed + 100, + 200, on this seed's data order."""
+        return self.chosen_heads([(self.seed + k * RUN_SEED_STRIDE, self.seed) for k in (1, 2)])
+
+
+@per_target
+def induction_lottery(model, checkpoints, target):
+    return InductionLottery(model, checkpoints, target.seed)
+
+
+class ModularLottery:
+    """Lottery tickets of ``mod-add-mlp`` (5.11): test accuracy over training of the model's own
+    run and of the runs whose init has ``K`` neurons re-randomised: the final model's ``K``
+    neurons whose single ablation changes the most predictions (its circuit), or ``K`` neurons
+    drawn at random (seeded) from the others."""
+
+    K = 32
+
+    def __init__(self, model, checkpoints, seed: int):
+        self.name, self.seed, self.final, self.checkpoints = "mod-add-mlp", seed, model, checkpoints
+        self.problem = modular_problem(self.name)
+
+    def test_accuracy(self, checkpoints) -> list[float]:
+        test = ~self.problem.train_mask
+        return [loss_and_accuracy(modular_logits(m, self.problem)[test], self.problem.labels[test])[1] for m in checkpoints.values()]
+
+    @functools.cached_property
+    def neurons(self) -> dict[str, list[int]]:
+        order = neuron_ablation_flips(self.final, self.problem.one_hot).argsort(descending=True)
+        rest = order[self.K:][torch.randperm(len(order) - self.K, generator=torch.Generator().manual_seed(0))]
+        return {"circuit neurons re-randomised": order[: self.K].tolist(), "other neurons re-randomised": rest[: self.K].tolist()}
+
+    @functools.cached_property
+    def curves(self) -> dict[str, tuple[list[int], list[float]]]:
+        """{run: (steps, test accuracy)}."""
+        runs = {"own init": self.checkpoints} | {
+            run: variant_checkpoints(self.name, self.seed, reinit_seed=self.seed + REINIT_SEED_OFFSET,
+                                     reinit=tuple(s for n in neurons for s in neuron_slices(n)))
+            for run, neurons in self.neurons.items()}
+        return {run: (list(cps), self.test_accuracy(cps)) for run, cps in runs.items()}
+
+
+@per_target
+def modular_lottery(model, checkpoints, target):
+    return ModularLottery(model, checkpoints, target.seed)
+
+
+@per_target
+def sorting_items(model, checkpoints):
+    """(steps, ``[items, checkpoints]``) of a variable-length sorting model: each of 512 fresh
+    lists' (seed 1000) probability of its whole sorted answer under teacher forcing, at every
+    checkpoint."""
+    tokens, mask, targets = task_batch("sort-variable", 512, 1000)
+    return list(checkpoints), torch.stack([answer_log_probs(m, tokens, targets, mask).exp() for m in checkpoints.values()], dim=1).numpy()

@@ -39,3 +39,13 @@ def token_losses(model, tokens: torch.Tensor, targets: torch.Tensor) -> torch.Te
 def position_losses(model, tokens: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """``[s - 1]`` mean cross-entropy (over the batch) of predicting ``targets[:, i]`` at i."""
     return token_losses(model, tokens, targets).mean(dim=0)
+
+
+def answer_log_probs(model, tokens: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``[b]`` log-probability of each row's whole answer under teacher forcing: the sum of
+    ``log p(targets[:, i])`` over its masked positions (``mask`` ``[b, s - 1]``); its exp is the
+    smooth counterpart of ``sequence_accuracy``."""
+    with torch.no_grad():
+        logits = model(tokens)[:, :-1].float().cpu()
+    log_probs = logits.log_softmax(dim=-1).gather(-1, targets[..., None])[..., 0]
+    return (log_probs * mask).sum(dim=1)

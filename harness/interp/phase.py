@@ -136,3 +136,18 @@ def change_point_p_value(steps, values, n_bootstrap: int = 999, seed: int = 0) -
     null, _ = _best_steps(basis, fitted + rng.choice(v - fitted, (n_bootstrap, len(v))))
     p = (1 + int(np.sum(null >= observed))) / (n_bootstrap + 1)
     return ChangePoint(step=float((s[k - 1] + s[k]) / 2), improvement=float(observed), p_value=p)
+
+
+def change_windows(steps, curves) -> np.ndarray:
+    """``[curves]``: ``change_window`` of each row of ``curves`` ``[curves, n]`` (e.g. each
+    item's own accuracy over checkpoints)."""
+    return np.array([change_window(steps, curve) for curve in np.asarray(curves, dtype=float)])
+
+
+def leader_at_crossing(scores, threshold: float) -> int | None:
+    """The index of the largest of ``scores`` ``[n, k]`` (k competitors, e.g. heads, at n
+    successive checkpoints) at the first checkpoint where any exceeds ``threshold``: the
+    competitor that got there first. None if none ever does."""
+    scores = np.asarray(scores, dtype=float)
+    crossed = np.flatnonzero(scores.max(axis=1) > threshold)
+    return int(np.argmax(scores[crossed[0]])) if len(crossed) else None

@@ -3,6 +3,7 @@ records its provenance (weight hash, device, dtype) for the report."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -86,3 +87,12 @@ def load_checkpoints(name: str, seed: int) -> dict[int, Any]:
     if not hasattr(spec, "checkpoints"):
         raise TypeError(f"model {name!r} keeps no training checkpoints")
     return spec.checkpoints(seed, cache_root())
+
+
+def variant_checkpoints(name: str, seed: int, **train_changes: Any) -> dict[int, Any]:
+    """{step: model} of ``name`` at ``seed`` trained with these ``TrainConfig`` fields changed
+    (another data order, re-randomised parts of the init: ``TrainConfig.data_seed``,
+    ``reinit``), disk-cached under its own key like any spec; on the CPU."""
+    spec = get_model_spec(name)
+    variant = dataclasses.replace(spec, name=f"{name} (variant)", train=dataclasses.replace(spec.train, **train_changes))
+    return variant.checkpoints(seed, cache_root())

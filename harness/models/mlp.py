@@ -54,6 +54,12 @@ class OneHiddenLayerMLP(torch.nn.Module):
         return self.fc_out(self.hidden(x))
 
 
+def neuron_slices(neuron: int) -> tuple[tuple[str, int, int, int], ...]:
+    """A hidden neuron's weights (in, bias, out) as ``TrainConfig.reinit`` slices."""
+    return (("fc_in.weight", 0, neuron, neuron + 1), ("fc_in.bias", 0, neuron, neuron + 1),
+            ("fc_out.weight", 1, neuron, neuron + 1))
+
+
 def weight_norm(state_dict: dict[str, torch.Tensor]) -> float:
     """Euclidean norm of all parameters together (the quantity weight decay shrinks)."""
     return float(sum(v.double().pow(2).sum() for v in state_dict.values()) ** 0.5)
@@ -89,7 +95,7 @@ class MLPSpec(TrainedSpec):
     def train_artifact(self, seed: int) -> Artifact:
         inputs, labels, train_mask = get_dataset(self.dataset)
         result = train_mlp_full_batch(
-            self.init(seed), inputs[train_mask], labels[train_mask], self.train, f"{self.name} seed {seed}"
+            self.train.initial_model(self.init, seed), inputs[train_mask], labels[train_mask], self.train, f"{self.name} seed {seed}"
         )
         meta = {"model": self.name, "losses": result.losses, "train_seconds": result.seconds}
         return join_checkpoints(result.state_dict, result.checkpoints), meta

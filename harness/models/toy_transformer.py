@@ -49,6 +49,15 @@ def lm_arch(n_layers: int, n_ctx: int, d_vocab: int, *, d_model: int = 64, attn_
     return arch
 
 
+def head_slices(layer: int, head: int, d_head: int) -> tuple[tuple[str, int, int, int], ...]:
+    """An attention head's weights (its rows of Q, K, V and their biases, its columns of O) as
+    ``TrainConfig.reinit`` slices of a ``NativeModel`` (heads are contiguous blocks of ``d_head``)."""
+    start, stop = head * d_head, (head + 1) * d_head
+    attn = f"layers.{layer}.attn"
+    return (*((f"{attn}.{proj}.{kind}", 0, start, stop) for proj in "qkv" for kind in ("weight", "bias")),
+            (f"{attn}.o.weight", 1, start, stop))
+
+
 @dataclasses.dataclass(frozen=True)
 class ToyTransformerSpec(TrainedSpec):
     arch: dict[str, Any]

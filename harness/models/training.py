@@ -60,10 +60,17 @@ class TrainConfig:
     # also keep this many checkpoints spaced logarithmically from step 1 to ``steps``: dense where
     # early changes are fast (a task learned in 100 of 3000 steps), sparse later
     log_checkpoints: int = 0
+    # the batches are drawn from this seed instead of the model's (same init, another data order);
+    # for tasks that draw batches
+    data_seed: int | None = None
+    # lottery-ticket experiments: slices ``(parameter name, dim, start, stop)`` of the initial
+    # weights re-randomised, i.e. replaced by the same slices of a fresh init at ``reinit_seed``
+    reinit: tuple[tuple[str, int, int, int], ...] = ()
+    reinit_seed: int = 0
 
     # fields added after models were first cached: left out of the cache key at their default,
     # so that the entries of every config that does not use them stay valid
-    LATE_FIELDS: ClassVar[dict[str, Any]] = {"log_checkpoints": 0}
+    LATE_FIELDS: ClassVar[dict[str, Any]] = {"log_checkpoints": 0, "data_seed": None, "reinit": (), "reinit_seed": 0}
 
     def __post_init__(self) -> None:
         if self.lr_schedule not in LR_SCHEDULES:
@@ -81,6 +88,20 @@ class TrainConfig:
         regular = set(range(self.checkpoint_every, self.steps + 1, self.checkpoint_every)) if self.checkpoint_every else set()
         spaced = {int(round(s)) for s in np.geomspace(1, self.steps, self.log_checkpoints)} if self.log_checkpoints else set()
         return regular | spaced
+
+    def initial_model(self, build: Callable[[int], torch.nn.Module], seed: int) -> torch.nn.Module:
+        """``build(seed)``, the model's init, with the ``reinit`` slices taken from ``build(reinit_seed)``."""
+        model = build(seed)
+        if self.reinit:
+            fresh, weights = build(self.reinit_seed).state_dict(), model.state_dict()  # views of the parameters
+            with torch.no_grad():
+                for name, dim, start, stop in self.reinit:
+                    weights[name].narrow(dim, start, stop - start).copy_(fresh[name].narrow(dim, start, stop - start))
+        return model
+
+    def batch_generator(self, seed: int) -> torch.Generator:
+        """The generator the training batches are drawn from: ``data_seed``, else the model's seed."""
+        return torch.Generator().manual_seed(seed if self.data_seed is None else self.data_seed)
 
     def loss_input(self, logits: torch.Tensor) -> torch.Tensor:
         """``logits`` in the precision the loss is computed in (``loss_dtype``)."""
@@ -169,10 +190,10 @@ def train_toy_transformer(
     weights (fine-tuning) instead of the seed's initialisation.
     """
     task_fn = get_task(task)
-    model = init_native_model(arch, seed)
+    model = train.initial_model(lambda s: init_native_model(arch, s), seed)
     if init_state is not None:
         model.load_state_dict(init_state)
-    data_gen = torch.Generator().manual_seed(seed)
+    data_gen = train.batch_generator(seed)
 
     def batch_loss() -> torch.Tensor:
         tokens, loss_mask, *targets = task_fn(data_gen, train.batch_size)

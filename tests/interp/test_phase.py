@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from harness.interp.phase import change_point_p_value, change_window, onset_ratio, points_within_change, steepest_change_step
+from harness.interp.phase import (change_point_p_value, change_window, change_windows, leader_at_crossing, onset_ratio,
+                                  points_within_change, steepest_change_step)
 
 STEPS = np.arange(25, 1001, 25)
 
@@ -70,3 +71,14 @@ def test_points_within_change_counts_the_measurements_that_resolve_it():
     assert points_within_change(STEPS, sigmoid(100)) >= 10
     jump = (STEPS >= 500).astype(float)  # all of it between two measurements
     assert points_within_change(STEPS, jump) == 0
+
+
+def test_each_curve_gets_its_own_window():
+    windows = change_windows(STEPS, [sigmoid(10), STEPS / 1000.0])
+    assert windows.shape == (2,) and windows[0] < 0.1 and windows[1] == pytest.approx(0.8, abs=0.03)
+
+
+def test_the_leader_is_the_first_to_cross_not_the_final_best():
+    scores = np.array([[0.1, 0.0, 0.2], [0.3, 0.5, 0.1], [0.9, 0.6, 0.2]])
+    assert leader_at_crossing(scores, 0.4) == 1
+    assert leader_at_crossing(scores, 0.95) is None

@@ -8,8 +8,11 @@ import torch
 
 from catalog.datasets import INDUCTION_SEQ_LEN, random_block_repeat
 from catalog.induction import attn_only_induction
+from catalog.modular import modular_mlp
+from harness.models.mlp import neuron_slices
+from harness.models.toy_transformer import head_slices
 from harness.models.trained import join_checkpoints, split_checkpoints
-from harness.models.training import TrainConfig, train_toy_transformer
+from harness.models.training import TrainConfig, init_native_model, train_toy_transformer
 
 ARCH = attn_only_induction(2).arch
 TINY = TrainConfig(steps=6, batch_size=4, lr=1e-3, warmup_steps=2, checkpoint_every=3, log_every=2)
@@ -81,3 +84,31 @@ def test_log_checkpoints_are_dense_early_and_stay_out_of_the_key_when_unused():
     assert kept[:3] == [1, 2, 6] and {1000, 2000, 3000} <= set(kept)
     assert "log_checkpoints" not in TrainConfig(steps=10).key()
     assert config.key()["log_checkpoints"] == 10
+
+
+def test_reinit_rerandomises_only_its_slices_and_data_seed_changes_only_the_batches():
+    head = head_slices(1, 2, ARCH["d_model"] // ARCH["n_heads"])
+    build = lambda seed: init_native_model(ARCH, seed)  # noqa: E731
+    own, fresh = build(0).state_dict(), build(7).state_dict()
+    got = dataclasses.replace(TINY, reinit=head, reinit_seed=7).initial_model(build, 0).state_dict()
+    q_rows = slice(32, 48)
+    assert torch.equal(got["layers.1.attn.q.weight"][q_rows], fresh["layers.1.attn.q.weight"][q_rows])
+    assert torch.equal(got["layers.1.attn.o.weight"][:, q_rows], fresh["layers.1.attn.o.weight"][:, q_rows])
+    assert torch.equal(got["layers.1.attn.q.weight"][:32], own["layers.1.attn.q.weight"][:32])
+    assert torch.equal(got["layers.0.attn.q.weight"], own["layers.0.attn.q.weight"])
+    assert torch.equal(TINY.initial_model(build, 0).state_dict()["layers.1.attn.q.weight"], own["layers.1.attn.q.weight"])
+    assert torch.equal(TINY.batch_generator(3).get_state(), dataclasses.replace(TINY, data_seed=3).batch_generator(0).get_state())
+
+
+def test_init_and_data_options_stay_out_of_the_key_when_unused():
+    assert not {"data_seed", "reinit", "reinit_seed"} & set(TINY.key())
+    assert dataclasses.replace(TINY, reinit=neuron_slices(4), reinit_seed=1).key()["reinit"] == neuron_slices(4)
+
+
+def test_an_mlp_neuron_is_rerandomised_in_all_its_weights():
+    spec = modular_mlp("add")
+    train = dataclasses.replace(spec.train, reinit=neuron_slices(5), reinit_seed=9)
+    own, fresh, got = spec.init(0), spec.init(9), train.initial_model(spec.init, 0)
+    assert torch.equal(got.fc_in.weight[5], fresh.fc_in.weight[5]) and torch.equal(got.fc_in.bias[5], fresh.fc_in.bias[5])
+    assert torch.equal(got.fc_out.weight[:, 5], fresh.fc_out.weight[:, 5])
+    assert torch.equal(got.fc_in.weight[6], own.fc_in.weight[6])
