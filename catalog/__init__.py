@@ -7,6 +7,7 @@ from catalog import (  # noqa: F401  (registration side effects)
     induction,
     memorisation,
     modular,
+    modular_variants,
     phase_change,
     pretrained,
     sequences,

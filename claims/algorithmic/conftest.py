@@ -6,7 +6,9 @@ The grokking claims share the ``trajectory`` fixture."""
 from pathlib import Path
 
 from catalog.modular import grokking_trajectory, modular_problem
+from catalog.modular_variants import mlp_views
 from harness.claims.shared import mark_slow_beyond, per_target
+from harness.interp.reduction import METHODS, component_frequency_shares, reduce
 
 FAST_SEEDS = {0}
 HERE = Path(__file__).parent
@@ -21,3 +23,16 @@ def trajectory(checkpoints, target):
     """``grokking_trajectory`` of a modular model: progress measures at every checkpoint of its
     training run (computed once per model and seed)."""
     return grokking_trajectory(checkpoints, modular_problem(target.model))
+
+
+# ------------------------------------------------------------------ 3.25 / 3.26 / 3.28 / 3.11 (issue #17)
+REDUCED_COMPONENTS = 8  # components kept by each dimensionality reduction (3.25)
+
+
+@per_target
+def reductions(model, target):
+    """``{(view, method): [REDUCED_COMPONENTS]}`` best-single-frequency share of each component
+    of PCA / ICA / NMF / SVD on the views of ``catalog.modular_variants.mlp_views`` (3.25)."""
+    views = mlp_views(model, modular_problem(target.model))
+    return {(view, method): component_frequency_shares(reduce(x, method, REDUCED_COMPONENTS, seed=target.seed))
+            for view, x in views.items() for method in METHODS}
