@@ -4,6 +4,7 @@ registrations."""
 
 from catalog import (  # noqa: F401  (registration side effects)
     datasets,
+    double_descent,
     induction,
     memorisation,
     modular,

@@ -5,10 +5,12 @@ The grokking claims share the ``trajectory`` fixture."""
 
 from pathlib import Path
 
+from catalog.double_descent import WIDTHS, classification_errors, width_model
 from catalog.modular import grokking_trajectory, modular_problem
-from catalog.modular_variants import mlp_views
+from catalog.modular_variants import TICKETS, grok_step, mlp_views
 from harness.claims.shared import mark_slow_beyond, per_target
 from harness.interp.reduction import METHODS, component_frequency_shares, reduce
+from harness.models.memory_cache import load_checkpoints
 
 FAST_SEEDS = {0}
 HERE = Path(__file__).parent
@@ -36,3 +38,20 @@ def reductions(model, target):
     views = mlp_views(model, modular_problem(target.model))
     return {(view, method): component_frequency_shares(reduce(x, method, REDUCED_COMPONENTS, seed=target.seed))
             for view, x in views.items() for method in METHODS}
+
+
+@per_target
+def ticket_grok_steps(target):
+    """``{model: first checkpoint step with held-out accuracy > 0.99, or None}`` of the dense
+    ``mod-add-mlp`` and its two pruned retrainings (3.28), at the claim's seed, and the
+    checkpoint steps."""
+    problem = modular_problem(target.model)
+    runs = {name: load_checkpoints(name, target.seed) for name in ("mod-add-mlp", *TICKETS)}
+    return {name: grok_step(checkpoints, problem) for name, checkpoints in runs.items()}, list(runs[TICKETS[0]])
+
+
+@per_target
+def width_sweep(model_at_seed):
+    """``{width: (train error on the noisy labels, clean test error)}`` of the digits MLPs of
+    every width of ``catalog.double_descent.WIDTHS`` at the claim's seed (3.29)."""
+    return {width: classification_errors(model_at_seed(width_model(width))) for width in WIDTHS}
