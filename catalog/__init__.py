@@ -4,11 +4,13 @@ registrations."""
 
 from catalog import (  # noqa: F401  (registration side effects)
     datasets,
+    double_descent,
     fine_tuning,
     induction,
     lm,
     memorisation,
     modular,
+    modular_variants,
     phase_change,
     pretrained,
     sequences,

@@ -5,8 +5,12 @@ The grokking claims share the ``trajectory`` fixture."""
 
 from pathlib import Path
 
+from catalog.double_descent import WIDTHS, classification_errors, width_model
 from catalog.modular import grokking_trajectory, modular_problem
+from catalog.modular_variants import TICKETS, grok_step, mlp_views
 from harness.claims.shared import mark_slow_beyond, per_target
+from harness.interp.reduction import METHODS, component_frequency_shares, reduce
+from harness.models.memory_cache import load_checkpoints
 
 FAST_SEEDS = {0}
 HERE = Path(__file__).parent
@@ -21,3 +25,33 @@ def trajectory(checkpoints, target):
     """``grokking_trajectory`` of a modular model: progress measures at every checkpoint of its
     training run (computed once per model and seed)."""
     return grokking_trajectory(checkpoints, modular_problem(target.model))
+
+
+# ------------------------------------------------------------------ 3.25 / 3.26 / 3.28 / 3.11 (issue #17)
+REDUCED_COMPONENTS = 8  # components kept by each dimensionality reduction (3.25)
+
+
+@per_target
+def reductions(model, target):
+    """``{(view, method): [REDUCED_COMPONENTS]}`` best-single-frequency share of each component
+    of PCA / ICA / NMF / SVD on the views of ``catalog.modular_variants.mlp_views`` (3.25)."""
+    views = mlp_views(model, modular_problem(target.model))
+    return {(view, method): component_frequency_shares(reduce(x, method, REDUCED_COMPONENTS, seed=target.seed))
+            for view, x in views.items() for method in METHODS}
+
+
+@per_target
+def ticket_grok_steps(target):
+    """``{model: first checkpoint step with held-out accuracy > 0.99, or None}`` of the dense
+    ``mod-add-mlp`` and its two pruned retrainings (3.28), at the claim's seed, and the
+    checkpoint steps."""
+    problem = modular_problem(target.model)
+    runs = {name: load_checkpoints(name, target.seed) for name in ("mod-add-mlp", *TICKETS)}
+    return {name: grok_step(checkpoints, problem) for name, checkpoints in runs.items()}, list(runs[TICKETS[0]])
+
+
+@per_target
+def width_sweep(model_at_seed):
+    """``{width: (train error on the noisy labels, clean test error)}`` of the digits MLPs of
+    every width of ``catalog.double_descent.WIDTHS`` at the claim's seed (3.29)."""
+    return {width: classification_errors(model_at_seed(width_model(width))) for width in WIDTHS}

@@ -93,11 +93,14 @@ class MLPSpec(TrainedSpec):
             return OneHiddenLayerMLP(self.d_in, self.d_hidden, self.d_out, self.act)
 
     def train_artifact(self, seed: int) -> Artifact:
+        return self.fit(self.train.initial_model(self.init, seed), self.train, self.name, seed)
+
+    def fit(self, model: OneHiddenLayerMLP, train: TrainConfig, name: str, seed: int) -> Artifact:
+        """Train ``model`` (this spec's architecture, e.g. with pruning masks) on the dataset:
+        the disk-cache artifact of the run, for the model registered as ``name``."""
         inputs, labels, train_mask = get_dataset(self.dataset)
-        result = train_mlp_full_batch(
-            self.train.initial_model(self.init, seed), inputs[train_mask], labels[train_mask], self.train, f"{self.name} seed {seed}"
-        )
-        meta = {"model": self.name, "losses": result.losses, "train_seconds": result.seconds}
+        result = train_mlp_full_batch(model, inputs[train_mask], labels[train_mask], train, f"{name} seed {seed}")
+        meta = {"model": name, "losses": result.losses, "train_seconds": result.seconds}
         return join_checkpoints(result.state_dict, result.checkpoints), meta
 
     def from_state(self, state: dict[str, torch.Tensor], seed: int, meta: dict[str, Any], label: str) -> OneHiddenLayerMLP:
