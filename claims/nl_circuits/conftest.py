@@ -44,11 +44,12 @@ def nl(model) -> NLMeasurements:
     return NLMeasurements(model)
 
 
-# --- SmolLM2 claim pack (issue #16): problems 2.1, 2.3, 2.10, 2.30, 2.37, 2.38 ---
+# --- SmolLM2 claim pack (issue #16): problems 2.1, 2.3, 2.7, 2.10, 2.30, 2.37, 2.38 ---
 # Every measurement is keyed by the prompt generator's seed (``prompt_seed``) and made once per
 # (model, prompt set) in a worker.
 
 from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for  # noqa: E402
+from catalog.prompts.facts import capital_prompts  # noqa: E402
 from catalog.prompts.numbers import AdditionPrompts, numbered_lines, two_digit_addition  # noqa: E402
 from catalog.prompts.text import docstring_corpus, memorised_prompts  # noqa: E402
 from harness.interp.ablation import mlp_sites, patch_hooks, run_with_hooks  # noqa: E402
@@ -57,11 +58,13 @@ from harness.interp.heads import attention_to_targets_per_example, offset_induct
 from harness.interp.hooks import MLP_OUT_HOOK  # noqa: E402
 from harness.interp.lens import logit_lens_predictions  # noqa: E402
 from harness.interp.metrics import per_token_loss  # noqa: E402
+from harness.interp.patching import causal_trace  # noqa: E402
 from harness.interp.outliers import OutlierFeatures, linear_layer_inputs, outlier_features  # noqa: E402
 
 N_REPEATS = 100  # repeated random-token sequences per prompt set (the issue's >= 100 prompts)
 OFFSETS = (1, 2, 3)  # 1: induction; 2, 3: pointer-arithmetic induction
 DIGITS = tuple(str(d) for d in range(10))
+NOISE_FACTOR = 3.0  # Meng et al. 2022: noise of 3 times the embeddings' standard deviation
 
 
 class PackMeasurements:
@@ -118,7 +121,8 @@ class PackMeasurements:
         predicted, truth = self.passage_predictions[rows, positions], prompts.tokens[rows, positions + 1]
         verbatim = (predicted == truth).all(-1)
         lens = torch.full((self.model.cfg.n_layers, *truth.shape), -1)
-        lens[:, verbatim] = logit_lens_predictions(self.model, prompts.tokens[prompts.passage[verbatim]], positions=positions[verbatim])
+        if verbatim.any():
+            lens[:, verbatim] = logit_lens_predictions(self.model, prompts.tokens[prompts.passage[verbatim]], positions=positions[verbatim])
         return predicted, truth, lens
 
     @functools.cache
@@ -151,8 +155,32 @@ class PackMeasurements:
                for d in found.dims}
         return found, top
 
+    @functools.cache
+    def facts(self, seed: int) -> dict[str, torch.Tensor]:
+        """Causal tracing of the MLPs (window 10) on the capital prompts the model knows (the
+        capital is its top prediction): {"clean", "corrupted": [n_known], "subject", "last":
+        [n_layers, n_known] the answer's probability with the window restored at the subject
+        token / at the last token}."""
+        model, noise = self.model, NOISE_FACTOR * float(self.model.W_E.detach().std())
+        parts: dict[str, list[torch.Tensor]] = {"clean": [], "corrupted": [], "subject": [], "last": []}
+        for batch in capital_prompts(self.tokenizer, seed=seed):
+            with torch.inference_mode():
+                known = model(batch.tokens.to(model.W_U.device))[:, -1].argmax(-1).cpu() == batch.answers
+            tokens, answers, subject = batch.tokens[known], batch.answers[known], batch.subject[known]
+            if not len(tokens):
+                continue
+            mask = torch.zeros(tokens.shape, dtype=torch.bool)
+            mask[torch.arange(len(tokens)), subject] = True
+            for where, positions in (("subject", subject), ("last", torch.full_like(subject, tokens.shape[1] - 1))):
+                clean, corrupted, restored = causal_trace(model, tokens, mask, answers, positions, noise, seed=seed)
+                parts[where].append(restored)
+            parts["clean"].append(clean)
+            parts["corrupted"].append(corrupted)
+        return {k: torch.cat(v, -1) for k, v in parts.items()}
+
 
 @per_target
 def pack(model) -> PackMeasurements:
     """The shared measurements of the SmolLM2 pack (once per model and seed; per prompt seed inside)."""
     return PackMeasurements(model)
+

@@ -22,7 +22,7 @@ def solved(pack, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 @prompt_seeds()
 @claim("2.37", "SmolLM2-135M adds two-digit numbers after two examples: both answer digits right on more than half of the prompts",
-       models=MODELS, refuted="both digits right on 14% of the sums (prompt seed 0)")
+       models=MODELS, refuted="both digits right on 14% / 10% / 9% of the sums (prompt seeds 0 / 1 / 2)")
 def test_two_digit_addition_accuracy(model, pack, prompt_seed, evidence):
     """Our own hypothesis, set before measuring: threshold 0.5 of the prompts with both digits
     right (each the argmax over the digit tokens, the tens digit given when the units digit is
@@ -33,8 +33,9 @@ def test_two_digit_addition_accuracy(model, pack, prompt_seed, evidence):
 
 @prompt_seeds()
 @claim("2.37", "SmolLM2 computes the tens and the units digit of a sum at different layers (logit-lens medians at least 2 layers apart)",
-       models=MODELS, refuted="on the 14 solved sums (prompt seed 0) the tens digit becomes decodable at median layer 26, "
-                              "the units digit at 25: 1 layer apart")
+       models=MODELS, refuted={"smollm2-135m-seed0-prompts0": "on the 14 solved sums of prompt seed 0 the tens digit becomes "
+                              "decodable at median layer 26, the units digit at 25: 1 layer apart (prompt seed 1: 27 and 25 on 10 "
+                              "solved sums, it holds; prompt seed 2: 9 solved sums, inconclusive)"})
 def test_addition_digits_are_computed_at_different_layers(model, pack, prompt_seed, evidence):
     """Our own hypothesis and threshold (2 of 30 layers), set before measuring: the layer from
     which the logit lens (argmax over the digits) gives the right digit and keeps it, median over

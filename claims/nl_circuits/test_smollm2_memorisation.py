@@ -14,7 +14,8 @@ MODELS = ["smollm2-135m"]
 
 @prompt_seeds()
 @claim("2.10", "SmolLM2-135M completes at least half of the famous-passage prompts verbatim for 8 tokens", models=MODELS,
-       refuted="1% of the prompts are completed verbatim; 49% of the continuation tokens are right (prompt seed 0)")
+       refuted="1% / 2% / 0% of the prompts are completed verbatim (prompt seeds 0 / 1 / 2); 49% / 50% of the "
+               "continuation tokens are right (prompt seeds 0 / 1)")
 def test_smollm2_completes_famous_passages_verbatim(model, pack, prompt_seed, evidence):
     """Our own hypothesis, set before measuring: threshold 0.5 of the prompts (passages chosen as
     ones most web text repeats). The spread is each prompt's share of right tokens."""

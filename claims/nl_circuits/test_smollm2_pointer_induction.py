@@ -14,8 +14,8 @@ MODELS = ["smollm2-135m"]
 
 @prompt_seeds()
 @claim("2.1", "SmolLM2-135M has a pointer-arithmetic head: one attends to the token two after the previous occurrence (offset-2 score > 0.4)",
-       models=MODELS, refuted="the best offset-2 head, L20H3, scores 0.31 (prompt seed 0), against 0.83 for the best "
-                              "induction head (L18H6); offset 3: 0.08")
+       models=MODELS, refuted="the best offset-2 head, L20H3, scores 0.31 / 0.30 / 0.30 (prompt seeds 0 / 1 / 2), "
+                              "against 0.83 / 0.83 / 0.82 for the best induction head (L18H6); offset 3: 0.08")
 def test_smollm2_has_an_offset_two_induction_head(model, pack, prompt_seed, evidence):
     """Threshold 0.4: ARENA's detector threshold for induction scores (mean attention to the
     target key), applied to the offset-2 target. The best head's per-sequence score is the

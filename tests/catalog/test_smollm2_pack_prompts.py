@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from catalog.prompts.facts import CAPITALS, capital_prompts
 from catalog.prompts.numbers import N_LINES, numbered_lines, two_digit_addition
 from catalog.prompts.text import CONTINUATION, MIN_PREFIX, docstring_corpus, memorised_prompts
 from harness.models.memory_cache import cache_root
@@ -53,3 +54,15 @@ def test_docstring_corpus_is_seeded_prose_windows(tokenizer):
     assert corpus.shape == (100, 33) and (corpus[:, 0] == tokenizer.bos_token_id).all()
     assert torch.equal(corpus, docstring_corpus(tokenizer, seed=0))
     assert not torch.equal(corpus, docstring_corpus(tokenizer, seed=1))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_capital_prompts_have_one_token_subjects_and_answers(tokenizer, seed):
+    batches = capital_prompts(tokenizer, seed=seed)
+    assert sum(len(b.texts) for b in batches) == 100
+    for batch in batches:
+        rows = torch.arange(len(batch.texts))
+        for text, row, country in zip(batch.texts, batch.tokens, batch.tokens[rows, batch.subject]):
+            assert tokenizer.decode(row[1:]) == text and tokenizer.decode(country).strip() in text
+        capitals = dict(CAPITALS)
+        assert [tokenizer.decode(a).strip() for a in batch.answers] == [capitals[tokenizer.decode(c).strip()] for c in batch.tokens[rows, batch.subject]]

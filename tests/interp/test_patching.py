@@ -11,7 +11,7 @@ from harness.interp.ablation import ablated, cache_activations, patch_hooks, run
 from harness.interp.attribution import activations_and_gradients, attribute_heads, attribute_layer_outputs, attribute_residual
 from harness.interp.hooks import ALL
 from harness.interp.metrics import answer_logit_diff
-from harness.interp.patching import (activation_patch, patch_head_outputs, patch_layer_outputs, patch_residual, path_patch,
+from harness.interp.patching import (activation_patch, causal_trace, patch_head_outputs, patch_layer_outputs, patch_residual, path_patch,
                               path_patch_heads_to_logits, path_patch_senders, patch_sites)
 
 ATOL = 1e-4
@@ -219,3 +219,18 @@ def test_attribution_patching_agrees_on_trained_induction_model():
     # residual and layer estimates run and have the documented shapes
     assert attribute_residual(model, clean, corrupted, metric).shape == (2, 21)
     assert attribute_layer_outputs(model, clean, corrupted, metric, "attn").shape == (2,)
+
+
+def test_causal_trace_without_noise_restores_nothing_and_with_noise_lowers_the_answer():
+    model, tokens = toy_bridge("rms-gqa"), random_tokens(3, 6, 11)
+    subject = torch.zeros(tokens.shape, dtype=torch.bool)
+    subject[:, 2] = True
+    with torch.inference_mode():
+        answers = model(tokens)[:, -1].argmax(-1)
+    positions = torch.full((3,), 2)
+    clean, corrupted, restored = causal_trace(model, tokens, subject, answers, positions, noise_scale=0.0, window=1)
+    assert restored.shape == (model.cfg.n_layers, 3)
+    torch.testing.assert_close(corrupted, clean)
+    torch.testing.assert_close(restored, clean.expand_as(restored))
+    clean, corrupted, restored = causal_trace(model, tokens, subject, answers, positions, noise_scale=10.0, window=1, max_rows=3)
+    assert (corrupted < clean).any() and not torch.equal(restored[0], corrupted)
