@@ -12,7 +12,9 @@ Deviations from the paper, each named:
   subjects' embeddings over its data set), one noise sample per prompt (the paper: 10);
 - only two positions are restored (the subject and the last token), not every position.
 Every prompt seed runs in the ``slow`` tier: 60 restored runs per prompt exceed the default tier's
-budget.
+budget. Measured on prompt seed 0 (78 known facts; seeds 1, 2 not yet run): both claims hold, but
+the subject-token effect is ~0.42 for every window containing MLP0 (centres 0-5) and drops to 0.09
+after: the peak is MLP0 re-writing the noised token, not a mid-layer recall site.
 """
 
 from harness import claim
