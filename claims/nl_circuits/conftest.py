@@ -42,3 +42,145 @@ class NLMeasurements:
 def nl(model) -> NLMeasurements:
     """The shared natural-language measurements of the claim's model (once per model and seed)."""
     return NLMeasurements(model)
+
+
+# --- SmolLM2 claim pack (issue #16): problems 2.1, 2.3, 2.7, 2.10, 2.30, 2.37, 2.38 ---
+# Every measurement is keyed by the prompt generator's seed (``prompt_seed``) and made once per
+# (model, prompt set) in a worker.
+
+from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for  # noqa: E402
+from catalog.prompts.facts import capital_prompts  # noqa: E402
+from catalog.prompts.numbers import AdditionPrompts, numbered_lines, two_digit_addition  # noqa: E402
+from catalog.prompts.text import docstring_corpus, memorised_prompts  # noqa: E402
+from harness.interp.ablation import mlp_sites, patch_hooks, run_with_hooks  # noqa: E402
+from harness.interp.embedding import token_table_hooks  # noqa: E402
+from harness.interp.heads import attention_to_targets_per_example, offset_induction_targets  # noqa: E402
+from harness.interp.hooks import MLP_OUT_HOOK  # noqa: E402
+from harness.interp.lens import logit_lens_predictions  # noqa: E402
+from harness.interp.metrics import per_token_loss  # noqa: E402
+from harness.interp.patching import causal_trace  # noqa: E402
+from harness.interp.outliers import OutlierFeatures, linear_layer_inputs, outlier_features  # noqa: E402
+
+N_REPEATS = 100  # repeated random-token sequences per prompt set (the issue's >= 100 prompts)
+OFFSETS = (1, 2, 3)  # 1: induction; 2, 3: pointer-arithmetic induction
+DIGITS = tuple(str(d) for d in range(10))
+NOISE_FACTOR = 3.0  # Meng et al. 2022: noise of 3 times the embeddings' standard deviation
+
+
+class PackMeasurements:
+    def __init__(self, model):
+        self.model = model
+        self.tokenizer = model.tokenizer
+
+    @functools.cache
+    def offset_scores(self, seed: int) -> dict[int, torch.Tensor]:
+        """{offset: [n_layers, n_sequences, n_heads]} attention to the token ``offset`` after the
+        previous occurrence, per sequence (BOS, 20 random tokens, the same 20 again; data seed
+        ``seed``), from one forward pass."""
+        tokens = repeated_tokens_for(self.model, batch=N_REPEATS, half_len=REPEAT_HALF_LEN, seed=seed)
+        patterns = attention_patterns(self.model, tokens).cpu()
+        return {k: attention_to_targets_per_example(patterns, offset_induction_targets(tokens, k)) for k in OFFSETS}
+
+    @functools.cache
+    def numbered_lines(self, seed: int) -> NLTask:
+        return numbered_lines(self.tokenizer, seed=seed)
+
+    @functools.cache
+    def numbered_lines_attribution(self, seed: int) -> LogitAttribution:
+        """Direct logit attribution of logit(next number) - logit(previous number)."""
+        task = self.numbered_lines(seed)
+        return logit_attribution(self.model, task.tokens, task.correct, task.wrong)
+
+    @functools.cache
+    def numbered_lines_attention(self, seed: int) -> torch.Tensor:
+        """[n_layers, n_prompts, n_heads, query, key]."""
+        return attention_patterns(self.model, self.numbered_lines(seed).tokens).cpu()
+
+    @functools.cache
+    def addition(self, seed: int) -> tuple[AdditionPrompts, torch.Tensor]:
+        """(prompts, [n_layers, n, 2] the logit lens's digit at the two answer positions)."""
+        prompts = two_digit_addition(self.tokenizer, seed=seed)
+        digits = torch.tensor([self.tokenizer.convert_tokens_to_ids(d) for d in DIGITS])
+        return prompts, logit_lens_predictions(self.model, prompts.tokens, digits)[:, :, prompts.positions]
+
+    @functools.cached_property
+    def passage_predictions(self) -> torch.Tensor:
+        """[n_passages, seq]: the model's top token on the famous passages (the prompts of every
+        seed are cuts of these)."""
+        with torch.inference_mode():
+            return self.model(memorised_prompts(self.tokenizer, n=1).tokens).argmax(-1).cpu()
+
+    @functools.cache
+    def memorised(self, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """([n, CONTINUATION] the model's predictions, [n, CONTINUATION] the true continuation,
+        [n_layers, n, CONTINUATION] the logit lens's top tokens, read only on the prompts completed
+        verbatim (its vocabulary projections are the cost); -1 on the others)."""
+        prompts = memorised_prompts(self.tokenizer, seed=seed)
+        positions = prompts.continuation_positions()
+        rows = prompts.passage[:, None].expand_as(positions)
+        predicted, truth = self.passage_predictions[rows, positions], prompts.tokens[rows, positions + 1]
+        verbatim = (predicted == truth).all(-1)
+        lens = torch.full((self.model.cfg.n_layers, *truth.shape), -1)
+        if verbatim.any():
+            lens[:, verbatim] = logit_lens_predictions(self.model, prompts.tokens[prompts.passage[verbatim]], positions=positions[verbatim])
+        return predicted, truth, lens
+
+    @functools.cache
+    def corpus(self, seed: int) -> torch.Tensor:
+        return docstring_corpus(self.tokenizer, seed=seed)
+
+    @functools.cache
+    def corpus_losses(self, seed: int) -> dict[str, torch.Tensor]:
+        """{"clean", "MLP0 mean-ablated", "MLP0 token table"}: [n_windows] mean next-token loss
+        of each window of the prose corpus. The mean ablation takes MLP0's per-position mean over
+        the corpus itself, from the clean pass."""
+        tokens = self.corpus(seed).to(self.model.W_U.device)
+        name = MLP_OUT_HOOK.format(layer=0)
+        with torch.inference_mode():
+            clean, cache = self.model.run_with_cache(tokens, names_filter=lambda n: n == name)
+        runs = {"MLP0 mean-ablated": patch_hooks(mlp_sites([0]), {name: cache[name].mean(0, keepdim=True)}),
+                "MLP0 token table": token_table_hooks(self.model, tokens, self.tokenizer.bos_token_id)}
+        logits = {"clean": clean, **{k: run_with_hooks(self.model, tokens, hooks) for k, hooks in runs.items()}}
+        return {k: per_token_loss(v, tokens).mean(-1).cpu() for k, v in logits.items()}
+
+    @functools.cache
+    def outliers(self, seed: int) -> tuple[OutlierFeatures, dict[int, list[str]]]:
+        """(Dettmers et al.'s outlier features on the prose corpus, {dim: the first 5 distinct
+        tokens of the 100 positions where it is largest in magnitude, over all layers})."""
+        tokens = self.corpus(seed)
+        hidden = linear_layer_inputs(self.model, tokens)
+        found = outlier_features(hidden)
+        peak = hidden.abs().flatten(0, 1).amax(0)  # [batch, pos, d_model]
+        top = {d: list(dict.fromkeys(self.tokenizer.decode(tokens.flatten()[i]) for i in peak[..., d].flatten().topk(100).indices))[:5]
+               for d in found.dims}
+        return found, top
+
+    @functools.cache
+    def facts(self, seed: int) -> dict[str, torch.Tensor]:
+        """Causal tracing of the MLPs (window 10) on the capital prompts the model knows (the
+        capital is its top prediction): {"clean", "corrupted": [n_known], "subject", "last":
+        [n_layers, n_known] the answer's probability with the window restored at the subject
+        token / at the last token}."""
+        model, noise = self.model, NOISE_FACTOR * float(self.model.W_E.detach().std())
+        parts: dict[str, list[torch.Tensor]] = {"clean": [], "corrupted": [], "subject": [], "last": []}
+        for batch in capital_prompts(self.tokenizer, seed=seed):
+            with torch.inference_mode():
+                known = model(batch.tokens.to(model.W_U.device))[:, -1].argmax(-1).cpu() == batch.answers
+            tokens, answers, subject = batch.tokens[known], batch.answers[known], batch.subject[known]
+            if not len(tokens):
+                continue
+            mask = torch.zeros(tokens.shape, dtype=torch.bool)
+            mask[torch.arange(len(tokens)), subject] = True
+            for where, positions in (("subject", subject), ("last", torch.full_like(subject, tokens.shape[1] - 1))):
+                clean, corrupted, restored = causal_trace(model, tokens, mask, answers, positions, noise, seed=seed)
+                parts[where].append(restored)
+            parts["clean"].append(clean)
+            parts["corrupted"].append(corrupted)
+        return {k: torch.cat(v, -1) for k, v in parts.items()}
+
+
+@per_target
+def pack(model) -> PackMeasurements:
+    """The shared measurements of the SmolLM2 pack (once per model and seed; per prompt seed inside)."""
+    return PackMeasurements(model)
+

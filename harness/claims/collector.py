@@ -61,7 +61,7 @@ def mark_claims(items: list[pytest.Item]) -> None:
         if spec is None:
             continue
         target: Target = item.callspec.params["target"]
-        refuted, machine_dependent = spec.refuted_on(target), spec.machine_dependent_on(target)
+        refuted, machine_dependent = spec.refuted_on(target, item.callspec.id), spec.machine_dependent_on(target)
         if refuted:
             item.add_marker(pytest.mark.xfail(reason=refuted, raises=ExpectationFailed, strict=True))
         if machine_dependent:  # either verdict passes the run; the report says which one

@@ -37,3 +37,11 @@ def mark_slow_beyond(items: list[pytest.Item], folder: Path, fast_seeds: set[int
         if (folder == item.path or folder in item.path.parents) and target is not None and target.seed not in fast_seeds \
                 and (models is None or target.model in models):
             item.add_marker(pytest.mark.slow)
+
+
+def prompt_seeds(seeds: tuple[int, ...] = (0, 1, 2), fast: int | None = 0) -> pytest.MarkDecorator:
+    """Parametrise a claim on a pretrained model (which has one seed) over the seeds of its prompt
+    generator, as the ``prompt_seed`` argument: ``fast`` runs in the default tier, the others
+    (all, with ``fast=None``) are ``slow``. Test ids end in ``prompts<seed>``."""
+    return pytest.mark.parametrize("prompt_seed", [
+        pytest.param(seed, id=f"prompts{seed}", marks=[] if seed == fast else [pytest.mark.slow]) for seed in seeds])

@@ -61,11 +61,12 @@ def resid_sites(layer: int, positions: Iterable[int], where: str = "pre") -> lis
     return [(RESID_HOOK.format(layer=int(layer), where=where), (ALL, [int(p) for p in positions]))]
 
 
-def cache_activations(model, tokens: torch.Tensor, names: Iterable[str]) -> dict[str, torch.Tensor]:
-    """{name: activation} of one forward pass, caching only ``names`` (no gradient)."""
+def cache_activations(model, tokens: torch.Tensor, names: Iterable[str], stop_at_layer: int | None = None) -> dict[str, torch.Tensor]:
+    """{name: activation} of one forward pass, caching only ``names`` (no gradient); the pass
+    stops before block ``stop_at_layer`` if given (names must come from earlier blocks)."""
     names = set(names)
     with torch.inference_mode():
-        _, cache = model.run_with_cache(tokens, names_filter=lambda n: n in names)
+        _, cache = model.run_with_cache(tokens, names_filter=lambda n: n in names, stop_at_layer=stop_at_layer)
     return {name: cache[name] for name in names}
 
 

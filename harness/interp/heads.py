@@ -54,12 +54,19 @@ def duplicate_token_targets(tokens: torch.Tensor) -> torch.Tensor:
     return same & torch.ones_like(same[0]).tril(-1)
 
 
-def induction_targets(tokens: torch.Tensor) -> torch.Tensor:
-    """[batch, seq] -> [batch, query, key] bool: 1 <= key <= query and tokens[key - 1] == tokens[query]."""
+def offset_induction_targets(tokens: torch.Tensor, offset: int) -> torch.Tensor:
+    """[batch, seq] -> [batch, query, key] bool: offset <= key <= query and tokens[key - offset]
+    == tokens[query]: the token ``offset`` after an earlier copy of the query token (offset 1 is
+    induction; larger offsets, "pointer-arithmetic" induction, open problem 2.1)."""
     batch, seq = tokens.shape
     targets = torch.zeros(batch, seq, seq, dtype=torch.bool, device=tokens.device)
-    targets[:, :, 1:] = tokens[:, :, None] == tokens[:, None, :-1]
+    targets[:, :, offset:] = tokens[:, :, None] == tokens[:, None, : seq - offset]
     return targets & torch.ones(seq, seq, dtype=torch.bool, device=tokens.device).tril()
+
+
+def induction_targets(tokens: torch.Tensor) -> torch.Tensor:
+    """[batch, seq] -> [batch, query, key] bool: 1 <= key <= query and tokens[key - 1] == tokens[query]."""
+    return offset_induction_targets(tokens, 1)
 
 
 def bos_targets(tokens: torch.Tensor) -> torch.Tensor:
@@ -80,6 +87,15 @@ def attention_to_targets(patterns: torch.Tensor, targets: torch.Tensor) -> torch
     mass = torch.einsum("lbhqk,bqk->lbhq", patterns, targets.to(patterns.dtype))
     has_target = targets.any(-1)  # [batch, query]
     return torch.einsum("lbhq,bq->lh", mass, has_target.to(mass.dtype)) / has_target.sum()
+
+
+def attention_to_targets_per_example(patterns: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """``attention_to_targets`` for each example alone: [n_layers, batch, n_heads] (NaN for an
+    example without a target)."""
+    targets = targets.to(patterns.device)
+    mass = torch.einsum("lbhqk,bqk->lbhq", patterns, targets.to(patterns.dtype))
+    has_target = targets.any(-1).to(mass.dtype)  # [batch, query]
+    return torch.einsum("lbhq,bq->lbh", mass, has_target) / has_target.sum(-1)[:, None]
 
 
 def head_scores(model, tokens: torch.Tensor, targets_fn: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:

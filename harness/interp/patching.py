@@ -220,3 +220,52 @@ def path_patch_heads_to_logits(
         normed = model.ln_final(clean[final][:, pos] + delta)
         direction, bias = answer_directions(model, on_device(model, answers), on_device(model, wrong))
         return ((normed * direction).sum(-1) + bias).mean(-1).float().cpu()
+
+
+def noise_hook(mask: torch.Tensor, noise: torch.Tensor) -> Callable:
+    """Hook adding ``noise`` [batch, pos, d_model] where ``mask`` [batch, pos] (on a batch of
+    stacked replicas of that batch, to every replica)."""
+
+    def hook(act: torch.Tensor, hook=None) -> torch.Tensor:
+        added = (noise * mask[..., None]).to(act)
+        return act + added.repeat(act.shape[0] // noise.shape[0], 1, 1)
+
+    return hook
+
+
+def causal_trace(
+    model, tokens: torch.Tensor, subject: torch.Tensor, answers: torch.Tensor, positions: torch.Tensor,
+    noise_scale: float, window: int = 10, component: str = "mlp", seed: int = 0, max_rows: int = 256,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """ROME-style causal tracing (Meng et al. 2022, section 2.1, figure 1): the subject's
+    embeddings (``subject`` [batch, pos] bool) get Gaussian noise of std ``noise_scale``; then
+    the ``component`` outputs ("mlp" or "attn") of a window of ``window`` layers around each
+    layer are restored to their clean values at ``positions`` [batch] (one position per prompt).
+
+    Returns (clean [batch], corrupted [batch], restored [n_layers, batch]): the probability of
+    ``answers`` [batch] at the last position. The restored runs share forward passes as replicas
+    of the corrupted batch (at most ``max_rows`` rows a pass); one noise sample per prompt."""
+    n_layers, batch = model.cfg.n_layers, tokens.shape[0]
+    tokens, answers = tokens.to(model.W_U.device), answers.to(model.W_U.device)
+    gen = torch.Generator().manual_seed(seed)
+    noise = noise_scale * torch.randn((*tokens.shape, model.cfg.d_model), generator=gen).to(model.W_U.device)
+    names = [LAYER_OUT_HOOK.format(layer=layer, component=component) for layer in range(n_layers)]
+    clean_acts = cache_activations(model, tokens, names)
+    corrupt = (RESID_HOOK.format(layer=0, where="pre"), noise_hook(subject.to(noise.device), noise))
+    index = (torch.arange(batch), positions)
+
+    def answer_probs(logits: torch.Tensor) -> torch.Tensor:
+        return logits[:, -1].float().softmax(-1).gather(-1, answers.repeat(len(logits) // batch)[:, None]).squeeze(-1).cpu()
+
+    with torch.inference_mode():
+        clean, corrupted = answer_probs(model(tokens)), answer_probs(model.run_with_hooks(tokens, fwd_hooks=[corrupt]))
+        restored = []
+        per_run = max(1, max_rows // batch)
+        for start in range(0, n_layers, per_run):
+            centres = range(start, min(start + per_run, n_layers))
+            windows = {name: [(r, index) for r, c in enumerate(centres) if -(window // 2) <= layer - c < window - window // 2]
+                       for layer, name in enumerate(names)}
+            hooks = [(name, replica_patch_hook(items, clean_acts[name], batch)) for name, items in windows.items() if items]
+            logits = model.run_with_hooks(tokens.repeat(len(centres), 1), fwd_hooks=[corrupt, *hooks])
+            restored += list(answer_probs(logits).reshape(len(centres), batch))
+    return clean, corrupted, torch.stack(restored)

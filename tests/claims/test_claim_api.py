@@ -38,6 +38,9 @@ def test_a_valid_declaration_carries_its_spec_and_the_claim_mark():
     assert spec.refuted_on(Target("toy-attn-2l", 1)) == "score 0.3"
     assert spec.refuted_on(Target("toy-attn-2l", 0)) is None
     assert claim_spec(declare(refuted="never")).refuted_on(Target("toy-attn-2l", 2)) == "never"
+    per_item = claim_spec(declare(refuted={"toy-attn-2l-seed1-prompts2": "on prompt seed 2"}))
+    assert per_item.refuted_on(Target("toy-attn-2l", 1), "toy-attn-2l-seed1-prompts2") == "on prompt seed 2"
+    assert per_item.refuted_on(Target("toy-attn-2l", 1), "toy-attn-2l-seed1-prompts0") is None
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,10 @@
-"""``mark_slow_beyond``: which collected claims it marks slow."""
+"""``mark_slow_beyond`` and ``prompt_seeds``: which collected claims they mark slow."""
 
 from pathlib import Path
 from types import SimpleNamespace
 
 from harness.claims.claim import Target
-from harness.claims.shared import mark_slow_beyond
+from harness.claims.shared import mark_slow_beyond, prompt_seeds
 
 
 def item(path: str, seed: int):
@@ -19,3 +19,10 @@ def test_a_folder_or_a_single_file_marks_its_claims_beyond_the_fast_seeds():
     assert [len(i.marks) for i in items] == [1, 0, 0, 0]
     mark_slow_beyond(items, Path("/c/area"), {0})
     assert [len(i.marks) for i in items] == [2, 1, 0, 0]
+
+
+def test_prompt_seeds_run_the_fast_seed_by_default_and_mark_the_others_slow():
+    params = prompt_seeds((0, 1, 2), fast=1).args[1]
+    assert [p.values[0] for p in params] == [0, 1, 2]
+    assert [p.id for p in params] == ["prompts0", "prompts1", "prompts2"]
+    assert [[m.name for m in p.marks] for p in params] == [["slow"], [], ["slow"]]

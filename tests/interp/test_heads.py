@@ -5,7 +5,8 @@ from hypothesis import strategies as st
 from transformer_lens.head_detector import detect_head
 from tests.toy_bridges import toy_bridge, random_tokens
 
-from harness.interp.heads import (attention_patterns, clear_top_head, attention_to_targets, bos_targets, copying_scores,
+from harness.interp.heads import (attention_patterns, attention_to_targets_per_example, clear_top_head, attention_to_targets,
+                                 bos_targets, copying_scores, offset_induction_targets,
                                  duplicate_token_targets, duplicate_token_scores, heads_above, induction_scores,
                                  induction_targets, ov_eigenvalues, previous_token_scores, previous_token_targets,
                                  top_head)
@@ -90,3 +91,21 @@ def test_clear_top_head_only_when_it_beats_the_runner_up_by_the_margin():
     scores = torch.tensor([[0.1, 0.9], [0.84, 0.2]])
     assert clear_top_head(scores, 0.05) == (0, 1)
     assert clear_top_head(scores, 0.07) is None
+
+
+def test_offset_induction_targets_point_k_after_the_earlier_copy():
+    tokens = repeated(1, half=4)  # positions 1..4 and 5..8 hold the same tokens
+    assert torch.equal(offset_induction_targets(tokens, 1), induction_targets(tokens))
+    targets = offset_induction_targets(tokens, 2)[0]
+    for query in range(5, 9):  # the copy of the query token is at query - 4, its key at query - 2
+        assert targets[query].nonzero().flatten().tolist() == [query - 2]
+    assert not targets[:5].any()
+
+
+def test_per_example_scores_average_to_the_pooled_score_when_every_example_has_as_many_targets():
+    model = toy_bridge("rms-gqa")
+    tokens = torch.cat([repeated(seed) for seed in range(3)])
+    patterns, targets = attention_patterns(model, tokens), induction_targets(tokens)
+    per_example = attention_to_targets_per_example(patterns, targets)
+    assert per_example.shape == (model.cfg.n_layers, 3, model.cfg.n_heads)
+    torch.testing.assert_close(per_example.mean(1), attention_to_targets(patterns, targets))
