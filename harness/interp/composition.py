@@ -102,3 +102,25 @@ def pair_rank(scores: torch.Tensor, earlier: Head, later: Head, layers: tuple[in
     block = scores[layers[0], :, layers[1], :]
     value = scores[earlier[0], earlier[1], later[0], later[1]]
     return int((block > value).sum()) + 1
+
+
+def composed_singular_values(model, earlier: Head, later: Head, kind: str) -> torch.Tensor:
+    """[d_model] singular values (float64, largest first) of the earlier head's W_OV times the
+    later head's ``kind`` matrix (W_V W_O  W_K W_Q^T for "K"): the map through which what the
+    earlier head writes reaches the later head's keys (queries, values). Rank <= d_head."""
+    weights = head_factors(model)
+    reader_a, reader_b = reader_factors(weights, kind)
+    (l1, h1), (l2, h2) = earlier, later
+    return torch.linalg.svdvals(weights["W_V"][l1, h1] @ weights["W_O"][l1, h1] @ reader_a[l2, h2] @ reader_b[l2, h2])
+
+
+def gaussian_composed_singular_values(d_model: int, d_head: int, n_samples: int = 100, seed: int = 0) -> torch.Tensor:
+    """[n_samples, d_model] singular values of products of four independent Gaussian matrices
+    with the head shapes ([d_model, d_head] [d_head, d_model] [d_model, d_head] [d_head,
+    d_model]): ``composed_singular_values`` with no learned structure."""
+    gen = torch.Generator().manual_seed(seed)
+    shapes = [(d_model, d_head), (d_head, d_model)] * 2
+    product = torch.eye(d_model, dtype=torch.float64).expand(n_samples, -1, -1)
+    for rows, cols in shapes:
+        product = product @ torch.randn(n_samples, rows, cols, generator=gen, dtype=torch.float64)
+    return torch.linalg.svdvals(product)
