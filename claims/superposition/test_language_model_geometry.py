@@ -3,6 +3,7 @@ day-of-the-week feature (4.17), the digits' embedding geometry (4.25) and a code
 direction (4.27). SmolLM2 has one seed (its weights): each measurement is made on three draws of
 its prompt set (``PROMPT_SEEDS``), each an expectation of its own."""
 
+import pytest
 import torch
 from scipy.stats import spearmanr
 
@@ -14,6 +15,7 @@ from harness.plain import plain
 MODELS = ["smollm2-135m"]
 
 
+@pytest.mark.slow  # 189 forward passes over three prompt draws: 384 s on 2 loaded cores
 @claim("4.17", "Days of the week lie on a circle in SmolLM2's residual stream: the per-day means put over half "
        "their variance in 2 principal components, in weekday order round the circle", models=MODELS)
 def test_weekdays_lie_on_a_circle(model, weekday_circles, evidence):
@@ -31,6 +33,7 @@ def test_weekdays_lie_on_a_circle(model, weekday_circles, evidence):
         evidence.expect(f"cyclic order agreement (prompts {seed})", cyclic_order_agreement(plane_angles(circle.means)), ">=", 1.0)
 
 
+@pytest.mark.slow  # shares the weekday forward passes, plus 6 patched runs of each group
 @claim("4.17", "Moving the day token along SmolLM2's weekday circle to another day moves the predicted next day "
        "with it (accuracy above 0.5 against 1/7 chance)", models=MODELS)
 def test_moving_along_weekday_circle_shifts_prediction(model, weekday_circles, evidence):
