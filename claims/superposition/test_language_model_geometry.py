@@ -68,6 +68,7 @@ def test_digit_embeddings_are_ordered(model, evidence):
                     ">", 0.9)
 
 
+@pytest.mark.slow  # 600 texts through half the model, 425 s on 2 loaded cores
 @claim("4.27", "A linear direction separates code from prose in SmolLM2's residual stream: held-out probe accuracy "
        "above 0.9, shuffled-label probe below 0.7", models=MODELS)
 def test_code_prose_genre_direction(model, genre_probes, evidence):
