@@ -24,10 +24,15 @@ def repeated_random_tokens(
     return torch.cat([bos, half, half], dim=1)
 
 
+def bos_id(model) -> int:
+    """The model's BOS token: its tokenizer's, or ``BOS`` for the toy models (no tokenizer)."""
+    return BOS if model.tokenizer is None else model.tokenizer.bos_token_id
+
+
 def repeated_tokens_for(model, batch: int, half_len: int, seed: int) -> torch.Tensor:
-    """``repeated_random_tokens`` over the model's vocabulary with its tokenizer's BOS first."""
+    """``repeated_random_tokens`` over the model's vocabulary with its BOS first."""
     tokens = repeated_random_tokens(batch, half_len, model.cfg.d_vocab, seed)
-    tokens[:, 0] = model.tokenizer.bos_token_id
+    tokens[:, 0] = bos_id(model)
     return tokens
 
 

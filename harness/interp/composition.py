@@ -102,3 +102,32 @@ def pair_rank(scores: torch.Tensor, earlier: Head, later: Head, layers: tuple[in
     block = scores[layers[0], :, layers[1], :]
     value = scores[earlier[0], earlier[1], later[0], later[1]]
     return int((block > value).sum()) + 1
+
+
+
+def chain_singular_values(a1: torch.Tensor, b1: torch.Tensor, a2: torch.Tensor, b2: torch.Tensor) -> torch.Tensor:
+    """Singular values [..., r] (largest first) of a1 b1 a2 b2, with a1 [..., d, r], b1 [..., r, d],
+    a2 [..., d, r2], b2 [..., r2, d]: with a1 = Q1 R1 and b2^T = Q2 R2 they are those of the
+    small core R1 b1 a2 R2^T, so no d x d matrix is formed. The other d - r are zero."""
+    core = torch.linalg.qr(a1).R @ b1 @ a2 @ torch.linalg.qr(b2.transpose(-1, -2)).R.transpose(-1, -2)
+    return torch.linalg.svdvals(core)
+
+
+def composed_singular_values(model, earlier: Head, later: Head, kind: str) -> torch.Tensor:
+    """[d_head] singular values (float64, largest first) of the earlier head's W_OV times the
+    later head's ``kind`` matrix (W_V W_O  W_K W_Q^T for "K"): the map through which what the
+    earlier head writes reaches the later head's keys (queries, values). Its rank is <= d_head."""
+    weights = head_factors(model)
+    reader_a, reader_b = reader_factors(weights, kind)
+    (l1, h1), (l2, h2) = earlier, later
+    return chain_singular_values(weights["W_V"][l1, h1], weights["W_O"][l1, h1], reader_a[l2, h2], reader_b[l2, h2])
+
+
+def gaussian_composed_singular_values(d_model: int, d_head: int, n_samples: int = 100, seed: int = 0) -> torch.Tensor:
+    """[n_samples, d_head] singular values of products of four independent Gaussian matrices
+    with the head shapes ([d_model, d_head] [d_head, d_model] [d_model, d_head] [d_head,
+    d_model]): ``composed_singular_values`` with no learned structure."""
+    gen = torch.Generator().manual_seed(seed)
+    factors = [torch.randn(n_samples, rows, cols, generator=gen, dtype=torch.float64)
+               for rows, cols in [(d_model, d_head), (d_head, d_model)] * 2]
+    return chain_singular_values(*factors)

@@ -174,3 +174,19 @@ def named_scores(scores: torch.Tensor, heads, digits: int | None = None) -> dict
 def heads_above(scores: torch.Tensor, threshold: float) -> list[Head]:
     """Sorted (layer, head) pairs whose score exceeds ``threshold``."""
     return [tuple(map(int, idx)) for idx in (scores > threshold).nonzero()]
+
+
+def ov_copying_accuracy(model, heads: list[Head], tokens: torch.Tensor, k: int) -> torch.Tensor:
+    """[len(heads)] share of ``tokens`` [n] (vocabulary ids) that are among the top ``k`` of
+    their own row of the head's OV circuit W_E W_V W_O W_U (Elhage et al. 2021; no norm, as in
+    their analysis): how often attending to token t raises t's logit most. One head at a time,
+    so only an [n, d_vocab] block is formed."""
+    with torch.inference_mode():
+        w_v = expand_kv_heads(model.W_V, model.cfg.n_heads)
+        rows = model.W_E[tokens.to(model.W_E.device)]  # [n, d_model]
+        accuracy = []
+        for layer, head in heads:
+            logits = rows @ w_v[layer, head] @ model.W_O[layer, head] @ model.W_U  # [n, d_vocab]
+            own = logits.gather(1, tokens.to(logits.device)[:, None])
+            accuracy.append(((logits > own).sum(1) < k).float().mean())
+        return torch.stack(accuracy).cpu()

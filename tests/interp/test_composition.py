@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.toy_bridges import ARCHS, toy_bridge
 
-from harness.interp.composition import KINDS, composition_baseline, composition_scores, factored_scores, pair_rank
+from harness.interp.composition import (KINDS, chain_singular_values, composed_singular_values, composition_baseline, composition_scores, factored_scores,
+                                        gaussian_composed_singular_values, head_factors, pair_rank)
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHS))
@@ -63,3 +64,20 @@ def test_pair_rank():
     scores[0, :, 1, :] = torch.tensor([[0.1, 0.5], [0.3, 0.2]])
     assert pair_rank(scores, (0, 0), (1, 1), layers=(0, 1)) == 1
     assert pair_rank(scores, (0, 0), (1, 0), layers=(0, 1)) == 4
+
+
+def test_composed_singular_values_of_the_k_path_match_the_dense_product():
+    model = toy_bridge("rms-gqa")
+    w = head_factors(model)
+    dense = w["W_V"][0, 1] @ w["W_O"][0, 1] @ w["W_K"][1, 2] @ w["W_Q"][1, 2].T
+    sing = composed_singular_values(model, (0, 1), (1, 2), "K")
+    dense_sing = torch.linalg.svdvals(dense)
+    torch.testing.assert_close(sing, dense_sing[: model.cfg.d_head])
+    assert (dense_sing[model.cfg.d_head:] < 1e-9 * dense_sing[0]).all()  # rank <= d_head
+
+
+def test_chain_singular_values_match_the_dense_product():
+    gen = torch.Generator().manual_seed(0)
+    a1, b1, a2, b2 = (torch.randn(*shape, generator=gen, dtype=torch.float64) for shape in [(12, 3), (3, 12), (12, 3), (3, 12)])
+    torch.testing.assert_close(chain_singular_values(a1, b1, a2, b2), torch.linalg.svdvals(a1 @ b1 @ a2 @ b2)[:3])
+    assert gaussian_composed_singular_values(d_model=12, d_head=3, n_samples=5).shape == (5, 3)

@@ -5,10 +5,11 @@ from hypothesis import strategies as st
 from transformer_lens.head_detector import detect_head
 from tests.toy_bridges import toy_bridge, random_tokens
 
+from harness.interp.composition import expand_kv_heads
 from harness.interp.heads import (attention_patterns, attention_to_targets_per_example, clear_top_head, attention_to_targets,
                                  bos_targets, copying_scores, offset_induction_targets,
                                  duplicate_token_targets, duplicate_token_scores, heads_above, induction_scores,
-                                 induction_targets, ov_eigenvalues, previous_token_scores, previous_token_targets,
+                                 induction_targets, ov_copying_accuracy, ov_eigenvalues, previous_token_scores, previous_token_targets,
                                  top_head)
 
 TL_NAMES = {"previous_token_head": (previous_token_scores, previous_token_targets),
@@ -109,3 +110,18 @@ def test_per_example_scores_average_to_the_pooled_score_when_every_example_has_a
     per_example = attention_to_targets_per_example(patterns, targets)
     assert per_example.shape == (model.cfg.n_layers, 3, model.cfg.n_heads)
     torch.testing.assert_close(per_example.mean(1), attention_to_targets(patterns, targets))
+
+
+@pytest.mark.parametrize("arch", ["ln-gelu", "rms-gqa"])
+def test_ov_copying_accuracy_matches_dense_ov_circuit(arch):
+    model = toy_bridge(arch)
+    tokens = torch.arange(1, model.cfg.d_vocab)
+    heads = [(0, 0), (1, 3)]
+    accuracy = ov_copying_accuracy(model, heads, tokens, k=3)
+    with torch.inference_mode():
+        w_v = expand_kv_heads(model.W_V, model.cfg.n_heads)
+        for i, (layer, head) in enumerate(heads):
+            circuit = model.W_E @ w_v[layer, head] @ model.W_O[layer, head] @ model.W_U  # [d_vocab, d_vocab]
+            in_top = (circuit[tokens].topk(3, dim=1).indices == tokens[:, None]).any(1)
+            assert abs(float(accuracy[i]) - float(in_top.float().mean())) < 1e-6
+    assert (ov_copying_accuracy(model, heads, tokens, k=model.cfg.d_vocab) == 1).all()

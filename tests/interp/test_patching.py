@@ -11,8 +11,8 @@ from harness.interp.ablation import ablated, cache_activations, each_head_sites,
 from harness.interp.attribution import activations_and_gradients, attribute_heads, attribute_layer_outputs, attribute_residual
 from harness.interp.hooks import ALL
 from harness.interp.metrics import answer_logit_diff
-from harness.interp.patching import (activation_patch, causal_trace, patch_from_model, patch_head_outputs, patch_layer_outputs, patch_residual,
-                              path_patch,
+from harness.interp.patching import (activation_patch, causal_trace, patch_from_model, patch_head_outputs, patch_layer_outputs,
+                              patch_residual, path_patch,
                               path_patch_heads_to_logits, path_patch_senders, patch_sites)
 
 ATOL = 1e-4
@@ -222,5 +222,30 @@ def test_attribution_patching_agrees_on_trained_induction_model():
     assert attribute_layer_outputs(model, clean, corrupted, metric, "attn").shape == (2,)
 
 
-from harness.interp.patching import (activation_patch, causal_trace, patch_from_model, patch_head_outputs, patch_layer_outputs, patch_residual,
-                              path_patch,
+def test_patching_from_another_model():
+    model, other = toy_bridge("ln-gelu", 0), toy_bridge("ln-gelu", 1)
+    tokens, _, metric = task(5)
+    sites = each_head_sites(model.cfg.n_layers, model.cfg.n_heads)
+    assert torch.allclose(patch_from_model(model, model, tokens, sites, metric), plain(model, tokens, metric).expand(len(sites)),
+                          atol=ATOL)
+    # the embedding's residual from the other model: the other's token and position embeddings, our blocks
+    embed = [("blocks.0.hook_resid_pre", (ALL,))]
+    with torch.inference_mode():
+        resid = other.run_with_cache(tokens, names_filter="blocks.0.hook_resid_pre")[1]["blocks.0.hook_resid_pre"]
+        expected = metric(run_with_hooks(model, tokens, patch_hooks(embed, {"blocks.0.hook_resid_pre": resid})))
+    assert torch.allclose(patch_from_model(model, other, tokens, embed, metric), expected.float(), atol=ATOL)
+
+
+def test_causal_trace_without_noise_restores_nothing_and_with_noise_lowers_the_answer():
+    model, tokens = toy_bridge("rms-gqa"), random_tokens(3, 6, 11)
+    subject = torch.zeros(tokens.shape, dtype=torch.bool)
+    subject[:, 2] = True
+    with torch.inference_mode():
+        answers = model(tokens)[:, -1].argmax(-1)
+    positions = torch.full((3,), 2)
+    clean, corrupted, restored = causal_trace(model, tokens, subject, answers, positions, noise_scale=0.0, window=1)
+    assert restored.shape == (model.cfg.n_layers, 3)
+    torch.testing.assert_close(corrupted, clean)
+    torch.testing.assert_close(restored, clean.expand_as(restored))
+    clean, corrupted, restored = causal_trace(model, tokens, subject, answers, positions, noise_scale=10.0, window=1, max_rows=3)
+    assert (corrupted < clean).any() and not torch.equal(restored[0], corrupted)
