@@ -27,7 +27,7 @@ def parametrize(metafunc: pytest.Metafunc) -> None:
     spec = claim_spec(metafunc.function)
     if spec is None:
         return
-    unknown = [m for m in spec.models if m not in model_names()]
+    unknown = [m for m in spec.model_names() if m not in model_names()]
     if unknown:
         raise ClaimDeclarationError(
             f"{where(metafunc.function)}: unknown model(s) {unknown}. "
