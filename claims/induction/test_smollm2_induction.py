@@ -34,7 +34,9 @@ def test_smollm2_has_induction_heads(model, repeat_scores, evidence):
 @claim("2.11", "Mean-ablating the model's induction heads raises its loss on the repeated half by more than 1 nat", models=MODELS)
 def test_ablating_induction_heads_raises_repeated_half_loss(model, repeat_scores, evidence):
     """Threshold +1 nat (the design brief's induction hypothesis). The heads above the 0.4
-    induction score are mean-ablated with means over a second repeated-token batch."""
+    induction score are mean-ablated with means over a second repeated-token batch; a model
+    without such heads cannot test the hypothesis (a precondition)."""
+    evidence.require("induction heads above 0.4", len(heads_of(repeat_scores, "induction")), ">", 0)
     tokens = repeated_tokens_for(model, batch=32, half_len=REPEAT_HALF_LEN, seed=1000)
     _, clean = repeated_halves_loss(model, tokens, REPEAT_HALF_LEN)
     hooks = mean_ablate_heads(model, repeated_tokens_for(model, batch=32, half_len=REPEAT_HALF_LEN, seed=2000), heads_of(repeat_scores, "induction"))
@@ -47,9 +49,12 @@ def test_ablating_induction_heads_raises_repeated_half_loss(model, repeat_scores
        models=MODELS)
 def test_previous_token_heads_precede_induction_heads(model, repeat_scores, evidence):
     """Elhage et al. 2021: an induction head reads the previous token written by an earlier
-    previous-token head. Heads above 0.4 (ARENA); the layers are compared."""
-    evidence.expect("first induction layer - first previous-token layer",
-                    heads_of(repeat_scores, "induction")[0][0] - heads_of(repeat_scores, "previous-token")[0][0], ">", 0)
+    previous-token head. Heads above 0.4 (ARENA); the layers are compared, where both kinds exist
+    (a precondition)."""
+    induction, previous = heads_of(repeat_scores, "induction"), heads_of(repeat_scores, "previous-token")
+    evidence.require("induction heads above 0.4", len(induction), ">", 0)
+    evidence.require("previous-token heads above 0.4", len(previous), ">", 0)
+    evidence.expect("first induction layer - first previous-token layer", induction[0][0] - previous[0][0], ">", 0)
 
 
 @claim("2.26", "The language model has a sharp previous-token head (score > 0.4)", models=MODELS)

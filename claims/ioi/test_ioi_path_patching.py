@@ -36,7 +36,9 @@ def test_path_patching_to_the_logits_finds_the_name_movers(model, ioi, evidence)
 def test_s_inhibition_heads_act_through_name_mover_queries(model, ioi, evidence):
     """Wang et al. 2022 section 3.3: S-inhibition heads (four in GPT-2 small) act through the
     name movers' queries. Threshold: their joint path patch removes > 25% of the clean logit
-    difference (our reading of "a substantial share", set before the first run)."""
+    difference (our reading of "a substantial share", set before the first run). A model
+    with a name mover in layer 0 has no earlier heads to test (a precondition)."""
+    evidence.require("heads below the first name-mover layer", ioi.heads_below_name_movers, ">", 0)
     prompts = ioi.prompts
     heads, clean = ioi.s_inhibition_heads(), ioi.clean_logit_diff
     joint = float(path_patch(model, prompts.corrupted, prompts.tokens, heads, ioi.name_movers(),
@@ -49,7 +51,9 @@ def test_s_inhibition_heads_act_through_name_mover_queries(model, ioi, evidence)
 @claim("2.28", "The head with the largest path effect on the name movers' queries attends from the last token to S2 more than to the IO",
        models=group("causal-lm"))
 def test_top_s_inhibition_head_attends_to_s2(model, ioi, evidence):
-    """Wang et al. 2022 section 3.3 (S-inhibition heads attend to S2, figure 4); threshold 0."""
+    """Wang et al. 2022 section 3.3 (S-inhibition heads attend to S2, figure 4); threshold 0.
+    Precondition: heads below the name movers."""
+    evidence.require("heads below the first name-mover layer", ioi.heads_below_name_movers, ">", 0)
     layer, head = ioi.s_inhibition_heads()[0]
     to_s2, to_io = (ioi.attention_from_to("end", key)[layer, head] for key in ("S2", "IO"))
     evidence.note(f"{head_name((layer, head))} attention to S2 / to IO", [round(float(to_s2), 3), round(float(to_io), 3)])
@@ -61,7 +65,9 @@ def test_top_s_inhibition_head_attends_to_s2(model, ioi, evidence):
 def test_earlier_heads_have_backup(model, ioi, evidence):
     """2.19 asks whether duplicate-token, induction and S-inhibition heads have backup like the
     name movers (2.24). Threshold 0.2, as for the name movers' compensation; the damage (share of
-    the logit difference lost) is recorded. Two heads per class, ABC means."""
+    the logit difference lost) is recorded. Two heads per class, ABC means. Precondition: heads
+    below the name movers (the S-inhibition candidates)."""
+    evidence.require("heads below the first name-mover layer", ioi.heads_below_name_movers, ">", 0)
     prompts = ioi.prompts
     before, clean = ioi.head_dla, ioi.clean_logit_diff
     classes = {kind: top_heads(ioi.attention_from_to("S2", "S1", offset), N_PER_CLASS)
