@@ -291,6 +291,7 @@ def render_html(record: dict[str, Any], history: list[dict[str, Any]] | None = N
     return ENVIRONMENT.get_template("claims.html.j2").render(
         run=record["run"],
         flipped=record.get("flipped", []),
+        identity_warnings=record.get("identity_warnings", []),
         counts=[(v, counts[v]) for v in WORD if counts[v]],
         fragile=sum(bool(r.get("fragile")) for r in claims),
         total=len(claims),
