@@ -98,3 +98,9 @@ def test_standin_boots_as_its_hub_model_with_the_prompts_tokens(standins, monkey
         patterns = attention_patterns(bridge, prompts.tokens)
     assert patterns.shape[:3] == (bridge.cfg.n_layers, 4, bridge.cfg.n_heads)
     assert torch.isfinite(patterns).all()
+    if (standins / name / "model.safetensors").is_file():  # an HF stand-in: the bridge computes what transformers does
+        from transformers import AutoModelForCausalLM
+
+        hf = AutoModelForCausalLM.from_pretrained(standins / name, dtype=torch.float32).eval()
+        with torch.no_grad():
+            torch.testing.assert_close(bridge(prompts.tokens), hf(prompts.tokens).logits, atol=1e-4, rtol=1e-4)
