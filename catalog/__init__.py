@@ -1,6 +1,6 @@
 """What exists: the models, tasks and datasets the claims name (prompt sets live in
 ``catalog.prompts``). Importing this package registers them all; this list is the one table of
-registrations."""
+registrations, and ``MODEL_GROUPS`` the one table of model tags (``group(tag)`` in a claim)."""
 
 from catalog import (  # noqa: F401  (registration side effects)
     datasets,
@@ -19,3 +19,21 @@ from catalog import (  # noqa: F401  (registration side effects)
     translation,
     tracr,
 )
+from catalog.pretrained import HUB_MODELS, SMOLLM2
+from harness.models.registry import tag_models
+
+_TOY_INDUCTION = [f"toy-attn-{n}l" for n in (1, 2, 3)]
+_HUB_ATTN_ONLY = [f"attn-only-{n}l" for n in (1, 2, 3, 4)]
+
+# tag -> models; ``--claims-add-model`` adds its models to ``causal-lm``
+MODEL_GROUPS: dict[str, list[str]] = {
+    # language models with a tokenizer: the natural-language packs (IOI, induction on text tokens)
+    "causal-lm": [SMOLLM2, *HUB_MODELS],
+    "attn-only": [*_TOY_INDUCTION, "toy-ioi-2l", "toy-ioi-3l", *_HUB_ATTN_ONLY],
+    "has-mlp": [SMOLLM2, *(name for name in HUB_MODELS if name not in _HUB_ATTN_ONLY)],
+    "toy:induction": _TOY_INDUCTION,
+    # the models on which Wang et al. 2022's IOI head indices (9.6, 9.9, 10.0, ...) apply
+    "paper:gpt2-ioi": ["gpt2-small"],
+}
+for _tag, _names in MODEL_GROUPS.items():
+    tag_models(_tag, _names)

@@ -209,7 +209,6 @@ CLASS_POSITIONS: dict[str, tuple[str, ...]] = {
     "previous token": ("S1+1",),
 }
 
-# the models the IOI claims run on, and their prompt set: N_PROMPTS prompts drawn with DATA_SEED
-IOI_MODELS = ["smollm2-135m", "gpt2-small", *(f"stanford-gpt2-small-{seed}" for seed in "abcde")]
+# the IOI claims' prompt set (they run on the ``causal-lm`` group): N_PROMPTS prompts drawn with DATA_SEED
 N_PROMPTS = 100
 DATA_SEED = 0

@@ -86,15 +86,22 @@ class IOIMeasurements:
         p = self.prompts
         return path_patch_heads_to_logits(self.model, p.tokens, p.corrupted, p.io, p.s)
 
+    @property
+    def heads_below_name_movers(self) -> int:
+        """How many heads sit below the first name-mover layer (S-inhibition candidates); none
+        when a name mover is in layer 0."""
+        return min(layer for layer, _ in self.name_movers()) * self.model.cfg.n_heads
+
     @functools.cached_property
     def s_inhibition_paths(self) -> dict[tuple[int, int], float]:
         """{head: mean IO - S logit difference} when that head's path to the name movers' queries
         carries its ABC output (path patching, noising), for the ``N_S_INHIBITION_CANDIDATES``
-        heads below the first name-mover layer that attribution patching ranks highest (exact path
-        patching of every earlier head is too slow on CPU), strongest effect first."""
+        heads (or as many as there are) below the first name-mover layer that attribution patching
+        ranks highest (exact path patching of every earlier head is too slow on CPU), strongest
+        effect first. Claims using it require ``heads_below_name_movers`` > 0."""
         movers = self.name_movers()
         earlier = self.head_attribution.abs()[: min(layer for layer, _ in movers)]
-        candidates = top_heads(earlier, N_S_INHIBITION_CANDIDATES)
+        candidates = top_heads(earlier, min(N_S_INHIBITION_CANDIDATES, earlier.numel()))
         patched = path_patch_sender_sets(self.model, self.prompts.corrupted, self.prompts.tokens,
                                          [[head] for head in candidates], movers, self.io_minus_s, "q")
         return dict(sorted(zip(candidates, patched.tolist()), key=lambda item: item[1]))

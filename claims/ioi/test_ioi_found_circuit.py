@@ -11,8 +11,8 @@ direct effect on logit(IO) - logit(S) at the last position (DLA); heads are rank
 
 import torch
 
-from catalog.prompts.ioi import CLASS_POSITIONS, IOI_MODELS
-from harness import claim
+from catalog.prompts.ioi import CLASS_POSITIONS
+from harness import claim, group
 from harness.interp.ablation import head_sites, resample_ablate_heads, run_with_hooks
 from harness.interp.circuits import HeadCircuitEvaluator, faithfulness, head_positions
 from harness.interp.heads import DETECTOR_THRESHOLD, head_name, named_scores, top_heads
@@ -22,7 +22,7 @@ from harness.interp.patching import patch_sites
 from harness.plain import plain
 
 SMOLLM2 = "smollm2-135m-seed0"
-MODELS = IOI_MODELS
+MODELS = group("causal-lm")
 SMALL_SET = 5
 
 

@@ -7,12 +7,12 @@ reason otherwise. Data: the 100 prompts of catalog/prompts/ioi.py and their ABC 
 import torch
 
 from catalog.prompts.ioi import CLASS_POSITIONS
-from harness import claim
+from harness import claim, group
 from harness.interp.circuits import HeadCircuitEvaluator, faithfulness, head_positions
 from harness.interp.heads import DETECTOR_THRESHOLD, head_name, previous_token_scores, top_heads
 from harness.interp.ioi import compensation, head_dla_with_ablation
 
-MODELS = ["gpt2-small"]
+MODELS = group("paper:gpt2-ioi")
 
 NAME_MOVERS = [(9, 6), (9, 9), (10, 0)]
 NEGATIVE_NAME_MOVERS = [(10, 7), (11, 10)]

@@ -7,8 +7,7 @@ output, as in the paper. Name-mover candidates are the top 3 heads by DLA
 that attribution patching ranks highest, each then path-patched exactly.
 """
 
-from catalog.prompts.ioi import IOI_MODELS
-from harness import claim
+from harness import claim, group
 from harness.interp.heads import head_name, named_scores, top_heads
 from harness.interp.ioi import backup_share, logit_attribution_with_ablation
 from harness.interp.patching import path_patch
@@ -17,7 +16,7 @@ N_PER_CLASS = 2  # earlier heads of each class ablated together in 2.19
 
 
 @claim("2.18", "Path patching to the logits finds the DLA name movers: at least 2 of the 3 heads whose direct path matters most are among the top 3 by DLA",
-       models=IOI_MODELS)
+       models=group("causal-lm"))
 def test_path_patching_to_the_logits_finds_the_name_movers(model, ioi, evidence):
     """Wang et al. 2022 figure 3a found the name movers by path patching each head -> logits.
     DLA measures a head's direct effect against zero, path patching against its ABC output;
@@ -30,14 +29,16 @@ def test_path_patching_to_the_logits_finds_the_name_movers(model, ioi, evidence)
 
 
 @claim("2.18", "S-inhibition heads: the 4 earlier heads whose path to the name movers' queries matters most together remove more than a quarter of the IO - S logit difference through it",
-       models=IOI_MODELS,
+       models=group("causal-lm"),
        refuted={"smollm2-135m-seed0": "L20H0, L19H2, L15H7 and L17H4 together remove 18% (3.46 -> 2.84), "
                 "L20H0 alone 14%: in SmolLM2 most of the earlier heads' effect does not pass through the "
                 "top-3 name movers' queries (only the 8 attribution-ranked candidates were path-patched)"})
 def test_s_inhibition_heads_act_through_name_mover_queries(model, ioi, evidence):
     """Wang et al. 2022 section 3.3: S-inhibition heads (four in GPT-2 small) act through the
     name movers' queries. Threshold: their joint path patch removes > 25% of the clean logit
-    difference (our reading of "a substantial share", set before the first run)."""
+    difference (our reading of "a substantial share", set before the first run). A model
+    with a name mover in layer 0 has no earlier heads to test (a precondition)."""
+    evidence.require("heads below the first name-mover layer", ioi.heads_below_name_movers, ">", 0)
     prompts = ioi.prompts
     heads, clean = ioi.s_inhibition_heads(), ioi.clean_logit_diff
     joint = float(path_patch(model, prompts.corrupted, prompts.tokens, heads, ioi.name_movers(),
@@ -48,9 +49,11 @@ def test_s_inhibition_heads_act_through_name_mover_queries(model, ioi, evidence)
 
 
 @claim("2.28", "The head with the largest path effect on the name movers' queries attends from the last token to S2 more than to the IO",
-       models=IOI_MODELS)
+       models=group("causal-lm"))
 def test_top_s_inhibition_head_attends_to_s2(model, ioi, evidence):
-    """Wang et al. 2022 section 3.3 (S-inhibition heads attend to S2, figure 4); threshold 0."""
+    """Wang et al. 2022 section 3.3 (S-inhibition heads attend to S2, figure 4); threshold 0.
+    Precondition: heads below the name movers."""
+    evidence.require("heads below the first name-mover layer", ioi.heads_below_name_movers, ">", 0)
     layer, head = ioi.s_inhibition_heads()[0]
     to_s2, to_io = (ioi.attention_from_to("end", key)[layer, head] for key in ("S2", "IO"))
     evidence.note(f"{head_name((layer, head))} attention to S2 / to IO", [round(float(to_s2), 3), round(float(to_io), 3)])
@@ -58,11 +61,13 @@ def test_top_s_inhibition_head_attends_to_s2(model, ioi, evidence):
 
 
 @claim("2.19", "Earlier IOI heads have backup: when the top duplicate-token, induction or S-inhibition heads are mean-ablated, other heads' direct-effect gains make up more than a fifth of the direct-effect losses",
-       models=IOI_MODELS)
+       models=group("causal-lm"))
 def test_earlier_heads_have_backup(model, ioi, evidence):
     """2.19 asks whether duplicate-token, induction and S-inhibition heads have backup like the
     name movers (2.24). Threshold 0.2, as for the name movers' compensation; the damage (share of
-    the logit difference lost) is recorded. Two heads per class, ABC means."""
+    the logit difference lost) is recorded. Two heads per class, ABC means. Precondition: heads
+    below the name movers (the S-inhibition candidates)."""
+    evidence.require("heads below the first name-mover layer", ioi.heads_below_name_movers, ">", 0)
     prompts = ioi.prompts
     before, clean = ioi.head_dla, ioi.clean_logit_diff
     classes = {kind: top_heads(ioi.attention_from_to("S2", "S1", offset), N_PER_CLASS)

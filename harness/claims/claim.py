@@ -20,6 +20,7 @@ import pytest
 
 from harness.claims.problems import PROBLEM_ID, known_problems
 from harness.interp.compare import OPS
+from harness.models.registry import group_members
 
 CLAIM_ATTR = "_mi_claim"
 
@@ -29,10 +30,25 @@ class ClaimDeclarationError(Exception):
 
 
 @dataclasses.dataclass(frozen=True)
+class Group:
+    """``models=group("causal-lm")``: every model tagged so (``catalog.MODEL_GROUPS``), read when
+    the claim is parametrised, so that models added by ``--claims-add-model`` join."""
+
+    tag: str
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(group_members(self.tag))
+
+
+def group(tag: str) -> Group:
+    return Group(tag)
+
+
+@dataclasses.dataclass(frozen=True)
 class ClaimSpec:
     problem: str
     statement: str
-    models: tuple[str, ...]
+    models: tuple[str, ...] | Group
     seeds: tuple[int, ...]
     # why the hypothesis is kept on record although refuted: one text for every target, or
     # {target id ("toy-attn-2l-seed0"): text} for the targets where it was refuted
@@ -52,8 +68,11 @@ class ClaimSpec:
     def machine_dependent_on(self, target: "Target") -> str | None:
         return (self.machine_dependent or {}).get(target.id)
 
+    def model_names(self) -> tuple[str, ...]:
+        return self.models.names() if isinstance(self.models, Group) else self.models
+
     def targets(self) -> list["Target"]:
-        return [Target(m, s) for m in self.models for s in self.seeds]
+        return [Target(m, s) for m in self.model_names() for s in self.seeds]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,7 +120,12 @@ def validate(spec: ClaimSpec, fn: Callable) -> None:
         )
     if not spec.statement or not spec.statement.strip():
         fail("the claim has no statement", "state the hypothesis in one sentence")
-    if not spec.models:
+    if isinstance(spec.models, Group):
+        try:
+            spec.models.names()
+        except KeyError as err:
+            fail(err.args[0], "use a tag of catalog.MODEL_GROUPS or add it there")
+    elif not spec.models:
         fail("the claim names no model", "pass models=[...] with registered model names")
     if not spec.seeds or not all(isinstance(s, int) and s >= 0 for s in spec.seeds):
         fail(f"seeds {spec.seeds!r} are not non-negative integers", "pass seeds=[0, 1, 2]")
@@ -129,12 +153,13 @@ def claim(
     problem: str,
     statement: str,
     *,
-    models: Sequence[str],
+    models: Sequence[str] | Group,
     seeds: Sequence[int] = (0,),
     refuted: None | str | Mapping[str, str] = None,
     machine_dependent: Mapping[str, str] | None = None,
 ) -> Callable[[Callable], Callable]:
-    """Declare a test as a claim on ``problem`` about ``models`` x ``seeds``.
+    """Declare a test as a claim on ``problem`` about ``models`` x ``seeds``; ``models`` is a
+    list of registered names or ``group(tag)``.
 
     ``refuted``: keep a hypothesis our measurements refute on record; the text says what was
     found, for all targets or as ``{"model-seedN": text}`` for the targets where it failed.
@@ -148,7 +173,7 @@ def claim(
 
     def decorate(fn: Callable) -> Callable:
         frozen = dict(refuted) if isinstance(refuted, Mapping) else refuted
-        spec = ClaimSpec(problem, statement, tuple(models), tuple(seeds), frozen,
+        spec = ClaimSpec(problem, statement, models if isinstance(models, Group) else tuple(models), tuple(seeds), frozen,
                          dict(machine_dependent) if isinstance(machine_dependent, Mapping) else machine_dependent)
         validate(spec, fn)
         setattr(fn, CLAIM_ATTR, spec)

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import inspect
 import os
+import tomllib
 
 import pytest
 
 from harness.claims.claim import ClaimDeclarationError, Target, claim_spec, where
 from harness.claims.evidence import Evidence, ExpectationFailed, Inconclusive
 from harness.models import memory_cache, passes
-from harness.models.registry import model_names
+from harness.models.pretrained.added import BadModelSpec, parse_added_model
+from harness.models.registry import model_names, register_model, tag_models
+
+ADDED_MODELS_GROUP = "causal-lm"
 
 CLAIM_KEY = "mi_claims.claim"
 RESULT_KEY = "mi_claims.result"
@@ -29,7 +33,7 @@ def parametrize(metafunc: pytest.Metafunc) -> None:
     spec = claim_spec(metafunc.function)
     if spec is None:
         return
-    unknown = [m for m in spec.models if m not in model_names()]
+    unknown = [m for m in spec.model_names() if m not in model_names()]
     if unknown:
         raise ClaimDeclarationError(
             f"{where(metafunc.function)}: unknown model(s) {unknown}. "
@@ -45,6 +49,27 @@ def parametrize(metafunc: pytest.Metafunc) -> None:
         for target in spec.targets()
     ]
     metafunc.parametrize("target", params)
+
+
+def added_model_specs(config: pytest.Config) -> list[str]:
+    """``add-models`` under ``[tool.mi-claims]`` in the rootdir's pyproject.toml, then each ``--claims-add-model``."""
+    pyproject = config.rootpath / "pyproject.toml"
+    table = tomllib.loads(pyproject.read_text()).get("tool", {}).get("mi-claims", {}) if pyproject.is_file() else {}
+    return [*table.get("add-models", []), *(config.getoption("claims_add_model") or [])]
+
+
+def add_models(config: pytest.Config) -> None:
+    """Register each added model and put it in the ``causal-lm`` group; a bad SPEC, or a name
+    that a registered model already has, stops the run before collection."""
+    for spec in added_model_specs(config):
+        try:
+            model = parse_added_model(spec)
+        except BadModelSpec as err:
+            raise pytest.UsageError(f"--claims-add-model {err}") from None
+        if model.name in model_names():
+            raise pytest.UsageError(f"--claims-add-model {spec}: the name {model.name!r} is taken by a registered model")
+        register_model(model)
+        tag_models(ADDED_MODELS_GROUP, [model.name])
 
 
 def refuse_unknown_selection(config: pytest.Config) -> None:

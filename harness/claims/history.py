@@ -9,15 +9,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.claims.identity import weights_of
+
 KEEP = 50  # runs kept; older files are deleted when a run is appended
 DIRNAME = "history"
 
 
 def compact(record: dict[str, Any]) -> dict[str, Any]:
-    """The run info and ``{nodeid: {"verdict", "values": {measurement: value}}}`` of a
-    ``claims.json`` record."""
+    """The run info, ``{nodeid: {"verdict", "values": {measurement: value}}}`` and the weight
+    hash of each loaded (model, seed) (``identity.weights_of``) of a ``claims.json`` record."""
     return {
         "run": record["run"],
+        "weights": weights_of(record["claims"]),
         "claims": {
             c["nodeid"]: {"verdict": c["verdict"], "values": {m["name"]: m["value"] for m in c["measurements"]}}
             for c in record["claims"]

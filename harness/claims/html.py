@@ -293,6 +293,7 @@ def render_html(record: dict[str, Any], history: list[dict[str, Any]] | None = N
         run=record["run"],
         passes_text=describe_passes(record["run"].get("passes") or {}),
         flipped=record.get("flipped", []),
+        identity_warnings=record.get("identity_warnings", []),
         counts=[(v, counts[v]) for v in WORD if counts[v]],
         fragile=sum(bool(r.get("fragile")) for r in claims),
         total=len(claims),

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from harness.claims.claim import Target, claim_spec
-from harness.claims.collector import mark_claims, parametrize, record_evidence, refuse_unknown_selection
+from harness.claims.collector import add_models, mark_claims, parametrize, record_evidence, refuse_unknown_selection
 from harness.claims.evidence import Evidence
 from harness.claims.reporter import ClaimsReporter, report_dir
 from harness.claims.scheduling import TargetScheduling
@@ -33,6 +33,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--claims-models",
         default=None,
         help="comma-separated model names: run claims only on these models",
+    )
+    group.addoption(
+        "--claims-add-model",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="add a model to the run and to the causal-lm group (repeatable): hf:org/name[@revision], "
+        "path:/dir, tl:<TransformerLens name>, gguf:/file.gguf or py:module:function; also "
+        "add-models = [...] under [tool.mi-claims] in pyproject.toml",
     )
     group.addoption(
         "--claims-cache-dir",
@@ -64,6 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
         parse_shard(shard)  # a bad value fails before collection
     if cache_dir := config.getoption("claims_cache_dir"):
         memory_cache.set_cache_root(Path(cache_dir))
+    add_models(config)  # on the controller and on each xdist worker: both parametrise claims
     if hasattr(config, "workerinput"):
         # xdist workers share the cores: one BLAS pool per core, not one per worker per core
         workers = int(config.workerinput.get("workercount", 1))

@@ -20,6 +20,7 @@ from typing import Any
 from harness.claims import history
 from harness.claims.evidence import format_value
 from harness.claims.html import ground_truth, render_html
+from harness.claims.identity import identity_warnings
 from harness.claims.problems import known_problems
 from harness.claims.robustness import MIN_SEEDS, fragile_reasons, spreads
 from harness.models.passes import describe as describe_passes
@@ -181,7 +182,8 @@ def spread_lines(group: list[ClaimRun]) -> list[str]:
 
 
 def render_markdown(
-    runs: list[ClaimRun], run_info: dict[str, Any], flipped: list[tuple[str, str, str]], report_dir: Path = Path(".")
+    runs: list[ClaimRun], run_info: dict[str, Any], flipped: list[tuple[str, str, str]], report_dir: Path = Path("."),
+    identity: list[str] | None = None,
 ) -> str:
     problems = known_problems()
     counts = defaultdict(int)
@@ -201,6 +203,8 @@ def render_markdown(
         + (f" · 🔸 fragile passes: {sum(bool(r.fragile) for r in runs)}" if any(r.fragile for r in runs) else ""),
         "",
     ]
+    if identity:
+        lines += ["## ⚠️ Model identity warnings", "", *(f"- {table_cell(w)}" for w in identity), ""]
     if flipped:
         lines += ["## Verdicts that flipped since the previous run", "", "| claim | before | now |", "|---|---|---|"]
         lines += [f"| `{nodeid}` | {SYMBOL.get(a, a)} | {SYMBOL.get(b, b)} |" for nodeid, a, b in flipped]
@@ -331,14 +335,16 @@ def write_reports(
     }
     run_info["interrupted"] = run_info["exitstatus"] == 2 or any(r.outcome is None for r in runs)
     flipped = flips(previous, runs)
+    claims = [r.to_json() for r in runs]
     record = {
         "run": run_info,
         "flipped": [{"nodeid": n, "before": a, "now": b} for n, a, b in flipped],
-        "claims": [r.to_json() for r in runs],
+        "identity_warnings": identity_warnings(claims, history.load(report_dir)),
+        "claims": claims,
     }
     written = plain(record, nonfinite_as_text=True)
     atomic_write_text(json_path, json.dumps(written, indent=1, allow_nan=False))
-    atomic_write_text(md_path, render_markdown(runs, run_info, flipped, report_dir))
+    atomic_write_text(md_path, render_markdown(runs, run_info, flipped, report_dir, record["identity_warnings"]))
     html_path = report_dir / "claims.html"
     history.append(report_dir, written)
     atomic_write_text(html_path, render_html(written, history.load(report_dir), report_dir=str(report_dir)))

@@ -43,14 +43,15 @@ def load_model(name: str, seed: int) -> Any:
     if key in _unavailable:
         raise _unavailable[key]
     if key not in _loaded:
+        spec = get_model_spec(name)
         try:
-            model = get_model_spec(name).load(seed, cache_root())
+            model = spec.load(seed, cache_root())
         except ModelUnavailable as err:
             _unavailable[key] = err
             raise
         weights = weight_hash(model)  # before the move: hashing reads the tensors on the CPU
         _loaded[key] = model.to(best_device()) if hasattr(model, "to") else model
-        _provenance[key] = {"weights": weights, **placement(_loaded[key])}
+        _provenance[key] = {"weights": weights, **placement(_loaded[key]), **getattr(spec, "origin", {})}
         passes.watch(_loaded[key], f"{name}-seed{seed}")
     return _loaded[key]
 
@@ -75,7 +76,8 @@ def placement(model: Any) -> dict[str, str | None]:
 
 
 def provenance(name: str, seed: int) -> dict[str, str | None]:
-    """``{"weights": sha256, "device", "dtype"}`` of the loaded model ``name`` at ``seed``;
+    """``{"weights": sha256, "device", "dtype"}`` of the loaded model ``name`` at ``seed``, and
+    where its weights came from for specs that say (``origin``: source, repo, revision, path);
     empty if it was not loaded in this process."""
     return dict(_provenance.get((name, seed), {}))
 

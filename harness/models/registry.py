@@ -1,6 +1,8 @@
 """Registries: names -> the things the catalog registers (models here; tasks in
 ``harness.models.tasks``, MLP datasets in ``harness.models.mlp``), one ``Registry`` class for all.
 
+Models carry tags (``tag_models``): a claim on ``group(tag)`` runs on every model with the tag.
+
 A model spec is anything with a ``name``, a ``description`` and ``load(seed, cache_root) ->
 model``; ``catalog/`` registers the concrete ones. Loading a model that cannot be had here (hub
 weights without network) raises ``ModelUnavailable`` and claims on it are skipped.
@@ -66,3 +68,26 @@ def get_model_spec(name: str) -> ModelSpec:
 
 def model_names() -> list[str]:
     return MODELS.names()
+
+
+# tag -> the names of the models that carry it (``catalog/__init__.py`` declares the table;
+# ``--claims-add-model`` adds its models to ``causal-lm``)
+_GROUPS: dict[str, set[str]] = {}
+
+
+def tag_models(tag: str, names: list[str]) -> None:
+    """Give each model of ``names`` (registered ones) the tag ``tag``."""
+    if unknown := sorted(set(names) - set(model_names())):
+        raise KeyError(f"tag {tag!r} names unregistered model(s) {unknown}")
+    _GROUPS.setdefault(tag, set()).update(names)
+
+
+def group_members(tag: str) -> list[str]:
+    """The models tagged ``tag``, sorted; ``KeyError`` for a tag no model carries."""
+    if tag not in _GROUPS:
+        raise KeyError(f"unknown model group {tag!r}; groups: {', '.join(sorted(_GROUPS))}")
+    return sorted(_GROUPS[tag])
+
+
+def model_tags(name: str) -> list[str]:
+    return sorted(tag for tag, names in _GROUPS.items() if name in names)

