@@ -11,7 +11,11 @@ held-out accuracy > 0.99, the level the dense model reaches. A ticket that does 
 could not be tested: the claims are inconclusive there. Measured: no ticket reached it in 4000
 steps (final held-out accuracy 0.31 / 0.51 / 0.21 on seeds 0 / 1 / 2; the random masks 0.0; the
 dense model groks by step 2200), so only the follow-up comparison is decided.
+
+Slow on every seed: two retrainings per seed, and the default tier's 30-minute budget is spent.
 """
+
+import pytest
 
 from catalog.modular import modular_problem
 from catalog.modular_variants import TICKETS, frequency_agreement, held_out_accuracy
@@ -26,6 +30,7 @@ def require_ticket_generalises(model, target, evidence):
     evidence.require("ticket's final held-out accuracy", held_out_accuracy(model, modular_problem(target.model)), ">", 0.99)
 
 
+@pytest.mark.slow
 @claim("3.28", "The magnitude-pruned ticket reaches > 99% held-out accuracy at an earlier step than a random mask of "
        "the same sparsity on the same initial weights", models=[TICKET], seeds=SEEDS)
 def test_ticket_generalises_sooner_than_random_mask(model, target, ticket_grok_steps, evidence):
@@ -38,6 +43,7 @@ def test_ticket_generalises_sooner_than_random_mask(model, target, ticket_grok_s
     evidence.expect("ticket's step / random mask's step", steps[TICKET] / step_or_end(steps[RANDOM], checkpoint_steps), "<", 1)
 
 
+@pytest.mark.slow
 @claim("3.28", "The ticket uses the dense model's frequencies: more than half of the neurons live in both have the same "
        "top input frequency, and more than in the random-mask model", models=[TICKET], seeds=SEEDS)
 def test_ticket_keeps_the_dense_frequencies(model, target, model_at_seed, evidence):
@@ -51,6 +57,7 @@ def test_ticket_keeps_the_dense_frequencies(model, target, model_at_seed, eviden
     evidence.expect("ticket minus random mask: share with the dense top frequency", agreement - random_agreement, ">", 0)
 
 
+@pytest.mark.slow
 @claim("3.28", "The magnitude-pruned ticket generalises better than a random mask of the same sparsity: its final "
        "held-out accuracy is higher by > 0.1", models=[TICKET], seeds=SEEDS)
 def test_ticket_generalises_better_than_random_mask(model, target, model_at_seed, evidence):

@@ -10,8 +10,12 @@ before measuring. The claims require the model to have grokked both tasks: with 
 models' 4000 steps it has not (held-out accuracy addition / subtraction 0.85 / 0.81, 0.83 / 0.80,
 0.82 / 0.77 on seeds 0 / 1 / 2, still rising slowly: 0.75 at step 2000, 0.85 at 4000 on seed 0),
 so they are inconclusive; a longer run is left open.
+
+Slow on every seed: the default tier's 30-minute budget is spent (and the model has not grokked in
+its 4000 steps: inconclusive on seeds 0-2).
 """
 
+import pytest
 import torch
 
 from catalog.modular import MOD_PROBLEMS
@@ -33,6 +37,7 @@ def overlap(first: torch.Tensor, second: torch.Tensor) -> float:
     return float(torch.minimum(first, second).sum())
 
 
+@pytest.mark.slow
 @claim("3.11", "Addition and subtraction share their frequencies in the multi-task model: the overlap of the two "
        "tasks' frequency profiles is > 0.5 and above the overlap of the single-task models' profiles", models=MODELS, seeds=SEEDS)
 def test_tasks_share_frequencies(model, model_at_seed, evidence):
@@ -47,6 +52,7 @@ def test_tasks_share_frequencies(model, model_at_seed, evidence):
     evidence.expect("multi-task minus single-task profile overlap", multi - single, ">", 0)
 
 
+@pytest.mark.slow
 @claim("3.11", "Neurons serve both tasks: of the neurons that serve addition or subtraction, more than half serve both",
        models=MODELS, seeds=SEEDS)
 def test_neurons_serve_both_tasks(model, evidence):
