@@ -1,7 +1,7 @@
 """``--claims-add-model`` end to end: a model trained here and saved as an HF directory
 (``path:``) and the same directory through a function (``py:``) run the IOI and induction
-packs as two more model columns; a bad SPEC stops the run at startup; pyproject.toml's
-``[tool.mi-claims] add-models`` is read."""
+packs as two more model columns; a GGUF file (``gguf:``) is converted and runs; a bad SPEC
+stops the run at startup; pyproject.toml's ``[tool.mi-claims] add-models`` is read."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import torch
 
 from catalog.prompts.ioi import NAMES, OBJECTS, PLACES, TEMPLATES, ioi_prompts
 from harness.claims.collector import added_model_specs
+from harness.models.pretrained.smollm2_wheel import smollm2_gguf_path
 from harness.models.standins import gpt2_model, train_word_tokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,3 +86,15 @@ def test_pyproject_add_models_come_before_the_command_line(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.mi-claims]\nadd-models = ["hf:EleutherAI/pythia-160m"]\n')
     config = SimpleNamespace(rootpath=tmp_path, getoption=lambda name: ["path:/x"])
     assert added_model_specs(config) == ["hf:EleutherAI/pythia-160m", "path:/x"]
+
+
+def test_a_gguf_file_is_converted_once_and_runs_as_a_column(tmp_path):
+    """The SmolLM2 wheel's own Q4_1 file as ``gguf:``: dequantised into an empty cache, then the
+    induction claim runs on it; its values are SmolLM2's (the detector's top head scores 0.84)."""
+    done = pytest_run(CLAIMS[1], "-k", "test_smollm2_has_induction_heads", "--claims-add-model", f"gguf:{smollm2_gguf_path()}",
+                      "--claims-models", "smollm2-135m-instruct.q4_1", "--claims-cache-dir", str(tmp_path / "cache"),
+                      "--claims-report-dir", str(tmp_path / "report"))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    [ran] = [c for c in json.loads((tmp_path / "report" / "claims.json").read_text())["claims"] if c["verdict"] != "skipped"]
+    assert (ran["verdict"], ran["provenance"]["source"]) == ("holds", "gguf")
+    assert abs(ran["measurements"][0]["value"] - 0.837) < 0.01
