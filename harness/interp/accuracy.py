@@ -45,7 +45,4 @@ def answer_log_probs(model, tokens: torch.Tensor, targets: torch.Tensor, mask: t
     """``[b]`` log-probability of each row's whole answer under teacher forcing: the sum of
     ``log p(targets[:, i])`` over its masked positions (``mask`` ``[b, s - 1]``); its exp is the
     smooth counterpart of ``sequence_accuracy``."""
-    with torch.no_grad():
-        logits = model(tokens)[:, :-1].float().cpu()
-    log_probs = logits.log_softmax(dim=-1).gather(-1, targets[..., None])[..., 0]
-    return (log_probs * mask).sum(dim=1)
+    return -(token_losses(model, tokens, targets) * mask).sum(dim=1)

@@ -15,12 +15,6 @@ def principal_axes(points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return sing.pow(2) / sing.pow(2).sum(), axes
 
 
-def top_share(values: torch.Tensor, k: int) -> float:
-    """Share of the sum of ``values`` [n] (non-negative: variances, squared singular values) in
-    its ``k`` largest."""
-    return float(values.topk(k).values.sum() / values.sum())
-
-
 def participation_rank(singular_values: torch.Tensor) -> float:
     """(sum s^2)^2 / sum s^4 of singular values [n]: n when all are equal, 1 for a rank-one map."""
     energy = singular_values.double().pow(2)
@@ -50,12 +44,6 @@ def subspace_overlap(basis_a: torch.Tensor, basis_b: torch.Tensor) -> float:
 def random_overlap(d: int, r: int, s: int) -> float:
     """Expected ``subspace_overlap`` of uniformly random r- and s-dimensional spans in R^d."""
     return max(r, s) / d
-
-
-def projected_share(vectors: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
-    """[n] share of each row of ``vectors`` [n, d]'s squared norm inside span(basis) [d, r]."""
-    vectors = vectors.double()
-    return (vectors @ basis.double()).pow(2).sum(-1) / vectors.pow(2).sum(-1)
 
 
 def plane_angles(points: torch.Tensor) -> torch.Tensor:

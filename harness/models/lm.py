@@ -97,8 +97,8 @@ class TextLMSpec(TrainedSpec):
 
     def train_on(self, data: CorpusTokens, seed: int, resume_path: Path) -> Artifact:
         device = best_device()
-        model = init_native_model(self.arch, seed).to(device)
-        generator = torch.Generator().manual_seed(seed)
+        model = self.train.initial_model(lambda s: init_native_model(self.arch, s), seed).to(device)
+        generator = self.train.batch_generator(seed)
         stream = TokenStream(data.train, self.arch["n_ctx"], generator)
         mask = torch.ones(self.train.batch_size, self.arch["n_ctx"] - 1, device=device)
 

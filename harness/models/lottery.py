@@ -8,13 +8,13 @@ iterative pruning it prefers), to train once per ticket."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 from torch.nn.utils import prune
 
-from harness.models.disk_cache import Artifact
-from harness.models.memory_cache import cache_root
+from harness.models.disk_cache import Artifact, default_cache_root
 from harness.models.mlp import MLPSpec, OneHiddenLayerMLP
 from harness.models.trained import TrainedSpec
 from harness.models.training import TrainConfig
@@ -47,18 +47,22 @@ class LotteryTicketSpec(TrainedSpec):
     def payload(self, seed: int) -> dict[str, Any]:
         return {**super().payload(seed), "dense": self.dense.payload(seed)}
 
-    def masks(self, seed: int) -> dict[str, torch.Tensor]:
-        """``{layer: weight mask}`` (1 kept, 0 pruned) at ``seed``."""
+    def masks(self, seed: int, cache_root: Path) -> dict[str, torch.Tensor]:
+        """``{layer: weight mask}`` (1 kept, 0 pruned) at ``seed``; the trained dense model comes
+        from (or is trained into) ``cache_root``."""
         magnitude = self.mask == "magnitude"
-        model = self.dense.load(seed, cache_root()) if magnitude else self.dense.init(seed)
+        model = self.dense.load(seed, cache_root) if magnitude else self.dense.init(seed)
         pruner = prune.l1_unstructured if magnitude else prune.random_unstructured
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             return {name: pruner(getattr(model, name), "weight", amount=1 - self.keep).weight_mask for name in LAYERS}
 
     def train_artifact(self, seed: int) -> Artifact:
+        return self.train_in(seed, default_cache_root())
+
+    def train_in(self, seed: int, cache_root: Path) -> Artifact:
         model = self.dense.init(seed)  # the rewind: the dense run's own initial weights
-        for name, mask in self.masks(seed).items():
+        for name, mask in self.masks(seed, cache_root).items():
             prune.custom_from_mask(getattr(model, name), "weight", mask)
         return self.dense.fit(model, self.train, self.name, seed)
 

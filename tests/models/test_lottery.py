@@ -7,7 +7,6 @@ import pytest
 import torch
 
 from catalog.modular import MOD_PROBLEMS, modular_mlp
-from harness.models import memory_cache
 from harness.models.lottery import LotteryTicketSpec
 from harness.models.training import TrainConfig
 
@@ -21,27 +20,25 @@ def ticket(mask: str) -> LotteryTicketSpec:
 
 @pytest.fixture
 def cache(tmp_path):
-    memory_cache.set_cache_root(tmp_path)
-    yield tmp_path
-    memory_cache.set_cache_root(None)
+    return tmp_path
 
 
 @pytest.mark.parametrize("mask", ["magnitude", "random"])
 def test_masks_keep_their_share_of_each_layer(cache, mask):
-    for layer_mask in ticket(mask).masks(0).values():
+    for layer_mask in ticket(mask).masks(0, cache).values():
         assert float(layer_mask.mean()) == pytest.approx(0.25, abs=0.01)
 
 
 def test_magnitude_mask_keeps_the_largest_trained_weights(cache):
     trained = DENSE.load(0, cache).fc_in.weight.abs()
-    kept = ticket("magnitude").masks(0)["fc_in"].bool()
+    kept = ticket("magnitude").masks(0, cache)["fc_in"].bool()
     assert float(trained[kept].min()) >= float(trained[~kept].max())
 
 
 def test_ticket_retrains_from_the_dense_init_with_pruned_weights_at_zero(cache):
     spec = ticket("random")
     model = spec.load(0, cache)
-    mask = spec.masks(0)["fc_in"].bool()
+    mask = spec.masks(0, cache)["fc_in"].bool()
     assert torch.all(model.fc_in.weight[~mask] == 0)
     assert not torch.equal(model.fc_in.weight[mask], DENSE.init(0).fc_in.weight[mask])  # it trained
     assert sorted(spec.checkpoints(0, cache)) == [2, 4]
