@@ -25,8 +25,7 @@ HERE = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(config, items):
-    mark_slow_beyond(items, HERE, {0}, REPEATS_MODELS)
-    mark_slow_beyond(items, HERE, {0}, BEYOND_TMS_MODELS)
+    mark_slow_beyond(items, HERE, {0}, REPEATS_MODELS | BEYOND_TMS_MODELS)
 
 
 @pytest.fixture
