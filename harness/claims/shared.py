@@ -29,12 +29,12 @@ def per_target(build: Callable[..., Any]) -> Any:
 
 def mark_slow_beyond(items: list[pytest.Item], folder: Path, fast_seeds: set[int], models: set[str] | None = None) -> None:
     """For a conftest's ``pytest_collection_modifyitems``: mark ``slow`` the claims under
-    ``folder`` (a folder, or one claim file) on seeds outside ``fast_seeds`` (of ``models`` only,
+    ``folder`` on seeds outside ``fast_seeds`` (of ``models`` only,
     if given), so that the default tier trains one seed of each model. The hook sees every item of the session: other folders'
     claims are left alone."""
     for item in items:
         target = getattr(item, "callspec", None) and item.callspec.params.get("target")
-        if (folder == item.path or folder in item.path.parents) and target is not None and target.seed not in fast_seeds \
+        if folder in item.path.parents and target is not None and target.seed not in fast_seeds \
                 and (models is None or target.model in models):
             item.add_marker(pytest.mark.slow)
 
