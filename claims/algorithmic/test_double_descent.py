@@ -33,7 +33,7 @@ def errors_and_threshold(width_sweep, evidence):
 def test_test_error_peaks_near_interpolation_threshold(width_sweep, evidence):
     """Thresholds (ours, set before measuring): interpolation is training error < 0.01 on the
     noisy labels; a peak is a rise of > 0.02 (about 26 of the 1297 test images) over the best
-    narrower model. Preconditions: the widest model interpolates, and some width is narrower than
+    narrower model. Preconditions: some width interpolates, and some width is narrower than
     the window around the threshold."""
     test, threshold = errors_and_threshold(width_sweep, evidence)
     narrower = [test[w] for w in WIDTHS if w < threshold / 2]
