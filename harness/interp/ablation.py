@@ -25,6 +25,7 @@ from typing import Callable, Iterable, Iterator
 
 import torch
 
+from harness.interp.activation_cache import clean_logits, clean_run
 from harness.interp.hooks import ALL, MLP_OUT_HOOK, NEURON_HOOK, RESID_HOOK, Z_HOOK, Head, Hook, Site
 
 
@@ -62,12 +63,12 @@ def resid_sites(layer: int, positions: Iterable[int], where: str = "pre") -> lis
 
 
 def cache_activations(model, tokens: torch.Tensor, names: Iterable[str], stop_at_layer: int | None = None) -> dict[str, torch.Tensor]:
-    """{name: activation} of one forward pass, caching only ``names`` (no gradient); the pass
-    stops before block ``stop_at_layer`` if given (names must come from earlier blocks)."""
+    """{name: activation} of the clean forward pass (no gradient), caching only ``names``; the pass
+    stops before block ``stop_at_layer`` if given (names must come from earlier blocks). Served
+    by ``activation_cache.clean_run``: one pass per (model, tokens), shared tensors."""
     names = set(names)
-    with torch.inference_mode():
-        _, cache = model.run_with_cache(tokens, names_filter=lambda n: n in names, stop_at_layer=stop_at_layer)
-    return {name: cache[name] for name in names}
+    activations = clean_run(model, tokens, names, stop_at_layer).activations
+    return {name: activations[name] for name in names}
 
 
 def replace_hook(index: tuple, replacement: torch.Tensor | None) -> Callable:
@@ -144,6 +145,9 @@ def ablated(model, hooks: list[Hook]) -> Iterator:
 
 
 def run_with_hooks(model, tokens: torch.Tensor, hooks: list[Hook]) -> torch.Tensor:
-    """Logits [batch, seq, d_vocab] of a run with ``hooks`` (no gradient)."""
+    """Logits [batch, seq, d_vocab] of a run with ``hooks`` (no gradient; without hooks, the
+    clean pass: ``clean_logits``)."""
+    if not hooks:
+        return clean_logits(model, tokens)
     with torch.inference_mode():
         return model.run_with_hooks(tokens, fwd_hooks=list(hooks))

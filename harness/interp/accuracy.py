@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 
+from harness.interp.activation_cache import clean_logits
+
 
 def correct_predictions(model, tokens: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """``[b, s - 1]`` bool: the argmax prediction at position i equals ``targets[:, i]``."""
-    with torch.no_grad():
-        logits = model(tokens)
-    return logits[:, :-1].argmax(dim=-1).cpu() == targets
+    return clean_logits(model, tokens)[:, :-1].argmax(dim=-1).cpu() == targets
 
 
 def masked_accuracy(correct: torch.Tensor, mask: torch.Tensor) -> float:
@@ -31,8 +31,7 @@ def sequence_accuracy(correct: torch.Tensor, mask: torch.Tensor) -> torch.Tensor
 
 def token_losses(model, tokens: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """``[b, s - 1]`` cross-entropy of predicting ``targets[:, i]`` at position i."""
-    with torch.no_grad():
-        logits = model(tokens)[:, :-1].float().cpu()
+    logits = clean_logits(model, tokens)[:, :-1].float().cpu()
     return torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
 
 

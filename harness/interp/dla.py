@@ -18,6 +18,7 @@ import dataclasses
 
 import torch
 
+from harness.interp.activation_cache import clean_run
 from harness.interp.hooks import EMBED_HOOK, MLP_OUT_HOOK, NEURON_HOOK, SCALE_HOOK, Z_HOOK
 
 
@@ -105,8 +106,9 @@ def logit_attribution(model, tokens: torch.Tensor, answers: torch.Tensor, wrong:
     if not attn_only:
         names |= {MLP_OUT_HOOK.format(layer=layer) for layer in range(n_layers)}
     weight, norm_bias, centred = final_norm(model)
+    run = clean_run(model, tokens, names, logits=True)
+    logits, cache = run.logits, run.activations
     with torch.inference_mode():
-        logits, cache = model.run_with_cache(tokens, names_filter=lambda name: name in names)
         direction, unembed_bias = answer_directions(model, answers, wrong)
         scale = final_scale(model, cache, pos)
 
@@ -139,8 +141,8 @@ def neuron_attribution(model, tokens: torch.Tensor, layer: int, answers: torch.T
     names = {NEURON_HOOK.format(layer=layer), SCALE_HOOK, EMBED_HOOK}
     answers, wrong = on_device(model, answers), on_device(model, wrong)
     weight, _, centred = final_norm(model)
+    cache = clean_run(model, tokens, names).activations
     with torch.inference_mode():
-        _, cache = model.run_with_cache(tokens, names_filter=lambda name: name in names)
         direction, _ = answer_directions(model, answers, wrong)
         scale = final_scale(model, cache, pos)
         post = cache[NEURON_HOOK.format(layer=layer)][:, pos]  # [batch, d_mlp]

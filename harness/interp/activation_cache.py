@@ -1,0 +1,152 @@
+"""One clean forward pass per (model, tokens): the per-process memo behind ``cache_activations``.
+
+Many measurements read the clean activations of one prompt set: head scores, direct logit
+attribution, the logit lens, mean ablation. ``clean_run`` keeps what a clean pass cached, so
+later requests of the same names on the same tokens run no pass. A pass is clean when the
+model's hook points carry no hook (inside ``model.hooks(...)`` they do: such a pass is run, never
+memoised). An entry is keyed by the model object, its parameters' in-place version counters (a
+model edited in place never reads stale activations) and the tokens' bytes.
+
+The memo holds at most ``MI_CLAIMS_ACTIVATION_MEMORY`` bytes (default 2 GiB; 0 turns it off) and
+drops the least recently used entries beyond. An optional second level (``set_store``) keeps
+entries across runs: ``harness.models.activation_store`` is the disk one.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import hashlib
+import os
+import weakref
+from typing import Iterable, Protocol
+
+import torch
+
+DEFAULT_MEMORY = 2 << 30
+
+
+@dataclasses.dataclass
+class CleanRun:
+    """The activations a clean pass cached, {hook name: tensor}, and its logits
+    ``[batch, pos, d_vocab]`` (``None`` when the pass stopped early or was not asked for them)."""
+
+    activations: dict[str, torch.Tensor]
+    logits: torch.Tensor | None = None
+
+    @property
+    def nbytes(self) -> int:
+        tensors = [*self.activations.values(), *([] if self.logits is None else [self.logits])]
+        return sum(t.numel() * t.element_size() for t in tensors)
+
+    def covers(self, names: set[str], logits: bool) -> bool:
+        return names <= self.activations.keys() and (self.logits is not None or not logits)
+
+
+class Store(Protocol):
+    """A second level under the memo (e.g. on disk), addressed like the memo."""
+
+    def get(self, model, digest: str, stop_at_layer: int | None, names: set[str], logits: bool) -> CleanRun | None: ...
+
+    def put(self, model, digest: str, stop_at_layer: int | None, run: CleanRun) -> None: ...
+
+
+def tokens_digest(tokens: torch.Tensor) -> str:
+    """sha1 of the tokens' dtype, shape and bytes."""
+    tokens = tokens.detach().cpu().contiguous()
+    return hashlib.sha1(f"{tokens.dtype}|{tuple(tokens.shape)}|".encode() + tokens.numpy().tobytes()).hexdigest()
+
+
+def parameters_version(model: torch.nn.Module) -> int:
+    """Sum of the parameters' and buffers' in-place version counters: it grows with every edit."""
+    return sum(t._version for t in (*model.parameters(), *model.buffers()))
+
+
+def has_hooks(model) -> bool:
+    """Whether any hook point of ``model`` carries a forward hook (the pass would not be clean)."""
+    return any(point.fwd_hooks for point in getattr(model, "hook_dict", {}).values())
+
+
+def forward_pass(model, tokens: torch.Tensor, names: set[str], stop_at_layer: int | None, logits: bool) -> CleanRun:
+    """One pass under ``inference_mode`` caching ``names`` (``run_with_cache``'s ``names_filter``;
+    a model without one, e.g. a plain MLP, just runs)."""
+    with torch.inference_mode():
+        if not hasattr(model, "run_with_cache"):
+            return CleanRun({}, model(tokens))
+        out, cache = model.run_with_cache(tokens, names_filter=lambda n: n in names, stop_at_layer=stop_at_layer)
+    return CleanRun({name: cache[name] for name in names if name in cache}, out if logits and stop_at_layer is None else None)
+
+
+class ActivationMemo:
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.entries: collections.OrderedDict[tuple, CleanRun] = collections.OrderedDict()
+        self.watched: set[int] = set()
+        self.store: Store | None = None
+        self.hits = self.misses = 0
+
+    def run(self, model, tokens: torch.Tensor, names: Iterable[str], stop_at_layer: int | None = None,
+            logits: bool = False) -> CleanRun:
+        names = set(names)
+        if self.max_bytes <= 0 or has_hooks(model) or not hasattr(model, "run_with_cache"):
+            return forward_pass(model, tokens, names, stop_at_layer, logits)
+        digest = tokens_digest(tokens)
+        key = (id(model), parameters_version(model), digest, stop_at_layer)
+        entry = self.entries.get(key)
+        if entry is not None and entry.covers(names, logits):
+            self.hits += 1
+            self.entries.move_to_end(key)
+            return entry
+        stored = self.store.get(model, digest, stop_at_layer, names, logits) if self.store else None
+        self.misses += stored is None
+        missing = names - (entry.activations.keys() if entry else set())
+        new = stored or forward_pass(model, tokens, missing, stop_at_layer, logits or stop_at_layer is None)
+        if self.store and stored is None:
+            self.store.put(model, digest, stop_at_layer, new)
+        if entry is not None:
+            new = CleanRun({**entry.activations, **new.activations}, entry.logits if new.logits is None else new.logits)
+        self.remember(model, key, new)
+        return new
+
+    def remember(self, model, key: tuple, entry: CleanRun) -> None:
+        if entry.nbytes > self.max_bytes // 4:  # e.g. a 50k-token vocabulary's logits over a corpus
+            entry = CleanRun(entry.activations)
+            if entry.nbytes > self.max_bytes // 4:
+                return
+        if id(model) not in self.watched:  # forget a model's entries when it is collected (its id may be reused)
+            self.watched.add(id(model))
+            weakref.finalize(model, self.forget, id(model))
+        self.entries[key] = entry
+        self.entries.move_to_end(key)
+        while len(self.entries) > 1 and self.nbytes > self.max_bytes:
+            self.entries.popitem(last=False)
+
+    def forget(self, model_id: int) -> None:
+        self.watched.discard(model_id)
+        for key in [k for k in self.entries if k[0] == model_id]:
+            del self.entries[key]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(entry.nbytes for entry in self.entries.values())
+
+
+MEMO = ActivationMemo(int(os.environ.get("MI_CLAIMS_ACTIVATION_MEMORY", DEFAULT_MEMORY)))
+
+
+def clean_run(model, tokens: torch.Tensor, names: Iterable[str], stop_at_layer: int | None = None,
+              logits: bool = False) -> CleanRun:
+    """The activations ``names`` of the clean pass of ``model`` over ``tokens`` [batch, pos] (and
+    its logits [batch, pos, d_vocab] if ``logits``), from the memo or one new pass; the pass stops
+    before block ``stop_at_layer`` if given. The tensors are shared: do not edit them in place."""
+    return MEMO.run(model, tokens, names, stop_at_layer, logits)
+
+
+def clean_logits(model, tokens: torch.Tensor) -> torch.Tensor:
+    """``[batch, pos, d_vocab]`` logits of the clean pass of ``model`` over ``tokens``."""
+    return clean_run(model, tokens, (), logits=True).logits
+
+
+def set_store(store: Store | None) -> None:
+    """Put ``store`` under the memo (``None``: none)."""
+    MEMO.store = store

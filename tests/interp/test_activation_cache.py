@@ -1,0 +1,117 @@
+import gc
+
+import pytest
+import torch
+from tests.toy_bridges import random_tokens, toy_bridge
+
+from harness.interp.activation_cache import ActivationMemo, CleanRun, clean_logits, forward_pass
+from harness.interp.hooks import PATTERN_HOOK, Z_HOOK
+
+NAMES = {Z_HOOK.format(layer=0), PATTERN_HOOK.format(layer=1)}
+
+
+class PassCounter:
+    """Counts the forward passes a model runs (at its embedding, which every pass enters)."""
+
+    def __init__(self, model) -> None:
+        self.count = 0
+        self.handle = model.embed.register_forward_pre_hook(self.one)
+
+    def one(self, *args) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def model():
+    model = toy_bridge("ln-gelu")
+    counter = PassCounter(model)
+    yield model, counter
+    counter.handle.remove()
+
+
+def expected(model, tokens, names) -> CleanRun:
+    return forward_pass(model, tokens, set(names), None, logits=True)
+
+
+def test_a_repeated_request_runs_no_second_pass(model):
+    model, passes = model
+    memo, tokens = ActivationMemo(1 << 30), random_tokens(3, 8, 0)
+    first = memo.run(model, tokens, NAMES, logits=True)
+    again = memo.run(model, tokens.clone(), [Z_HOOK.format(layer=0)])
+    assert passes.count == 1 and (memo.hits, memo.misses) == (1, 1)
+    reference = expected(model, tokens, NAMES)
+    for name in NAMES:
+        torch.testing.assert_close(first.activations[name], reference.activations[name])
+    torch.testing.assert_close(again.activations[Z_HOOK.format(layer=0)], reference.activations[Z_HOOK.format(layer=0)])
+    torch.testing.assert_close(first.logits, reference.logits)
+
+
+def test_new_names_run_one_pass_for_the_missing_only_and_keep_the_rest(model):
+    model, passes = model
+    memo, tokens = ActivationMemo(1 << 30), random_tokens(3, 8, 1)
+    memo.run(model, tokens, NAMES)
+    extra = Z_HOOK.format(layer=1)
+    run = memo.run(model, tokens, NAMES | {extra})
+    assert passes.count == 2 and set(run.activations) == NAMES | {extra}
+    memo.run(model, tokens, NAMES | {extra})
+    assert passes.count == 2
+
+
+def test_other_tokens_or_an_early_stop_are_other_entries(model):
+    model, passes = model
+    memo = ActivationMemo(1 << 30)
+    memo.run(model, random_tokens(3, 8, 2), NAMES)
+    memo.run(model, random_tokens(3, 8, 3), NAMES)
+    memo.run(model, random_tokens(3, 8, 3), [Z_HOOK.format(layer=0)], stop_at_layer=1)
+    assert passes.count == 3
+
+
+def test_a_pass_with_hooks_on_the_model_is_not_memoised(model):
+    model, passes = model
+    memo, tokens, name = ActivationMemo(1 << 30), random_tokens(3, 8, 4), Z_HOOK.format(layer=0)
+    clean = memo.run(model, tokens, [name]).activations[name]
+    with model.hooks(fwd_hooks=[(name, lambda act, hook: act * 0)]):
+        zeroed = memo.run(model, tokens, [name]).activations[name]
+    assert zeroed.abs().max() == 0 and clean.abs().max() > 0
+    assert memo.run(model, tokens, [name]).activations[name] is clean
+    assert passes.count == 2
+
+
+def test_an_in_place_edit_of_the_weights_is_seen():
+    model = toy_bridge("attn-only", seed=7)
+    memo, tokens = ActivationMemo(1 << 30), random_tokens(3, 8, 5)
+    before = memo.run(model, tokens, (), logits=True).logits
+    with torch.no_grad():
+        model.W_U.mul_(2.0)
+    after = memo.run(model, tokens, (), logits=True).logits
+    with torch.no_grad():
+        model.W_U.div_(2.0)
+    assert not torch.allclose(before, after)
+
+
+def test_the_least_recently_used_entries_go_beyond_the_memory_bound(model):
+    model, passes = model
+    one = expected(model, random_tokens(3, 8, 0), NAMES)
+    memo, passes.count = ActivationMemo(int(4.5 * CleanRun(one.activations).nbytes)), 0
+    for seed in range(6):
+        memo.run(model, random_tokens(3, 8, seed), NAMES)
+    assert len(memo.entries) == 4 and memo.nbytes <= memo.max_bytes
+    memo.run(model, random_tokens(3, 8, 5), NAMES)
+    memo.run(model, random_tokens(3, 8, 0), NAMES)
+    assert passes.count == 7  # six, then seed 5 remembered and seed 0 evicted
+
+
+def test_a_collected_model_leaves_no_entries():
+    memo = ActivationMemo(1 << 30)
+    model = toy_bridge.__wrapped__("attn-only", seed=11)
+    memo.run(model, random_tokens(2, 8, 0), [PATTERN_HOOK.format(layer=0)])
+    assert len(memo.entries) == 1
+    del model
+    gc.collect()
+    assert len(memo.entries) == 0
+
+
+def test_clean_logits_of_a_model_without_run_with_cache():
+    mlp = torch.nn.Linear(4, 3)
+    x = torch.randn(2, 4)
+    torch.testing.assert_close(clean_logits(mlp, x), mlp(x).detach())
