@@ -23,7 +23,10 @@ from harness.claims.reporter import ClaimsReporter, report_dir
 from harness.claims.scheduling import TargetScheduling
 from harness.claims.sharding import parse_shard, select_shard
 from harness.claims.snapshots import RoundedJSONSnapshot
+from harness.interp.activation_cache import set_store
 from harness.models import memory_cache
+from harness.models.activation_store import DiskActivationStore, parse_size
+from harness.models.devices import DTYPES, place_worker
 from harness.models.registry import ModelUnavailable
 
 
@@ -60,6 +63,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run shard i of n (whole (model, seed) groups); merge the shards' reports with "
         "`python -m harness.claims.report merge`",
     )
+    group.addoption(
+        "--claims-dtype",
+        default="float32",
+        choices=sorted(DTYPES),
+        help="dtype the models run in (default float32; bfloat16 / float16 on a GPU trade precision for speed: "
+        "compare the report with a float32 one, e.g. scripts/gpu-check.sh)",
+    )
+    group.addoption(
+        "--claims-activation-disk",
+        default=None,
+        metavar="SIZE",
+        help="keep clean-pass activations on disk for warm runs, at most SIZE (e.g. 4G, 500M) under "
+        "<cache dir>/activations, least recently used first out (default: off)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -73,8 +90,12 @@ def pytest_configure(config: pytest.Config) -> None:
         parse_shard(shard)  # a bad value fails before collection
     if cache_dir := config.getoption("claims_cache_dir"):
         memory_cache.set_cache_root(Path(cache_dir))
+    memory_cache.set_dtype(DTYPES[config.getoption("claims_dtype")])
+    if size := config.getoption("claims_activation_disk"):
+        set_store(DiskActivationStore(memory_cache.cache_root() / "activations", parse_size(size)))
     add_models(config)  # on the controller and on each xdist worker: both parametrise claims
     if hasattr(config, "workerinput"):
+        place_worker()  # worker i on GPU i mod G, before anything initialises CUDA
         # xdist workers share the cores: one BLAS pool per core, not one per worker per core
         workers = int(config.workerinput.get("workercount", 1))
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))

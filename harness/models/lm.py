@@ -22,7 +22,7 @@ from transformer_lens.model_bridge import TransformerBridge
 
 from harness.models.corpus import Corpus, CorpusTokens, TokenStream, corpus_tokens
 from harness.models.disk_cache import Artifact, artifact_key, cached_artifact, default_cache_root
-from harness.models.memory_cache import best_device
+from harness.models.devices import CPU_KIND, best_device, device_kind
 from harness.models.progress import announce_training, progress_to_terminal
 from harness.models.toy_transformer import bridge_from_state_dict
 from harness.models.trained import TrainedSpec, join_checkpoints
@@ -79,7 +79,11 @@ class TextLMSpec(TrainedSpec):
         return fields
 
     def keyed_payload(self, seed: int, data: CorpusTokens) -> dict[str, Any]:
-        return {**self.payload(seed), "corpus_sha256": data.corpus_sha256, "tokenizer_sha256": data.tokenizer_sha256}
+        # the device kind that trains it (GPU float sums differ from the CPU's); left out for the
+        # CPU, so that the keys of CPU-trained entries stay those they were cached under
+        kind = device_kind(best_device())
+        return {**self.payload(seed), "corpus_sha256": data.corpus_sha256, "tokenizer_sha256": data.tokenizer_sha256,
+                **({} if kind == CPU_KIND else {"device_kind": kind})}
 
     def artifact(self, seed: int, cache_root: Path) -> Artifact:
         data = self.tokens(cache_root)
@@ -118,7 +122,7 @@ class TextLMSpec(TrainedSpec):
             "tokens_per_second": self.train.steps * self.train.batch_size * self.arch["n_ctx"] / result.seconds,
             "heldout_loss": heldout_loss(model, data.heldout, self.arch["n_ctx"]),
             "uniform_loss": math.log(self.vocab_size),
-            "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
+            "device": device_kind(device),
             "corpus": data.corpus_meta,
             "torch": torch.__version__,
             "transformer_lens": importlib.metadata.version("transformer-lens"),

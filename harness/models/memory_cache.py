@@ -10,7 +10,8 @@ from typing import Any
 
 import torch
 
-from harness.models import passes
+from harness.models import activation_store, passes
+from harness.models.devices import best_device
 from harness.models.disk_cache import default_cache_root
 from harness.models.registry import ModelUnavailable, get_model_spec
 
@@ -18,6 +19,7 @@ _cache_root: Path | None = None
 _loaded: dict[tuple[str, int], Any] = {}
 _unavailable: dict[tuple[str, int], ModelUnavailable] = {}
 _provenance: dict[tuple[str, int], dict[str, str | None]] = {}
+_dtype = torch.float32
 
 
 def set_cache_root(path: Path | None) -> None:
@@ -29,12 +31,16 @@ def cache_root() -> Path:
     return _cache_root or default_cache_root()
 
 
-def best_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def set_dtype(dtype: torch.dtype) -> None:
+    """Run loaded models in ``dtype`` (float32 by default; bfloat16 / float16 trade precision for
+    speed on a GPU: measurements then drift within the report's compare tolerance)."""
+    global _dtype
+    _dtype = dtype
 
 
 def load_model(name: str, seed: int) -> Any:
-    """The model ``name`` at ``seed``, loaded once per process and moved to ``best_device()``.
+    """The model ``name`` at ``seed``, loaded once per process and moved to ``best_device()`` in
+    the run's dtype (``set_dtype``).
 
     Raises ``ModelUnavailable`` (remembered, so later claims skip at once) when its weights
     cannot be obtained here.
@@ -50,9 +56,11 @@ def load_model(name: str, seed: int) -> Any:
             _unavailable[key] = err
             raise
         weights = weight_hash(model)  # before the move: hashing reads the tensors on the CPU
-        _loaded[key] = model.to(best_device()) if hasattr(model, "to") else model
+        _loaded[key] = model.to(best_device(), _dtype) if hasattr(model, "to") else model
         _provenance[key] = {"weights": weights, **placement(_loaded[key]), **getattr(spec, "origin", {})}
         passes.watch(_loaded[key], f"{name}-seed{seed}")
+        if weights is not None:
+            activation_store.know_weights(_loaded[key], weights)
     return _loaded[key]
 
 
