@@ -336,10 +336,11 @@ def write_reports(
     run_info["interrupted"] = run_info["exitstatus"] == 2 or any(r.outcome is None for r in runs)
     flipped = flips(previous, runs)
     claims = [r.to_json() for r in runs]
+    past = history.load(report_dir)
     record = {
         "run": run_info,
         "flipped": [{"nodeid": n, "before": a, "now": b} for n, a, b in flipped],
-        "identity_warnings": identity_warnings(claims, history.load(report_dir)),
+        "identity_warnings": identity_warnings(claims, past),
         "claims": claims,
     }
     written = plain(record, nonfinite_as_text=True)
@@ -347,7 +348,8 @@ def write_reports(
     atomic_write_text(md_path, render_markdown(runs, run_info, flipped, report_dir, record["identity_warnings"]))
     html_path = report_dir / "claims.html"
     history.append(report_dir, written)
-    atomic_write_text(html_path, render_html(written, history.load(report_dir), report_dir=str(report_dir)))
+    kept = [*past, json.loads(json.dumps(history.compact(written)))][-history.KEEP:]  # as history.load reads it
+    atomic_write_text(html_path, render_html(written, kept, report_dir=str(report_dir)))
     return [json_path, md_path, html_path]
 
 
