@@ -52,6 +52,7 @@ from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for  # noqa: E402
 from catalog.prompts.facts import capital_prompts  # noqa: E402
 from catalog.prompts.numbers import AdditionPrompts, numbered_lines, two_digit_addition  # noqa: E402
 from catalog.prompts.text import docstring_corpus, memorised_prompts  # noqa: E402
+from harness.interp.activation_cache import clean_run  # noqa: E402
 from harness.interp.ablation import mlp_sites, patch_hooks, run_with_hooks  # noqa: E402
 from harness.interp.embedding import token_table_hooks  # noqa: E402
 from harness.interp.heads import attention_to_targets_per_example, offset_induction_targets  # noqa: E402
@@ -136,8 +137,8 @@ class PackMeasurements:
         the corpus itself, from the clean pass."""
         tokens = self.corpus(seed).to(self.model.W_U.device)
         name = MLP_OUT_HOOK.format(layer=0)
-        with torch.inference_mode():
-            clean, cache = self.model.run_with_cache(tokens, names_filter=lambda n: n == name)
+        run = clean_run(self.model, tokens, [name], logits=True)
+        clean, cache = run.logits, run.activations
         runs = {"MLP0 mean-ablated": patch_hooks(mlp_sites([0]), {name: cache[name].mean(0, keepdim=True)}),
                 "MLP0 token table": token_table_hooks(self.model, tokens, self.tokenizer.bos_token_id)}
         logits = {"clean": clean, **{k: run_with_hooks(self.model, tokens, hooks) for k, hooks in runs.items()}}
