@@ -40,9 +40,9 @@ from typing import Iterable, Sequence
 
 import torch
 
-from harness.interp.ablation import group_mean_activations, head_sites, mean_activations, patch_hooks, run_with_hooks
+from harness.interp.ablation import group_mean_activations, head_sites, mean_activations, patch_hooks
 from harness.interp.hooks import Z_HOOK, Head, Hook
-from harness.interp.metrics import Metric
+from harness.interp.metrics import Metric, metric_with_hooks
 
 HeadPositions = dict[Head, torch.Tensor]  # (layer, head) -> its kept positions, [batch] or [batch, k]
 
@@ -63,7 +63,7 @@ class HeadCircuitEvaluator:
     def without(self, ablated: Iterable[Head]) -> float:
         """Metric with the ``ablated`` heads mean-ablated (F(M \\ ablated))."""
         hooks = patch_hooks(head_sites(ablated), self.means)
-        return float(self.metric(run_with_hooks(self.model, self.tokens, hooks)))
+        return metric_with_hooks(self.model, self.tokens, hooks, self.metric)
 
     def keeping(self, circuit: Iterable[Head]) -> float:
         """F(circuit): every head outside ``circuit`` mean-ablated."""
@@ -105,7 +105,7 @@ class HeadPositionCircuitEvaluator:
 
     def ablating(self, ablated: torch.Tensor) -> float:
         """Metric with the (head, position)s of the mask ``ablated`` (as in ``hooks``) mean-ablated."""
-        return float(self.metric(run_with_hooks(self.model, self.tokens, self.hooks(ablated))))
+        return metric_with_hooks(self.model, self.tokens, self.hooks(ablated), self.metric)
 
     def without(self, ablated: HeadPositions | Iterable) -> float:
         """Metric with the ``ablated`` (head, position)s mean-ablated (F(M \\ ablated))."""

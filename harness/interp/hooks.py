@@ -20,4 +20,5 @@ RESID_HOOK = "blocks.{layer}.hook_resid_{where}"  # where: "pre", "mid" or "post
 LAYER_OUT_HOOK = "blocks.{layer}.hook_{component}_out"  # component: "mlp" or "attn"
 EMBED_HOOK = RESID_HOOK.format(layer=0, where="pre")
 SCALE_HOOK = "ln_final.hook_scale"
+UNEMBED_IN_HOOK = "unembed.hook_in"  # the final residual, normalised: [batch, pos, d_model]
 NORM_OUT_HOOK = "blocks.{layer}.{norm}.hook_out"  # norm: "ln1" (attention input) or "ln2" (MLP input)

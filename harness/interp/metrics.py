@@ -9,9 +9,31 @@ import torch
 import torch.nn.functional as F
 
 from harness.interp.ablation import run_with_hooks
+from harness.interp.hooks import UNEMBED_IN_HOOK, Hook
 
 # a patching metric: logits [batch, seq, d_vocab] -> 0-d tensor
 Metric = Callable[[torch.Tensor], torch.Tensor]
+
+
+def last_position(act: torch.Tensor, hook=None) -> torch.Tensor:
+    """[batch, pos, d_model] -> [batch, 1, d_model]: the last position only."""
+    return act[:, -1:]
+
+
+def metric_hooks(model, metric: Metric) -> list[Hook]:
+    """Hooks a patched run can add for ``metric``: where the metric reads only the last
+    position's logits (``answer_logit_diff`` at -1; ``metric.last_position_only``), the
+    unembedding runs on that position alone, the logits then [batch, 1, d_vocab]. In SmolLM2
+    (49k vocabulary, d_model 576) the unembedding is a fifth of a pass's arithmetic."""
+    if getattr(metric, "last_position_only", False) and UNEMBED_IN_HOOK in getattr(model, "hook_dict", {}):
+        return [(UNEMBED_IN_HOOK, last_position)]
+    return []
+
+
+def metric_with_hooks(model, tokens: torch.Tensor, hooks: list[Hook], metric: Metric) -> float:
+    """``metric`` of a run on ``tokens`` with ``hooks``; without hooks, of the clean pass (shared
+    through the activation memo)."""
+    return float(metric(run_with_hooks(model, tokens, hooks + metric_hooks(model, metric) if hooks else [])))
 
 
 def per_token_loss(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
@@ -57,6 +79,8 @@ def answer_logit_diff(correct: torch.Tensor, wrong: torch.Tensor, pos: int = -1)
 
     def metric(logits: torch.Tensor) -> torch.Tensor:
         return logit_diff(logits[:, pos], correct.to(logits.device), wrong.to(logits.device)).mean()
+
+    metric.last_position_only = pos == -1
 
     return metric
 

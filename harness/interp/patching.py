@@ -26,7 +26,7 @@ import torch
 from harness.interp.ablation import cache_activations, each_head_sites, heads_by_layer, patch_hooks
 from harness.interp.dla import answer_directions, on_device
 from harness.interp.hooks import ALL, LAYER_OUT_HOOK, QKV_HOOK, RESID_HOOK, Z_HOOK, Head, Site
-from harness.interp.metrics import Metric
+from harness.interp.metrics import Metric, metric_hooks
 
 
 
@@ -64,7 +64,7 @@ def activation_patch(
             for replica, (name, index) in enumerate(chunk):
                 by_name.setdefault(name, []).append((replica, index))
             hooks = [(name, replica_patch_hook(items, clean_acts[name], batch)) for name, items in by_name.items()]
-            logits = model.run_with_hooks(corrupted_tokens.repeat(len(chunk), 1), fwd_hooks=hooks)
+            logits = model.run_with_hooks(corrupted_tokens.repeat(len(chunk), 1), fwd_hooks=hooks + metric_hooks(model, metric))
             results += [metric(logits[r * batch : (r + 1) * batch]).float().cpu() for r in range(len(chunk))]
     return torch.stack(results)
 
@@ -174,7 +174,7 @@ def path_patch_sender_sets(
             ]
             model.run_with_hooks(corrupted_tokens, fwd_hooks=freeze + [(name, recorder(name)) for name, _ in sites],
                                  stop_at_layer=last + 1)
-            logits = model.run_with_hooks(corrupted_tokens, fwd_hooks=patch_hooks(sites, recorded))
+            logits = model.run_with_hooks(corrupted_tokens, fwd_hooks=patch_hooks(sites, recorded) + metric_hooks(model, metric))
             results.append(metric(logits).float().cpu())
     return torch.stack(results)
 

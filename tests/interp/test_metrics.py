@@ -1,10 +1,14 @@
+import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.toy_bridges import ARCHS, random_tokens, toy_bridge
+
+from harness.interp.ablation import head_sites, run_with_hooks, zero_ablation
 from harness.interp.metrics import (answer_logit_diff, fraction_recovered, kl_divergence, logit_diff, mean_loss,
-                             per_token_loss, top_k_accuracy)
+                                    metric_hooks, metric_with_hooks, per_token_loss, top_k_accuracy)
 
 finite = st.floats(-1e3, 1e3, allow_nan=False)
 
@@ -50,3 +54,14 @@ def test_fraction_recovered_is_one_for_clean_and_zero_for_corrupted(clean, corru
     clean_t, corrupted_t = torch.tensor(clean, dtype=torch.float64), torch.tensor(corrupted, dtype=torch.float64)
     assert fraction_recovered(clean_t, clean_t, corrupted_t) == 1.0
     assert fraction_recovered(corrupted_t, clean_t, corrupted_t) == 0.0
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
+def test_a_last_position_metric_unembeds_the_last_position_only(arch):
+    model, tokens = toy_bridge(arch), random_tokens(4, 9, 3)
+    hooks = zero_ablation(head_sites([(0, 1)]))
+    metric = answer_logit_diff(tokens[:, 0], tokens[:, 1])
+    assert metric_hooks(model, metric) and not metric_hooks(model, lambda logits: logits.sum())
+    trimmed = model.run_with_hooks(tokens, fwd_hooks=hooks + metric_hooks(model, metric))
+    assert trimmed.shape[1] == 1
+    torch.testing.assert_close(metric_with_hooks(model, tokens, hooks, metric), float(metric(run_with_hooks(model, tokens, hooks))))
