@@ -92,8 +92,7 @@ class TracrMeasurements:
         patching, attribution = 0, 0
         for n, clean in self.clean.items():
             corrupted, metric = self.corrupted[n], self.metric(n)
-            with torch.inference_mode():
-                baseline = metric(self.model(corrupted))
+            baseline = metric(run_with_hooks(self.model, corrupted, []))
             patching = patching + patch_sites(self.model, clean, corrupted, list(self.sites.values()), metric) - baseline
             attribution = attribution + torch.cat([attribute_heads(self.model, clean, corrupted, metric).flatten(),
                                                    attribute_layer_outputs(self.model, clean, corrupted, metric, "mlp")])
@@ -146,8 +145,7 @@ class TracrMeasurements:
     @cached_property
     def total_effect(self) -> float:
         """|metric| of the corrupted runs, summed over the lengths: the whole effect to recover."""
-        with torch.inference_mode():
-            return sum(abs(self.metric(n)(self.model(tokens)).item()) for n, tokens in self.corrupted.items())
+        return sum(abs(self.metric(n)(run_with_hooks(self.model, tokens, [])).item()) for n, tokens in self.corrupted.items())
 
 
 @per_target
