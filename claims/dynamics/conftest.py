@@ -18,11 +18,12 @@ from catalog.toy_ioi import IOI_S2_POS, IOI_SEQ, ioi_io_targets, ioi_s1_targets,
 from catalog.translation import soft_induction_targets
 from harness.claims.shared import mark_slow_beyond, per_target
 from harness.interp.ablation import each_head_sites
+from harness.interp.activation_cache import clean_logits
 from harness.interp.accuracy import answer_log_probs, correct_predictions, sequence_accuracy, task_accuracy, token_losses
 from harness.interp.composition import composition_scores
 from harness.interp.dla import logit_attribution
 from harness.interp.heads import DETECTOR_THRESHOLD, head_scores, induction_scores, previous_token_scores, top_head
-from harness.interp.metrics import fraction_recovered
+from harness.interp.metrics import fraction_recovered, per_token_loss
 from harness.interp.patching import patch_from_model
 from harness.interp.phase import leader_at_crossing
 from harness.models.memory_cache import variant_checkpoints
@@ -52,6 +53,17 @@ class InductionFormation:
     def induction(self) -> list[float]:
         """Max layer-1 induction score at each checkpoint."""
         return [float(induction_scores(m, self.tokens)[1].max()) for m in self.checkpoints.values()]
+
+    @functools.cached_property
+    def previous_token(self) -> list[float]:
+        """Max layer-0 previous-token score at each checkpoint."""
+        return [float(previous_token_scores(m, self.tokens)[0].max()) for m in self.checkpoints.values()]
+
+    @functools.cached_property
+    def token_losses(self) -> torch.Tensor:
+        """``[checkpoints, 64 * 40]``: each checkpoint's loss on every next-token prediction of
+        the repeated sequences (Olsson et al. 2022's per-token losses)."""
+        return torch.stack([per_token_loss(clean_logits(m, self.tokens), self.tokens).flatten() for m in self.checkpoints.values()])
 
     @functools.cached_property
     def circuit(self) -> tuple[tuple[int, int], tuple[int, int]]:

@@ -2,7 +2,8 @@
 steps ``steps`` ``[n]`` with values ``values`` ``[n]`` (e.g. an induction score at every
 checkpoint).
 
-- ``steepest_change_step``: where the curve moves fastest per step;
+- ``steepest_change_step``: where the curve moves fastest per step (``fastest_change_step``:
+  the same for a vector per step);
 - ``onset_ratio``: the step at which the curve has made 10% of its net change over the step
   at which it has made 90%: near 1 for a plateau followed by a sudden change (an S-curve),
   about 0.05 for an exponential approach that starts at once, 0.11 for a straight line;
@@ -33,7 +34,16 @@ def as_curve(steps, values) -> tuple[np.ndarray, np.ndarray]:
 def steepest_change_step(steps, values) -> float:
     """The midpoint of the pair of consecutive steps with the largest ``|Δvalue / Δstep|``."""
     s, v = as_curve(steps, values)
-    rate = np.abs(np.diff(v) / np.diff(s))
+    return fastest_change_step(s, v[:, None])
+
+
+def fastest_change_step(steps, vectors) -> float:
+    """The midpoint of the pair of consecutive steps between which ``vectors`` ``[n, d]`` (one
+    row a step, e.g. every per-token loss at a checkpoint) move farthest per step (L2 norm)."""
+    s, v = np.asarray(steps, dtype=float), np.asarray(vectors, dtype=float)
+    order = np.argsort(s)
+    s, v = s[order], v[order]
+    rate = np.linalg.norm(np.diff(v, axis=0), axis=1) / np.diff(s)
     i = int(np.argmax(rate))
     return float((s[i] + s[i + 1]) / 2)
 

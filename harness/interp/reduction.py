@@ -30,6 +30,15 @@ def reduce(x: torch.Tensor, method: str, k: int, seed: int = 0) -> torch.Tensor:
     return torch.from_numpy(reducer.fit_transform(data))
 
 
+def principal_trajectory(x: torch.Tensor, k: int = 2) -> tuple[torch.Tensor, list[float]]:
+    """(``[n, k]`` coordinates of the rows of ``x`` ``[n, d]`` on its top ``k`` principal
+    components, the share of variance each explains): e.g. checkpoints' per-token losses (rows:
+    checkpoints), as in Olsson et al. 2022's per-token loss analysis."""
+    pca = PCA(k)
+    coordinates = pca.fit_transform(x.detach().double().cpu().numpy())
+    return torch.from_numpy(coordinates), [float(share) for share in pca.explained_variance_ratio_]
+
+
 def component_frequency_shares(components: torch.Tensor) -> torch.Tensor:
     """``[k]``: for each component (a column of ``components``), the share of its variance that
     its best single frequency explains. Rows are either ``x in Z_p`` (``[p, k]``: the share of

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from harness.interp.phase import (change_point_p_value, change_window, change_windows, leader_at_crossing, onset_ratio,
-                                  points_within_change, steepest_change_step)
+from harness.interp.phase import (change_point_p_value, change_window, change_windows, fastest_change_step, leader_at_crossing,
+                                  onset_ratio, points_within_change, steepest_change_step)
 
 STEPS = np.arange(25, 1001, 25)
 
@@ -19,6 +19,12 @@ def noisy(curve: np.ndarray, scale: float = 0.02, seed: int = 0) -> np.ndarray:
 
 def test_steepest_change_sits_at_the_jump():
     assert abs(steepest_change_step(STEPS, sigmoid(10, centre=300)) - 300) <= 25
+
+
+def test_vectors_move_fastest_where_their_components_jump_together():
+    vectors = np.stack([sigmoid(10, centre=700), -2 * sigmoid(10, centre=700), noisy(0 * STEPS)], axis=1)
+    assert abs(fastest_change_step(STEPS, vectors) - 700) <= 25
+    assert fastest_change_step(STEPS[::-1], vectors[::-1]) == fastest_change_step(STEPS, vectors)
 
 
 def test_window_is_small_for_a_sudden_change_and_near_the_share_for_a_steady_one():

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from harness.interp.fourier import column_frequency_norms
-from harness.interp.reduction import METHODS, component_frequency_shares, frequency_silhouette, reduce
+from harness.interp.reduction import METHODS, component_frequency_shares, frequency_silhouette, principal_trajectory, reduce
 
 P = 13
 
@@ -49,3 +49,11 @@ def test_units_with_one_frequency_each_cluster_better_than_shuffled():
 def test_silhouette_is_nan_with_one_group():
     units = torch.stack([wave(1, 0.3 * i) for i in range(4)], dim=1)
     assert all(math.isnan(v) for v in frequency_silhouette(column_frequency_norms(units)))
+
+
+def test_the_principal_trajectory_of_points_on_a_line_is_that_line():
+    t = torch.linspace(0, 1, 20, dtype=torch.float64)[:, None]
+    points = t * torch.tensor([[3.0, 4.0, 0.0]], dtype=torch.float64) + 1e-6 * torch.randn(20, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    coordinates, shares = principal_trajectory(points, 2)
+    assert coordinates.shape == (20, 2) and shares[0] > 0.999
+    torch.testing.assert_close(coordinates[:, 0].abs(), (5 * (t[:, 0] - t.mean())).abs(), atol=1e-4, rtol=0)
