@@ -72,10 +72,10 @@ def flag_rules_model(n_heads: int) -> ToyTransformerSpec:
         name=f"flag-rules-attn-1l-{n_heads}h",
         description=(f"1-layer attention-only transformer (d_model 64, {n_heads} head(s) of d_head {64 // n_heads}, LN) "
                      f"on two flag-selected attention rules: BOS x_1..x_{FR_LEN} FLAG -> x_1 (copy flag) or the pair "
-                     f"partner of x_{FR_LEN} (swap flag), {FR_WORDS} words; 400 steps of 128 (4.15)"),
+                     f"partner of x_{FR_LEN} (swap flag), {FR_WORDS} words; 500 steps of 128 (4.15)"),
         arch=lm_arch(1, FR_SEQ, FR_VOCAB, attn_only=True, n_heads=n_heads),
         task="flag-rules",
-        train=TrainConfig(steps=400, batch_size=128, lr=3e-3, warmup_steps=50, log_every=100),
+        train=TrainConfig(steps=500, batch_size=128, lr=3e-3, warmup_steps=50, log_every=100),
     )
 
 

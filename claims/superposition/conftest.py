@@ -26,7 +26,7 @@ HERE = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(config, items):
-    mark_slow_beyond(items, HERE, {0}, REPEATS_MODELS | BEYOND_TMS_MODELS | FLAG_RULE_MODELS)
+    mark_slow_beyond(items, HERE, {0}, REPEATS_MODELS | BEYOND_TMS_MODELS | FLAG_RULE_MODELS | PAIRED_TMS_MODELS)
 
 
 @pytest.fixture
@@ -139,6 +139,7 @@ def genre_probes(model):
 # interference, 4.19 non-decomposable network). Seed 0 runs in CI, seeds 1-2 are slow. ---
 
 FLAG_RULE_MODELS = {"flag-rules-attn-1l-1h", "flag-rules-attn-1l-2h"}
+PAIRED_TMS_MODELS = {"tms-pairs-together-n4-m2", "tms-pairs-apart-n4-m2"}
 FLAG_RULE_EVAL = 512  # sequences per rule
 
 

@@ -8,6 +8,7 @@ dimension" could be measured, nor a way to make both active by prompt constructi
 import torch
 
 from harness import claim
+from harness.plain import plain
 from harness.tms import feature_norms
 from harness.tms.evaluate import coactive_pair_errors, neurons_for_recovery
 from harness.tms.spec import TMSRun
@@ -89,3 +90,38 @@ def test_sparse_network_is_decomposable(model: TMSRun, evidence):
     active at a time, a few neurons carry the output of each input (the decomposable control of
     ``test_dense_network_is_not_decomposable``; same measure)."""
     evidence.expect("median share of neurons needed, S = 0.99", median_neuron_share(model, SPARSE), "<=", 0.3)
+
+
+def represented_pair_cosines(model: TMSRun, evidence) -> torch.Tensor:
+    """[k] cosines of W_0, W_1 and of W_2, W_3 (the two feature pairs) over the instances, where
+    both features of the pair are represented (||W_i|| > 0.5); all are noted, and at least one
+    such pair is the claims' precondition."""
+    W = model.net.W.detach().cpu()
+    norms = feature_norms(W)
+    cosine = (W[:, :, 0::2] * W[:, :, 1::2]).sum(1) / (norms[:, 0::2] * norms[:, 1::2]).clamp_min(1e-12)
+    evidence.note("pair cosines per instance", plain(cosine, 3))
+    represented = cosine[(norms[:, 0::2] > 0.5) & (norms[:, 1::2] > 0.5)]
+    evidence.require("pairs with both features represented", represented.numel(), ">", 0)
+    return represented
+
+
+@claim("4.16", "Features that are active together get dimensions of their own: with pairs always present together "
+       "(n=4, m=2), each pair's two features are near-orthogonal (mean |cosine| below 0.2 over six initialisations)",
+       models=["tms-pairs-together-n4-m2"], seeds=SEEDS)
+def test_coactive_pairs_are_orthogonal(model: TMSRun, evidence):
+    """Elhage et al. 2022, section "Superposition with correlated features": correlated features
+    prefer to be orthogonal (forming local orthogonal bases, 4.26), anticorrelated ones
+    antipodal. Threshold 0.2 ours, set before measuring; the pairs whose two features are both
+    represented, over the six instances (``represented_pair_cosines``)."""
+    represented = represented_pair_cosines(model, evidence)
+    evidence.expect("mean |cosine| within a co-active pair", represented.abs().mean(), "<", 0.2, per_example=represented)
+
+
+@claim("4.16", "Features never active together share a dimension: with pairs never present together (n=4, m=2), "
+       "each pair's two features are antipodal (mean cosine below -0.8 over six initialisations)",
+       models=["tms-pairs-apart-n4-m2"], seeds=SEEDS)
+def test_exclusive_pairs_are_antipodal(model: TMSRun, evidence):
+    """The control of ``test_coactive_pairs_are_orthogonal`` (same source, same sizes and
+    density): threshold -0.8 ours, set before measuring."""
+    represented = represented_pair_cosines(model, evidence)
+    evidence.expect("mean cosine within an exclusive pair", represented.mean(), "<", -0.8, per_example=represented)

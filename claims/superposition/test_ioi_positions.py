@@ -18,7 +18,7 @@ N_PROMPTS = 60
 N_NAME_MOVERS = 3  # as the IOI pack: the top 3 heads by direct logit attribution
 
 
-@prompt_seeds()
+@prompt_seeds(fast=None)  # 5 SmolLM2 passes over 60 prompts: 127-252 s a draw on 2 loaded cores
 @claim("4.23", "The S-inhibition signal in SmolLM2 is positional: carrying the end position's residual stream over "
        "from prompts with the names' order swapped (same tokens) removes over half of the IO - S logit "
        "difference, and more than carrying it over from prompts with another subject token (same positions)",
