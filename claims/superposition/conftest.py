@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for
-from catalog.head_superposition import FLAGS, RULE_SOURCE, flag_rule_sequences, partner, rule_answers
+from catalog.head_superposition import FLAG_RULE_MODELS, FLAGS, RULE_SOURCE, flag_rule_sequences, partner, rule_answers
 from catalog.prompts.concepts import WeekdayGroup, genre_texts, weekday_ids, weekday_prompts
 from harness.claims.shared import mark_slow_beyond, per_target
 from harness.interp.ablation import cache_activations, replace_hook, run_with_hooks
@@ -26,7 +26,7 @@ HERE = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(config, items):
-    mark_slow_beyond(items, HERE, {0}, REPEATS_MODELS | BEYOND_TMS_MODELS | FLAG_RULE_MODELS | PAIRED_TMS_MODELS)
+    mark_slow_beyond(items, HERE, {0}, REPEATS_MODELS | BEYOND_TMS_MODELS | FLAG_RULE_NAMES | PAIRED_TMS_MODELS)
 
 
 @pytest.fixture
@@ -138,7 +138,7 @@ def genre_probes(model):
 # --- Issue #18, section 4 continued (4.15 attention-head superposition, 4.16 simultaneous
 # interference, 4.19 non-decomposable network). Seed 0 runs in CI, seeds 1-2 are slow. ---
 
-FLAG_RULE_MODELS = {"flag-rules-attn-1l-1h", "flag-rules-attn-1l-2h"}
+FLAG_RULE_NAMES = {spec.name for spec in FLAG_RULE_MODELS.values()}
 PAIRED_TMS_MODELS = {"tms-pairs-together-n4-m2", "tms-pairs-apart-n4-m2"}
 FLAG_RULE_EVAL = 512  # sequences per rule
 
@@ -181,4 +181,4 @@ def flag_rules(model, target):
 @pytest.fixture
 def flag_rules_control(model_at_seed, target):
     """``FlagRuleBehaviour`` of the control with one head per rule, at the claim's seed."""
-    return FlagRuleBehaviour(model_at_seed("flag-rules-attn-1l-2h"), target.seed)
+    return FlagRuleBehaviour(model_at_seed(FLAG_RULE_MODELS[2].name), target.seed)
