@@ -6,6 +6,7 @@ from catalog import (  # noqa: F401  (registration side effects)
     datasets,
     double_descent,
     fine_tuning,
+    head_superposition,
     induction,
     lm,
     memorisation,

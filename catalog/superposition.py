@@ -101,6 +101,13 @@ SPECS = [
     computation("tms-maxabs-2layer-n20-m8", "20 inputs uniform on [-1, 1], two hidden layers of 8 "
                 "ReLU neurons, linear outputs max(|x|, |y|) of the 10 adjacent pairs, S = .9, .97, .99 "
                 "(4.14)", "max_abs", (0.1, 0.03, 0.01), 8, n_outputs=N // 2, n_layers=2),
+    *(TMSSpec(f"tms-{structure.replace('_', '-')}-n4-m2",
+              f"ReLU output model n=4, m=2, uniform importance, density .05, six instances differing only in "
+              f"initialisation; features (0, 1) and (2, 3) are {meaning} (4.16, the paper's correlated / "
+              f"anticorrelated features)", TMSModelConfig("relu_output", 4, 2),
+              TMSDataConfig((0.05,) * 6, distribution=structure))
+      for structure, meaning in (("pairs_together", "present together or not at all"),
+                                 ("pairs_apart", "never present together"))),
     computation("tms-group-abs-sum-n20-m6", "20 inputs uniform on [-1, 1], 6 ReLU neurons, 2 linear "
                 "outputs: sum of |x_i| over each half of the inputs, S = .9, .97, .99 (4.13)",
                 "group_abs_sum", (0.1, 0.03, 0.01), 6, n_outputs=2),

@@ -178,6 +178,25 @@ def ioi_prompts(
     )
 
 
+def swapped_name_order(prompts: IOIPrompts) -> torch.Tensor:
+    """[n, seq] the prompts with the IO and the subject's first mention exchanged (ABBA <-> BABA):
+    the same names and answer, the subject's first mention at the other name slot (what moves is
+    where the names are, for open problem 4.23)."""
+    tokens, rows, pos = prompts.tokens.clone(), torch.arange(len(prompts)), prompts.positions
+    tokens[rows, pos["IO"]], tokens[rows, pos["S1"]] = prompts.s, prompts.io
+    return tokens
+
+
+def replaced_subject(prompts: IOIPrompts) -> torch.Tensor:
+    """[n, seq] the prompts with both subject mentions replaced by a third name (the ABC
+    prompt's giver, distinct from the IO and S): the same positions, another subject token (what
+    moves is which name is repeated, for open problem 4.23)."""
+    tokens, rows, pos = prompts.tokens.clone(), torch.arange(len(prompts)), prompts.positions
+    third = prompts.corrupted[rows, pos["S2"]]
+    tokens[rows, pos["S1"]], tokens[rows, pos["S2"]] = third, third
+    return tokens
+
+
 def name_positions(tokens: torch.Tensor, io: torch.Tensor, s: torch.Tensor) -> dict[str, torch.Tensor]:
     """{"IO", "S1", "S1+1", "S2", "end"} -> [n] positions of the IO, the two S mentions, the
     token after S1 and the last token. tokens: [n, seq]; io, s: [n]."""

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for
+from catalog.head_superposition import FLAG_RULE_MODELS, FLAGS, RULE_SOURCE, flag_rule_sequences, partner, rule_answers
 from catalog.prompts.concepts import WeekdayGroup, genre_texts, weekday_ids, weekday_prompts
 from harness.claims.shared import mark_slow_beyond, per_target
 from harness.interp.ablation import cache_activations, replace_hook, run_with_hooks
@@ -25,7 +26,7 @@ HERE = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(config, items):
-    mark_slow_beyond(items, HERE, {0}, REPEATS_MODELS | BEYOND_TMS_MODELS)
+    mark_slow_beyond(items, HERE, {0}, REPEATS_MODELS | BEYOND_TMS_MODELS | FLAG_RULE_NAMES | PAIRED_TMS_MODELS)
 
 
 @pytest.fixture
@@ -132,3 +133,52 @@ def genre_probe(model, seed: int) -> ProbeResult:
 def genre_probes(model):
     """{prompt seed: ``genre_probe``} over ``PROMPT_SEEDS``."""
     return {seed: genre_probe(model, seed) for seed in PROMPT_SEEDS}
+
+
+# --- Issue #18, section 4 continued (4.15 attention-head superposition, 4.16 simultaneous
+# interference, 4.19 non-decomposable network). Seed 0 runs in CI, seeds 1-2 are slow. ---
+
+FLAG_RULE_NAMES = {spec.name for spec in FLAG_RULE_MODELS.values()}
+PAIRED_TMS_MODELS = {"tms-pairs-together-n4-m2", "tms-pairs-apart-n4-m2"}
+FLAG_RULE_EVAL = 512  # sequences per rule
+
+
+class FlagRuleBehaviour:
+    """A ``flag-rules`` model (``catalog.head_superposition``) on ``FLAG_RULE_EVAL`` sequences
+    per rule (drawn with 1000 + seed), each without its answer: per rule, the accuracy, the
+    margin of the answer's logit over its pair partner's, and each head's attention from the
+    flag to the rule's source position."""
+
+    def __init__(self, model, seed: int):
+        self.model = model
+        self.tokens = {rule: flag_rule_sequences(torch.Generator().manual_seed(1000 + seed), FLAG_RULE_EVAL, flag)[:, :-1]
+                       for rule, flag in FLAGS.items()}
+
+    @functools.cached_property
+    def logits(self) -> dict[str, torch.Tensor]:
+        """{rule: [batch, d_vocab]} at the flag."""
+        return {rule: run_with_hooks(self.model, tokens, [])[:, -1].detach().cpu() for rule, tokens in self.tokens.items()}
+
+    def accuracy(self, rule: str) -> float:
+        return float((self.logits[rule].argmax(-1) == rule_answers(self.tokens[rule])).float().mean())
+
+    def pair_margin(self, rule: str) -> torch.Tensor:
+        """[batch] logit(answer) - logit(partner(answer)): the candidate the other OV map gives."""
+        answers = rule_answers(self.tokens[rule])
+        return self.logits[rule].gather(1, answers[:, None])[:, 0] - self.logits[rule].gather(1, partner(answers)[:, None])[:, 0]
+
+    def source_attention(self, rule: str) -> torch.Tensor:
+        """[n_heads] mean attention from the flag to ``RULE_SOURCE[rule]``."""
+        return attention_patterns(self.model, self.tokens[rule])[0, :, :, -1, RULE_SOURCE[rule]].mean(0).cpu()
+
+
+@per_target
+def flag_rules(model, target):
+    """``FlagRuleBehaviour`` of the claim's model."""
+    return FlagRuleBehaviour(model, target.seed)
+
+
+@pytest.fixture
+def flag_rules_control(model_at_seed, target):
+    """``FlagRuleBehaviour`` of the control with one head per rule, at the claim's seed."""
+    return FlagRuleBehaviour(model_at_seed(FLAG_RULE_MODELS[2].name), target.seed)

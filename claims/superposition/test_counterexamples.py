@@ -1,7 +1,8 @@
 """Toy-model counterexamples to common MI assumptions (open problems 4.18 and 4.20).
 
-4.17 (a learned non-linear representation) and 4.19 (a non-decomposable network) have no claim:
-we have no honest, measurable construction for them in these toy models yet.
+4.17 (a learned non-linear representation) is claimed on SmolLM2's weekday circle
+(``test_language_model_geometry.py``), 4.19 (a non-decomposable network) on the absolute-value
+model's dense and sparse instances (``test_interference.py``).
 """
 import pytest
 

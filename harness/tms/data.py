@@ -33,6 +33,12 @@ VALUE_DISTRIBUTIONS = (
     "uniform_half",    # U[0.5, 1] (open problem 4.9)
     "signed_uniform",  # U[-1, 1] (paper's absolute-value model, "Computation in Superposition")
 )
+#: Presence structures over adjacent feature pairs (2k, 2k + 1), values U[0, 1]; each feature
+#: keeps its own probability (open problem 4.16, the paper's "correlated and anticorrelated features").
+PAIRED_DISTRIBUTIONS = (
+    "pairs_together",  # the two features of a pair are present together or not at all
+    "pairs_apart",     # at most one feature of a pair is present
+)
 
 
 def density_sweep(n_instances: int, max_density: float = 1.0, min_density: float = 0.05) -> torch.Tensor:
@@ -100,9 +106,25 @@ def generate_features(batch_size: int, n_instances: int, n_features: int, featur
     value from ``distribution``, else 0 (notebook's ``generate_batch``)."""
     p = _probability_tensor(feature_probability, n_instances, n_features).contiguous()
     shape = (batch_size, n_instances, n_features)
+    if distribution in PAIRED_DISTRIBUTIONS:
+        return sample_values(shape, "uniform", generator) * paired_presence(shape, p, distribution, generator)
     values = sample_values(shape, distribution, generator)
     present = torch.rand(shape, generator=generator) < p
     return values * present
+
+
+def paired_presence(shape: tuple[int, int, int], p: torch.Tensor, structure: str,
+                    generator: torch.Generator | None = None) -> torch.Tensor:
+    """[batch, instances, features] bool presence with one uniform draw r per feature pair (2k,
+    2k + 1): feature 2k is present when r < p_2k; feature 2k + 1 when r < p_2k too
+    (``"pairs_together"``) or when p_2k <= r < p_2k + p_2k+1 (``"pairs_apart"``). p: [instances,
+    features], an even number of features."""
+    r = torch.rand(shape[0], shape[1], shape[2] // 2, generator=generator)
+    first, second = p[:, 0::2], p[:, 1::2]
+    present = torch.empty(shape, dtype=torch.bool)
+    present[..., 0::2] = r < first
+    present[..., 1::2] = r < first if structure == "pairs_together" else (r >= first) & (r < first + second)
+    return present
 
 
 def make_feature_batch_fn(batch_size: int, n_instances: int, n_features: int,

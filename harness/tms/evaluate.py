@@ -11,6 +11,8 @@ from typing import Callable
 import torch
 from torch import nn
 
+from harness.tms.models import apply_activation
+
 
 _EPS = 1e-12
 
@@ -55,3 +57,45 @@ def represented_sets(W: torch.Tensor, threshold: float = 0.5) -> list[frozenset[
     """The set of features with ``||W_i|| > threshold``, per instance: ``W [instances, m, n]``."""
     keep = W.norm(dim=-2) > threshold
     return [frozenset(torch.nonzero(row).flatten().tolist()) for row in keep]
+
+
+def coactive_pair_errors(net: nn.Module, instance: int, pairs: torch.Tensor, value: float = 1.0
+                         ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reconstruction of feature pairs alone and together (simultaneous interference, open
+    problem 4.16) in an autoencoder ``net`` (``[batch, instances, n] -> [batch, instances, n]``).
+    ``pairs [P, 2]`` feature indices of ``instance``. Returns (single, both), each ``[P, 2]``:
+    the squared error of each feature of the pair at ``value`` when it is the only active feature,
+    and when the two are active together (the error on the pair's own two outputs)."""
+    n_pairs, n = pairs.shape[0], net.W.shape[-1]
+    rows = torch.arange(n_pairs)
+    x = torch.zeros(3, n_pairs, n, device=net.W.device)
+    x[0, rows, pairs[:, 0]] = value
+    x[1, rows, pairs[:, 1]] = value
+    x[2] = x[0] + x[1]
+    batch = torch.zeros(3 * n_pairs, net.W.shape[0], n, device=net.W.device)
+    batch[:, instance] = x.reshape(3 * n_pairs, n)
+    with torch.no_grad():
+        out = net(batch)[:, instance].reshape(3, n_pairs, n).cpu()
+    own = out.gather(2, pairs[None].expand(3, -1, -1))  # [3, P, 2]: outputs of the pair's features
+    single = torch.stack([own[0, :, 0], own[1, :, 1]], dim=1)
+    return (single - value) ** 2, (own[2] - value) ** 2
+
+
+def neurons_for_recovery(net: nn.Module, x: torch.Tensor, instance: int, share: float = 0.9) -> torch.Tensor:
+    """Per-input decomposability of a one-hidden-layer ``ComputationModel`` (open problem 4.19):
+    the fewest hidden neurons, kept in order of the norm of their output contribution
+    ``h_k W_out[:, k]`` (the others set to 0, their ReLU's off state), whose output recovers
+    ``share`` of the way from all neurons off to the full output:
+    ``1 - ||f_k - f||^2 / ||f_0 - f||^2 >= share``. x: ``[batch, instances, n_inputs]``; returns
+    ``[batch]`` (0 where the full output equals the all-off output)."""
+    with torch.no_grad():
+        h = net.hidden_activations(x)[-1][:, instance]                     # [b, N]
+        contributions = h[:, :, None] * net.W_out[instance].T[None]       # [b, N, out]
+        order = contributions.norm(dim=-1).argsort(dim=1, descending=True)
+        ranked = contributions.gather(1, order[:, :, None].expand_as(contributions))
+        kept = torch.cat([torch.zeros_like(ranked[:, :1]), ranked.cumsum(1)], dim=1) + net.b_out[instance]
+        outputs = apply_activation(kept, net.output_activation)            # [b, N + 1, out]: k = 0 .. N kept
+        full, off = outputs[:, -1:], outputs[:, :1]
+        recovered = 1 - (outputs - full).pow(2).sum(-1) / (off - full).pow(2).sum(-1).clamp_min(_EPS)
+    fewest = (recovered >= share).int().argmax(1)  # the first k that recovers enough (k = N always does)
+    return torch.where((off - full).pow(2).sum(-1)[:, 0] > _EPS, fewest, 0).cpu()
