@@ -7,6 +7,7 @@ import functools
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from catalog.datasets import REPEAT_HALF_LEN, repeated_random_tokens
@@ -26,7 +27,7 @@ from harness.interp.heads import DETECTOR_THRESHOLD, head_scores, induction_scor
 from harness.interp.metrics import fraction_recovered, per_token_loss
 from harness.interp.patching import patch_from_model
 from harness.interp.phase import leader_at_crossing
-from harness.models.memory_cache import variant_checkpoints
+from harness.models.memory_cache import load_checkpoints, variant_checkpoints
 from harness.models.mlp import neuron_ablation_flips, neuron_slices
 from harness.models.tasks import task_batch
 from harness.models.toy_transformer import head_slices
@@ -86,6 +87,13 @@ class InductionFormation:
 @per_target
 def formation(model, checkpoints):
     return InductionFormation(model, checkpoints)
+
+
+@pytest.fixture
+def formation_at_seed(model_at_seed, target):
+    """``formation_at_seed(name)``: the ``InductionFormation`` of another attention-only model
+    (another depth) at the claim's seed."""
+    return lambda name: InductionFormation(model_at_seed(name), load_checkpoints(name, target.seed))
 
 
 # seeds 1 and 2 of these are in the slow tier, as in claims/algorithmic: toy IOI and sorting train for minutes;
