@@ -14,7 +14,9 @@ MODELS = [automaton_model(name) for name in AUTOMATA]
 
 
 @claim("3.12", "A 2-layer transformer simulates parity, a mod-3 counter and Dyck-1 in distribution: > 99% of states right on 16 symbols",
-       models=MODELS, seeds=SEEDS)
+       models=MODELS, seeds=SEEDS,
+       refuted={"automaton-parity-2l-seed0": "parity: 0.971 of states right after 2000 steps (training loss 0.05, "
+                "still falling); the mod-3 counter and Dyck-1 reach 1.00"})
 def test_learns_automaton_in_distribution(model, target, evidence):
     """Threshold 0.99: Liu et al. 2022 (Sec. 4) report that shallow transformers trained by
     ordinary SGD reach near-perfect in-distribution accuracy on these semiautomata (their
