@@ -116,6 +116,8 @@ def hop_targets(graphs: GraphBatch, hop: int) -> torch.Tensor:
     return targets
 
 
+# 6 nodes, learning rate 3e-3: a first try with 8 nodes at 1e-3 reached 0.89 of queries right after
+# 1500 steps (seed 0), too slow for the default tier
 GRAPH_MODEL = "graph-reach-2l"
 register_model(ToyTransformerSpec(
     GRAPH_MODEL,
