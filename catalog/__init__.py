@@ -3,9 +3,12 @@
 registrations, and ``MODEL_GROUPS`` the one table of model tags (``group(tag)`` in a claim)."""
 
 from catalog import (  # noqa: F401  (registration side effects)
+    automata,
+    code_output,
     datasets,
     double_descent,
     fine_tuning,
+    graphs,
     head_superposition,
     induction,
     lm,
