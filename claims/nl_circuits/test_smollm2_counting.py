@@ -25,7 +25,8 @@ def digit_answers(nl, tokenizer, seed: int) -> tuple[torch.Tensor, torch.Tensor]
 
 @prompt_seeds()
 @claim("2.9", "SmolLM2-135M counts the objects of one kind in a list of 7: the right digit ranks first on at least 90% of prompts",
-       models=MODELS)
+       models=MODELS, refuted="accuracy 0.17 on prompt seeds 0, 1 and 2: the model answers \"1\" to every basket (right only "
+                              "when the count is 1)")
 def test_counting_accuracy(model, nl, prompt_seed, evidence):
     """Threshold 0.9, the NL claims' reading of "the model does it" (our own, set before
     measuring); the accuracy at each count is noted."""
@@ -37,7 +38,8 @@ def test_counting_accuracy(model, nl, prompt_seed, evidence):
 
 
 @prompt_seeds()
-@claim("2.9", "SmolLM2-135M counts better than chance at every count from 1 to 6: accuracy above 0.5 at each", models=MODELS)
+@claim("2.9", "SmolLM2-135M counts better than chance at every count from 1 to 6: accuracy above 0.5 at each", models=MODELS,
+       refuted="accuracy 1.0 at count 1 and 0.0 at counts 2-6 on prompt seeds 0, 1 and 2 (it always answers \"1\")")
 def test_counting_accuracy_at_every_count(model, nl, prompt_seed, evidence):
     """Our own hypothesis, threshold set before measuring: the lowest accuracy over the counts
     1-6 (about 17 prompts each) above 0.5 (chance among the ten digits: 0.1)."""
@@ -48,7 +50,9 @@ def test_counting_accuracy_at_every_count(model, nl, prompt_seed, evidence):
 
 @prompt_seeds()
 @claim("2.9", "SmolLM2-135M counts the fruit asked about, not the other: logit(its count) > logit(the other fruit's count) "
-       "on at least 90% of prompts", models=MODELS)
+       "on at least 90% of prompts", models=MODELS,
+       refuted="its count beats the other fruit's on 51% of the prompts of each prompt seed 0 / 1 / 2 (mean logit diff +0.05 / "
+               "+0.04 / +0.04): no sign of counting the fruit asked about")
 def test_counting_counts_the_fruit_asked_about(model, nl, prompt_seed, evidence):
     """Thresholds: mean logit diff > 0 and accuracy >= 0.9 (the NL claims' reading of "the model
     does it")."""

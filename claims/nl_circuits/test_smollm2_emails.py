@@ -64,7 +64,9 @@ def test_name_to_email_behaviour(model, nl, prompt_seed, evidence):
 
 @prompt_seeds()
 @claim("2.6", "SmolLM2-135M follows an example's last.first address format: logit(last name) > logit(first name) after '<' "
-       "on at least 90% of prompts", models=MODELS)
+       "on at least 90% of prompts", models=MODELS,
+       refuted="the last name wins on 0% / 0% / 2% of the prompts (prompt seeds 0 / 1 / 2; mean logit diff -5.38 / -5.21 / "
+               "-5.22): after a last.first example the model still starts the address with the first name")
 def test_name_to_email_last_first_behaviour(model, nl, prompt_seed, evidence):
     """Thresholds: mean logit diff > 0 and accuracy >= 0.9 (the NL claims' reading of "the model
     does it"); the format is problem 2.6's "last name dot first name", shown once."""
