@@ -8,6 +8,10 @@ difference their clean output restores in the corrupted run (denoising), the top
 patched together exactly, and the top one's attention says whether it is a copy head (reads the
 name it copies). The patching claims run in the ``slow`` tier on every prompt seed (attribution
 patching is a forward and backward pass; on 2 CPU cores the default tier's budget does not hold it).
+Measured (prompt seeds 0 / 1 / 2): first.last holds (accuracy 0.99 / 1.0 / 0.99); the top heads are
+L23H0, L29H1, L24H5 on every seed, recovering 0.97 / 0.96 / 1.01, and L23H0 attends 0.84 / 0.84 / 0.85
+to the first name it copies. last.first is refuted (the model writes the first name anyway), so
+its component claims are inconclusive.
 """
 
 import torch
