@@ -29,7 +29,8 @@ import torch
 class NLTask:
     """tokens: [n, seq] (BOS first); correct, wrong: [n] token ids predicted at the last
     position; positions: name -> [n] positions of a named piece (e.g. "open" bracket), and
-    "end", the last position."""
+    "end", the last position; corrupted: [n, seq] where the set has one, the same prompts with
+    the pieces the answer depends on replaced (for patching)."""
 
     name: str
     texts: tuple[str, ...]
@@ -37,6 +38,7 @@ class NLTask:
     correct: torch.Tensor
     wrong: torch.Tensor
     positions: dict[str, torch.Tensor]
+    corrupted: torch.Tensor | None = None
 
 
 def token_id(tokenizer, piece: str) -> int:

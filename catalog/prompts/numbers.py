@@ -1,5 +1,5 @@
 """Prompt sets about numbers for SmolLM2 (its tokenizer writes every digit as one token):
-numbered lines (open problem 2.3) and two-digit addition (2.37). Seeded; built from pieces
+numbered lines (open problem 2.3), two-digit addition (2.37) and counting objects (2.9). Seeded; built from pieces
 tokenized one by one (``catalog.prompts.natural_language.build``), so all prompts of a set have
 one length and known positions.
 
@@ -7,6 +7,8 @@ one length and known positions.
   what copying the token after the previous newline would give). Position "previous number".
 - ``two_digit_addition``: two solved examples, then "a+b=" and the answer's two digits
   (teacher forcing: one pass gives both digit predictions). Sums stay below 100.
+- ``counting``: "In the basket: pear, apple, apple, pear, apple, pear, pear. The number of apples
+  in the basket is " -> "3" (wrong: "4", the other fruit's count).
 """
 
 from __future__ import annotations
@@ -64,3 +66,24 @@ def two_digit_addition(tokenizer, n: int = N_PROMPTS, seed: int = 0) -> Addition
     seq = tokens.shape[1]
     return AdditionPrompts(texts=tuple("".join(row) for row in rows), tokens=tokens,
                            answers=tokens[:, seq - 2 :], positions=torch.tensor([seq - 3, seq - 2]))
+
+
+N_ITEMS = 7  # odd, so the two fruits' counts always differ
+FRUITS = ("apple", "pear", "orange", "banana", "lemon", "grape")  # singular and plural one token each
+
+
+def counting(tokenizer, n: int = N_PROMPTS, seed: int = 0) -> NLTask:
+    """``n`` baskets of ``N_ITEMS`` fruits of two kinds in random order, the counted fruit 1 to
+    ``N_ITEMS - 1`` times (cycling, so every count has as many prompts), the fruits drawn with
+    ``random.Random(seed)``."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        count = 1 + i % (N_ITEMS - 1)
+        fruit, other = rng.sample(FRUITS, 2)
+        basket = [fruit] * count + [other] * (N_ITEMS - count)
+        rng.shuffle(basket)
+        items = [p for item in basket for p in (" " + item, ",")][:-1]
+        pieces = ["In", " the", " basket", ":", *items, ".", " The", " number", " of", " " + fruit + "s", " in", " the", " basket", " is", " "]
+        rows.append((pieces, str(count), str(N_ITEMS - count), {}))
+    return build(tokenizer, "counting", rows)

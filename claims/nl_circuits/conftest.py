@@ -1,5 +1,6 @@
 """The measurements the natural-language claims share, as the ``nl`` fixture: one object per
-(model, seed), each task's prompts and measurements computed on first use."""
+(model, seed), each prompt set's prompts and measurements computed on first use (once per
+prompt set and prompt seed)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,30 @@ import functools
 
 import torch
 
+from catalog.prompts.code import html_closing_tags, methods_by_type
+from catalog.prompts.emails import email_prompts
 from catalog.prompts.natural_language import TASKS, NLTask
+from catalog.prompts.numbers import counting, numbered_lines
 from harness.claims.shared import per_target
-from harness.interp.dla import LogitAttribution, logit_attribution
-from harness.interp.heads import attention_patterns
+from harness.interp.ablation import resample_ablate_heads, run_with_hooks
+from harness.interp.activation_cache import clean_run
+from harness.interp.attribution import attribute_heads
+from harness.interp.dla import LogitAttribution, attribution_hooks, logit_attribution_from_cache
+from harness.interp.heads import top_head
+from harness.interp.hooks import PATTERN_HOOK, Head
+from harness.interp.metrics import answer_logit_diff, logit_diff
+
+# every prompt set by name: the unseeded behaviours of catalog.prompts.natural_language and the
+# seeded sets of the SmolLM2 pack (issue #16)
+PROMPT_SETS = {
+    **TASKS,
+    "numbered lines": numbered_lines,
+    "html closing tags": html_closing_tags,
+    "methods by type": methods_by_type,
+    "emails first.last": functools.partial(email_prompts, order="first.last"),
+    "emails last.first": functools.partial(email_prompts, order="last.first"),
+    "counting": counting,
+}
 
 
 class NLMeasurements:
@@ -18,24 +39,69 @@ class NLMeasurements:
         self.model = model
 
     @functools.cache
-    def task(self, name: str) -> NLTask:
-        """The prompts of task ``name`` (``catalog.prompts.natural_language.TASKS``) for the model's tokenizer."""
-        return TASKS[name](self.model.tokenizer)
+    def task(self, name: str, seed: int | None = None) -> NLTask:
+        """The prompts of set ``name`` (``PROMPT_SETS``) for the model's tokenizer, drawn with
+        prompt seed ``seed`` (the builder's default without one)."""
+        build = PROMPT_SETS[name]
+        return build(self.model.tokenizer) if seed is None else build(self.model.tokenizer, seed=seed)
 
     @functools.cache
-    def logit_attribution(self, task: str) -> LogitAttribution:
+    def clean_pass(self, task: str, seed: int | None = None) -> tuple[LogitAttribution, torch.Tensor, torch.Tensor]:
+        """The one clean forward pass over a prompt set: (direct logit attribution of
+        logit(correct) - logit(wrong) at the last position, [n_layers, n_prompts, n_heads, query,
+        key] every head's attention, [n_prompts, d_vocab] the logits at the last position)."""
+        batch, n_layers = self.task(task, seed), self.model.cfg.n_layers
+        patterns = [PATTERN_HOOK.format(layer=layer) for layer in range(n_layers)]
+        names = attribution_hooks(self.model) | set(patterns)
+        run = clean_run(self.model, batch.tokens.to(self.model.W_U.device), names, logits=True)
+        logits, cache = run.logits, run.activations
+        attribution = logit_attribution_from_cache(self.model, logits, cache, batch.correct, batch.wrong)
+        return attribution, torch.stack([cache[name] for name in patterns]).cpu(), logits[:, -1].cpu()
+
+    def logit_attribution(self, task: str, seed: int | None = None) -> LogitAttribution:
         """Direct logit attribution of logit(correct) - logit(wrong) at the last position."""
-        batch = self.task(task)
-        return logit_attribution(self.model, batch.tokens, batch.correct, batch.wrong)
+        return self.clean_pass(task, seed)[0]
 
-    def head_dla(self, task: str) -> torch.Tensor:
+    def head_dla(self, task: str, seed: int | None = None) -> torch.Tensor:
         """[n_layers, n_heads]: mean direct effect of each head on logit(correct) - logit(wrong)."""
-        return self.logit_attribution(task).heads.mean(-1)
+        return self.logit_attribution(task, seed).heads.mean(-1)
+
+    def attention(self, task: str, seed: int | None = None) -> torch.Tensor:
+        """[n_layers, n_prompts, n_heads, query, key]: every head's attention on the task."""
+        return self.clean_pass(task, seed)[1]
+
+    def last_logits(self, task: str, seed: int | None = None) -> torch.Tensor:
+        """[n_prompts, d_vocab]: the logits at the last position."""
+        return self.clean_pass(task, seed)[2]
+
+    def attention_from_end(self, task: str, key: str, seed: int | None = None) -> torch.Tensor:
+        """[n_layers, n_prompts, n_heads]: each head's attention from the last position to the
+        task's position ``key``, in each prompt."""
+        positions = self.task(task, seed).positions
+        by_prompt = self.attention(task, seed).permute(1, 3, 4, 0, 2)  # [n_prompts, query, key, n_layers, n_heads]
+        return by_prompt[torch.arange(by_prompt.shape[0]), positions["end"], positions[key]].transpose(0, 1)
+
+    def top_head_attention(self, task: str, key: str, seed: int | None = None) -> tuple[Head, torch.Tensor]:
+        """(the head with the largest mean direct effect, [n_prompts] its attention from the last
+        position to the task's position ``key`` in each prompt)."""
+        layer, head = top_head(self.head_dla(task, seed))
+        return (layer, head), self.attention_from_end(task, key, seed)[layer, :, head]
 
     @functools.cache
-    def attention(self, task: str) -> torch.Tensor:
-        """[n_layers, n_prompts, n_heads, query, key]: every head's attention on the task."""
-        return attention_patterns(self.model, self.task(task).tokens).cpu()
+    def head_patching(self, task: str, seed: int | None = None) -> torch.Tensor:
+        """[n_layers, n_heads]: attribution-patching estimate of the rise of the mean
+        logit(correct) - logit(wrong) when one head's output (every position) is patched from the
+        clean prompts into their corrupted twins (denoising)."""
+        batch = self.task(task, seed)
+        return attribute_heads(self.model, batch.tokens, batch.corrupted, answer_logit_diff(batch.correct, batch.wrong))
+
+    def corrupted_logit_diff(self, task: str, seed: int | None = None, patched: tuple[Head, ...] = ()) -> torch.Tensor:
+        """[n_prompts]: logit(correct) - logit(wrong) at the last position of the corrupted
+        twins, with the ``patched`` heads' outputs (every position) taken from the clean run."""
+        batch, device = self.task(task, seed), self.model.W_U.device
+        hooks = resample_ablate_heads(self.model, batch.tokens.to(device), patched) if patched else []
+        logits = run_with_hooks(self.model, batch.corrupted.to(device), hooks)[:, -1]
+        return logit_diff(logits, batch.correct.to(device), batch.wrong.to(device)).cpu()
 
 
 @per_target
@@ -50,12 +116,11 @@ def nl(model) -> NLMeasurements:
 
 from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for  # noqa: E402
 from catalog.prompts.facts import capital_prompts  # noqa: E402
-from catalog.prompts.numbers import AdditionPrompts, numbered_lines, two_digit_addition  # noqa: E402
+from catalog.prompts.numbers import AdditionPrompts, two_digit_addition  # noqa: E402
 from catalog.prompts.text import docstring_corpus, memorised_prompts  # noqa: E402
-from harness.interp.activation_cache import clean_run  # noqa: E402
-from harness.interp.ablation import mlp_sites, patch_hooks, run_with_hooks  # noqa: E402
+from harness.interp.ablation import mlp_sites, patch_hooks  # noqa: E402
 from harness.interp.embedding import token_table_hooks  # noqa: E402
-from harness.interp.heads import attention_to_targets_per_example, offset_induction_targets  # noqa: E402
+from harness.interp.heads import attention_patterns, attention_to_targets_per_example, offset_induction_targets  # noqa: E402
 from harness.interp.hooks import MLP_OUT_HOOK  # noqa: E402
 from harness.interp.lens import logit_lens_predictions  # noqa: E402
 from harness.interp.metrics import per_token_loss  # noqa: E402
@@ -81,21 +146,6 @@ class PackMeasurements:
         tokens = repeated_tokens_for(self.model, batch=N_REPEATS, half_len=REPEAT_HALF_LEN, seed=seed)
         patterns = attention_patterns(self.model, tokens).cpu()
         return {k: attention_to_targets_per_example(patterns, offset_induction_targets(tokens, k)) for k in OFFSETS}
-
-    @functools.cache
-    def numbered_lines(self, seed: int) -> NLTask:
-        return numbered_lines(self.tokenizer, seed=seed)
-
-    @functools.cache
-    def numbered_lines_attribution(self, seed: int) -> LogitAttribution:
-        """Direct logit attribution of logit(next number) - logit(previous number)."""
-        task = self.numbered_lines(seed)
-        return logit_attribution(self.model, task.tokens, task.correct, task.wrong)
-
-    @functools.cache
-    def numbered_lines_attention(self, seed: int) -> torch.Tensor:
-        """[n_layers, n_prompts, n_heads, query, key]."""
-        return attention_patterns(self.model, self.numbered_lines(seed).tokens).cpu()
 
     @functools.cache
     def addition(self, seed: int) -> tuple[AdditionPrompts, torch.Tensor]:

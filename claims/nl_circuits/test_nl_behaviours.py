@@ -5,19 +5,18 @@ of catalog/prompts/natural_language.py), then one claim on where it happens, by 
 """
 
 from harness import claim
+from harness.claims.shared import expect_behaviour
 from harness.interp.heads import head_name, named_scores, top_head
 from harness.interp.ioi import attention_from_to
 
 MODELS = ["smollm2-135m"]
-ACCURACY = 0.9  # "the model does it": correct above wrong on 90% of prompts (our reading)
 MOSTLY = 0.5  # "attends mostly to": more than half of the head's attention
 
 
-def expect_behaviour(evidence, nl, task):
-    """Mean logit difference > 0 and correct above wrong on ``ACCURACY`` of the prompts."""
-    diff = nl.logit_attribution(task).logits
-    evidence.expect(f"{task}: mean logit diff correct - wrong", diff.mean(), ">", 0.0, per_example=diff)
-    evidence.expect(f"{task}: accuracy (correct above wrong)", (diff > 0).float().mean(), ">=", ACCURACY)
+def expect_task_behaviour(evidence, nl, task):
+    """``harness.claims.shared.expect_behaviour`` on the task's logit differences correct - wrong."""
+    expect_behaviour(evidence, nl.logit_attribution(task).logits, f"{task}: mean logit diff correct - wrong",
+                     f"{task}: accuracy (correct above wrong)")
 
 
 def top_dla_head_attention(evidence, nl, task, keys):
@@ -33,7 +32,7 @@ def top_dla_head_attention(evidence, nl, task, keys):
 @claim("2.2", "SmolLM2-135M continues sequences (digits, weekdays, months) with the next item rather than repeating the last", models=MODELS)
 def test_sequence_continuation_behaviour(model, nl, evidence):
     """Thresholds: mean logit diff > 0 and accuracy >= 0.9 (the hypothesis: the model does it)."""
-    expect_behaviour(evidence, nl, "sequence continuation")
+    expect_task_behaviour(evidence, nl, "sequence continuation")
 
 
 @claim("2.2", "One attention head carries more than a quarter of all heads' direct effect on next item - last item", models=MODELS)
@@ -49,7 +48,7 @@ def test_sequence_continuation_has_a_next_item_head(model, nl, evidence):
 @claim("2.4", "SmolLM2-135M predicts the first token of a three-letter acronym rather than copying the previous acronym", models=MODELS)
 def test_acronym_behaviour(model, nl, evidence):
     """Thresholds: mean logit diff > 0 and accuracy >= 0.9 (the hypothesis: the model does it)."""
-    expect_behaviour(evidence, nl, "acronyms")
+    expect_task_behaviour(evidence, nl, "acronyms")
 
 
 @claim("2.4", "The head with the largest direct effect on the acronym attends from '(' mostly to the words being abbreviated", models=MODELS)
@@ -64,7 +63,7 @@ def test_acronym_head_attends_to_the_words(model, nl, evidence):
 def test_capital_after_full_stop_behaviour(model, nl, evidence):
     """Thresholds: after ".", mean logit diff (capitalised - lowercase) > 0 and accuracy >= 0.9;
     after "," (control), mean logit diff < 0."""
-    expect_behaviour(evidence, nl, "capital after full stop")
+    expect_task_behaviour(evidence, nl, "capital after full stop")
     comma = nl.logit_attribution("capital after comma").logits
     evidence.expect("after a comma: mean logit diff capitalised - lowercase", comma.mean(), "<", 0.0, per_example=comma)
 
@@ -85,7 +84,7 @@ def test_capital_after_full_stop_is_written_by_mlps(model, nl, evidence):
                "the 32 prompts")
 def test_pronoun_behaviour(model, nl, evidence):
     """Thresholds: mean logit diff > 0 and accuracy >= 0.9 (the hypothesis: the model does it)."""
-    expect_behaviour(evidence, nl, "pronouns")
+    expect_task_behaviour(evidence, nl, "pronouns")
 
 
 @claim("2.12", "The head with the largest direct effect on the pronoun attends mostly to the name", models=MODELS,
@@ -100,7 +99,7 @@ def test_pronoun_head_attends_to_the_name(model, nl, evidence):
 @claim("2.14", "SmolLM2-135M closes the bracket it opened: ')' after '(', ']' after '[', '}' after '{'", models=MODELS)
 def test_closing_bracket_behaviour(model, nl, evidence):
     """Thresholds: mean logit diff > 0 and accuracy >= 0.9 (the hypothesis: the model does it)."""
-    expect_behaviour(evidence, nl, "closing brackets")
+    expect_task_behaviour(evidence, nl, "closing brackets")
 
 
 @claim("2.14", "The head with the largest direct effect on the closing bracket attends mostly to the opening bracket", models=MODELS)

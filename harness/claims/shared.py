@@ -45,3 +45,14 @@ def prompt_seeds(seeds: tuple[int, ...] = (0, 1, 2), fast: int | None = 0) -> py
     (all, with ``fast=None``) are ``slow``. Test ids end in ``prompts<seed>``."""
     return pytest.mark.parametrize("prompt_seed", [
         pytest.param(seed, id=f"prompts{seed}", marks=[] if seed == fast else [pytest.mark.slow]) for seed in seeds])
+
+
+BEHAVIOUR_ACCURACY = 0.9  # "the model does it": correct above wrong on 90% of prompts (our reading)
+
+
+def expect_behaviour(evidence: Any, diff: Any, mean_name: str, accuracy_name: str) -> None:
+    """The natural-language claims' test that a model does a behaviour, from the per-prompt
+    logit differences correct - wrong ``diff`` ([n]): their mean > 0 (``mean_name``) and correct
+    above wrong on ``BEHAVIOUR_ACCURACY`` of the prompts (``accuracy_name``)."""
+    evidence.expect(mean_name, diff.mean(), ">", 0.0, per_example=diff)
+    evidence.expect(accuracy_name, (diff > 0).float().mean(), ">=", BEHAVIOUR_ACCURACY)

@@ -96,18 +96,30 @@ def residual_to_logits(components: torch.Tensor, scale: torch.Tensor, direction:
     return (components / scale * direction).sum(-1)
 
 
+def attribution_hooks(model) -> set[str]:
+    """The hook names ``logit_attribution_from_cache`` reads."""
+    names = {EMBED_HOOK, SCALE_HOOK} | {Z_HOOK.format(layer=layer) for layer in range(model.cfg.n_layers)}
+    if not model.cfg.attn_only:
+        names |= {MLP_OUT_HOOK.format(layer=layer) for layer in range(model.cfg.n_layers)}
+    return names
+
+
 def logit_attribution(model, tokens: torch.Tensor, answers: torch.Tensor, wrong: torch.Tensor | None = None,
                       pos: int = -1) -> LogitAttribution:
     """Direct logit attribution at position ``pos`` of ``tokens`` [batch, seq] to ``answers``
     [batch] (or the ``answers`` - ``wrong`` logit difference), per head, attention bias, MLP."""
+    run = clean_run(model, tokens, attribution_hooks(model), logits=True)
+    return logit_attribution_from_cache(model, run.logits, run.activations, answers, wrong, pos)
+
+
+def logit_attribution_from_cache(model, logits: torch.Tensor, cache, answers: torch.Tensor, wrong: torch.Tensor | None = None,
+                                 pos: int = -1) -> LogitAttribution:
+    """``logit_attribution`` from a run's ``logits`` [batch, seq, d_vocab] and its activation
+    ``cache`` (holding at least ``attribution_hooks(model)``), so that a run caching more (e.g.
+    attention patterns) serves it too."""
     n_layers, attn_only = model.cfg.n_layers, model.cfg.attn_only
     answers, wrong = on_device(model, answers), on_device(model, wrong)
-    names = {EMBED_HOOK, SCALE_HOOK} | {Z_HOOK.format(layer=layer) for layer in range(n_layers)}
-    if not attn_only:
-        names |= {MLP_OUT_HOOK.format(layer=layer) for layer in range(n_layers)}
     weight, norm_bias, centred = final_norm(model)
-    run = clean_run(model, tokens, names, logits=True)
-    logits, cache = run.logits, run.activations
     with torch.inference_mode():
         direction, unembed_bias = answer_directions(model, answers, wrong)
         scale = final_scale(model, cache, pos)
@@ -119,7 +131,7 @@ def logit_attribution(model, tokens: torch.Tensor, answers: torch.Tensor, wrong:
         head_out = torch.einsum("lbhd,lhdm->lhbm", z, model.W_O)
         b_o = stacked_bias(model, "b_O")
         b_o = torch.zeros_like(model.W_O[:, 0, 0]) if b_o is None else b_o  # [n_layers, d_model]
-        attn_bias = project(b_o[:, None, :].expand(-1, tokens.shape[0], -1))
+        attn_bias = project(b_o[:, None, :].expand(-1, logits.shape[0], -1))
         mlps = (torch.stack([project(cache[MLP_OUT_HOOK.format(layer=layer)][:, pos]) for layer in range(n_layers)])
                 if not attn_only else torch.zeros_like(attn_bias))
         constant = unembed_bias + (0.0 if norm_bias is None else direction @ norm_bias)

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from tests.toy_bridges import ARCHS, random_tokens, toy_bridge
 from transformer_lens.tools.analysis import direct_logit_attribution
 
-from harness.interp.dla import logit_attribution, neuron_attribution
+from harness.interp.dla import attribution_hooks, logit_attribution, logit_attribution_from_cache, neuron_attribution
 
 ATOL = 1e-4  # float32 sums of ~20 terms of size ~1
 
@@ -21,6 +21,19 @@ def test_components_sum_to_the_logits(arch, seed, difference, pos):
     attribution = logit_attribution(model, tokens, answers[0], answers[1] if difference else None, pos=pos)
     assert attribution.heads.shape == (model.cfg.n_layers, model.cfg.n_heads, 3)
     torch.testing.assert_close(attribution.total(), attribution.logits, atol=ATOL, rtol=0)
+
+
+@pytest.mark.parametrize("arch", ["ln-gelu", "rms-gqa"])
+def test_attribution_from_a_larger_cache_is_the_same(arch):
+    """A run caching more than ``attribution_hooks`` (here the attention patterns) serves the
+    attribution unchanged."""
+    model, tokens = toy_bridge(arch), random_tokens(3, 8, 5)
+    answers, wrong = random_tokens(2, 3, 6)
+    names = attribution_hooks(model) | {f"blocks.{layer}.attn.hook_pattern" for layer in range(model.cfg.n_layers)}
+    logits, cache = model.run_with_cache(tokens, names_filter=lambda name: name in names)
+    expected, got = logit_attribution(model, tokens, answers, wrong), logit_attribution_from_cache(model, logits, cache, answers, wrong)
+    for field in ("embed", "heads", "attn_bias", "mlps", "constant", "logits"):
+        torch.testing.assert_close(getattr(got, field), getattr(expected, field))
 
 
 @pytest.mark.parametrize("arch", ["ln-gelu", "rms-gqa", "no-norm"])
