@@ -15,6 +15,7 @@ document separator ``END_OF_TEXT`` plays the role of BOS).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import inspect
 import random
@@ -52,6 +53,7 @@ def codec_for(model, tokenizer=None) -> TextCodec:
     return TextCodec(lambda text: hf.encode(text, add_special_tokens=False), lambda i: hf.decode([i]), hf.bos_token_id)
 
 
+@functools.cache
 def probe_documents() -> tuple[list[str], list[str]]:
     """(prose documents, code documents): one per module."""
     prose = [" ".join(prose_paragraphs(m)) for m in DOC_MODULES]

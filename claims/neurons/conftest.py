@@ -1,25 +1,29 @@
 """Neurons, and how 1-4 layer models differ (section 1, issue #14): the measurements the claims
-share, as the ``neurons`` fixture (one object per model and seed, each part computed on first use).
+share, as the ``neurons`` fixture (one object per model and prompt seed, each part computed on
+first use).
 
-Seeds: seed k is the family's training seed k (``lm-*``, trained here in the opt-in ``lm`` tier)
-and, for every model, the draw of the probe windows (``catalog.prompts.probe_text``, data seed
-1000 + k); for a pretrained model (SmolLM2, the TransformerLens originals: one set of weights)
-the seeds are therefore three prompt draws. Seed 0 runs in the default tier, seeds 1-2 are
-``slow``; every claim on a family member is marked ``lm``.
+Every claim runs on seed 0 of each model: the TransformerLens originals and SmolLM2 are
+pretrained (one set of weights, seed 0 only), and a claim's seeds apply to all its models. Its
+three seeds are the draws of the probe windows (``prompt_seed``: ``catalog.prompts.probe_text``
+with data seed 1000 + k); draw 0 runs in the default tier, draws 1-2 are ``slow``. Every claim
+on a family member trained here (``lm-*``) is marked ``lm``.
 """
 
 from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Callable
 
 import pytest
 import torch
 
+from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for
 from catalog.lm import FAMILY
-from catalog.pretrained import HUB_MODELS, SMOLLM2
 from catalog.prompts.probe_text import TextCodec, codec_for, probe_windows, regex_labels, token_classes
-from harness.claims.shared import mark_slow_beyond, per_target
+from harness.claims.shared import per_target
+from harness.interp.ablation import each_head_sites, mean_activations, patch_hooks, run_with_hooks
+from harness.interp.heads import induction_scores
 from harness.interp.hooks import NORM_OUT_HOOK
 from harness.interp.metrics import per_token_loss
 from harness.interp.neurons import neuron_activations
@@ -33,7 +37,6 @@ MAX_LAYERS = 8  # SmolLM2's first 8 of 30 layers: a forward through all 30 costs
 
 
 def pytest_collection_modifyitems(config, items):
-    mark_slow_beyond(items, HERE, {0}, {SMOLLM2, *HUB_MODELS})
     for item in items:
         target = getattr(item, "callspec", None) and item.callspec.params.get("target")
         if HERE in item.path.parents and target is not None and target.model in FAMILY:
@@ -113,8 +116,45 @@ class NeuronMeasurements:
         return first[:, None].expand(-1, self.windows[0].shape[1] - 1).flatten()
 
 
+    @functools.cached_property
+    def head_ablation_increase(self) -> torch.Tensor:
+        """[n_layers, n_heads]: mean probe-window loss when one head is mean-ablated (means over
+        the same windows) minus the clean loss."""
+        tokens = self.windows[0]
+        clean = self.token_losses.mean()
+        sites = each_head_sites(self.model.cfg.n_layers, self.model.cfg.n_heads)
+        means = mean_activations(self.model, tokens, {name for name, _ in sites})  # one pass for every head
+        increase = [per_token_loss(run_with_hooks(self.model, tokens, patch_hooks([site], means)).cpu(), tokens).mean()
+                    - clean for site in sites]
+        return torch.stack(increase).view(self.model.cfg.n_layers, self.model.cfg.n_heads)
+
+    @functools.cached_property
+    def induction_scores(self) -> torch.Tensor:
+        """[n_layers, n_heads] induction scores on 32 repeated random-token sequences (halves of 20
+        tokens, or what the context holds; data seed 1000 + the prompt seed)."""
+        half_len = min(REPEAT_HALF_LEN, (self.model.cfg.n_ctx - 1) // 2)
+        return induction_scores(self.model, repeated_tokens_for(self.model, 32, half_len, 1000 + self.seed)).cpu()
+
+
+def measurements(model, name: str) -> Callable[[int], NeuronMeasurements]:
+    """``measurements(model, name)(prompt_seed)``, each prompt seed's measured once."""
+    tokenizer_of = getattr(get_model_spec(name), "tokenizer", None)  # the family's own BPE; else the model's
+    codec = codec_for(model, tokenizer_of(cache_root()) if tokenizer_of else None)
+    return functools.cache(lambda seed: NeuronMeasurements(model, seed, codec))
+
+
 @per_target
-def neurons(model, target) -> NeuronMeasurements:
-    """The shared neuron measurements of the claim's model at the claim's seed."""
-    tokenizer_of = getattr(get_model_spec(target.model), "tokenizer", None)  # the family's own BPE
-    return NeuronMeasurements(model, target.seed, codec_for(model, tokenizer_of(cache_root()) if tokenizer_of else None))
+def neurons_by_seed(model, target) -> Callable[[int], NeuronMeasurements]:
+    return measurements(model, target.model)
+
+
+@pytest.fixture
+def neurons(neurons_by_seed, prompt_seed) -> NeuronMeasurements:
+    """The shared neuron measurements of the claim's model on the claim's prompt draw."""
+    return neurons_by_seed(prompt_seed)
+
+
+@pytest.fixture
+def baseline_neurons(model_at_seed, prompt_seed):
+    """``baseline_neurons(name)``: the measurements of another model on the claim's prompt draw."""
+    return lambda name: measurements(model_at_seed(name), name)(prompt_seed)

@@ -1,27 +1,28 @@
 """MLP neurons in language models (open problems 1.2, 1.7, 1.8, 1.23): claims on any transformer
-with MLP neurons, so on SmolLM2-135M (default tier, seed 0), the GELU / SoLU members of the
+with MLP neurons, so on SmolLM2-135M (default tier, prompt draw 0), the GELU / SoLU members of the
 family trained here (``lm`` tier) and the TransformerLens originals (hub; skipped without them).
 
 Data: the ``neurons`` fixture (``conftest.py``): 24 probe windows of up to 64 tokens, 80% prose
-and 20% Python code, drawn with the claim's seed; neurons of the first (up to) 8 MLP layers.
+and 20% Python code, drawn with the claim's ``prompt_seed``; neurons of the first (up to) 8 MLP layers.
 """
 
 import torch
 
 from catalog.pretrained import SMOLLM2
 from harness import claim
+from harness.claims.shared import prompt_seeds
 from harness.interp.neurons import column_alignment, selected_auroc, token_variance_share, top_class_purity
 from harness.interp.probes import linear_probe
 
 MLP_MODELS = [SMOLLM2, *(f"lm-{f}-{n}l" for f in ("gelu", "solu") for n in (1, 2)),
               *(f"{f}-{n}l" for f in ("gelu", "solu") for n in (1, 2))]
-SEEDS = [0, 1, 2]
 REGEXES = {"number": r"^\s?\d+$", "newline": r"\n", "opening parenthesis": r"\("}
 MIN_MATCHES = 5
 
 
+@prompt_seeds()
 @claim("1.8", "For each of three regexes (numbers, newlines, opening parentheses) some neuron's activation "
-       "detects the matching tokens with a held-out AUROC above 0.95", models=MLP_MODELS, seeds=SEEDS)
+       "detects the matching tokens with a held-out AUROC above 0.95", models=MLP_MODELS)
 def test_regex_neurons(neurons, evidence):
     """Our own hypothesis and threshold (AUROC 0.95), set before measuring; the issue asks for the
     regex scored against the activation by AUROC. The neuron (any measured layer) is the one with
@@ -38,8 +39,9 @@ def test_regex_neurons(neurons, evidence):
         evidence.expect(f"{name}: held-out AUROC of the best neuron", held_out, ">", 0.95)
 
 
+@prompt_seeds()
 @claim("1.23", "The first MLP layer's neurons are token detectors: the current token explains over half of "
-       "the median neuron's activation variance", models=MLP_MODELS, seeds=SEEDS)
+       "the median neuron's activation variance", models=MLP_MODELS)
 def test_first_layer_neurons_detect_tokens(neurons, evidence):
     """Our own hypothesis, threshold 0.5 set before measuring ("mostly a function of the current
     token", as MLP0 of GPT-2 small is read as an extended embedding). Share: eta squared over the
@@ -51,8 +53,9 @@ def test_first_layer_neurons_detect_tokens(neurons, evidence):
     evidence.expect("median share of variance explained by the token", shares.median(), ">", 0.5, per_example=shares)
 
 
+@prompt_seeds()
 @claim("1.7", "More than a quarter of the first MLP layer's neurons are polysemantic: no token class holds half "
-       "of their 20 strongest activations", models=MLP_MODELS, seeds=SEEDS)
+       "of their 20 strongest activations", models=MLP_MODELS)
 def test_polysemantic_neurons(neurons, evidence):
     """Our own criterion and threshold (0.25), set before measuring. Classes: the token's kind
     (whitespace, number, capitalised, lowercase, other) x prose / code window (10 classes); a
@@ -62,8 +65,9 @@ def test_polysemantic_neurons(neurons, evidence):
     evidence.expect("share of polysemantic neurons", (purity < 0.5).float().mean(), ">", 0.25, per_example=purity)
 
 
+@prompt_seeds()
 @claim("1.2", "Some neuron's input weights align with a linear probe's code-vs-prose direction, more than "
-       "twice as well as with a random direction", models=MLP_MODELS, seeds=SEEDS)
+       "twice as well as with a random direction", models=MLP_MODELS)
 def test_neuron_aligned_with_probe(model, neurons, evidence):
     """Our own hypothesis and threshold (2x), set before measuring. The probe (logistic
     regression, ``harness.interp.probes``) reads the middle measured layer's MLP input (its
