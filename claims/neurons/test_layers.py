@@ -27,10 +27,12 @@ BASELINE_SAMPLES = 200  # random pairs per kind: 1000 take minutes at d_model 25
 def last_layer_composition(model, seed: int) -> torch.Tensor:
     """[3]: per kind (Q, K, V), the largest composition score of a head in the second-to-last
     layer into a head of the last layer, over the 99th percentile of the random baseline
-    (``BASELINE_SAMPLES`` Gaussian pairs drawn with ``seed``)."""
+    (``BASELINE_SAMPLES`` Gaussian pairs drawn with ``seed``). One baseline serves the three
+    kinds: with Gaussian weights each score is that of two products of Gaussian matrices of the
+    heads' shapes, the same distribution for Q, K and V."""
     last = model.cfg.n_layers - 1
-    return torch.stack([composition_scores(model, kind)[last - 1, :, last].max()
-                        / composition_baseline(model, kind, BASELINE_SAMPLES, seed).quantile(0.99) for kind in KINDS])
+    baseline = composition_baseline(model, "K", BASELINE_SAMPLES, seed).quantile(0.99)
+    return torch.stack([composition_scores(model, kind)[last - 1, :, last].max() / baseline for kind in KINDS])
 
 
 @prompt_seeds()
