@@ -35,6 +35,13 @@ def last_layer_composition(model, seed: int) -> torch.Tensor:
     return torch.stack([composition_scores(model, kind)[last - 1, :, last].max() / baseline for kind in KINDS])
 
 
+def expect_composition_into_last_layer(model, seed: int, evidence) -> None:
+    """The 1.10 / 1.11 measurement: ``last_layer_composition``'s largest ratio > 1.5."""
+    ratios, last = last_layer_composition(model, seed), model.cfg.n_layers - 1
+    evidence.note("ratio per kind (Q, K, V)", [round(float(r), 3) for r in ratios])
+    evidence.expect(f"largest layer-{last - 1} -> layer-{last} score / baseline 99th percentile", ratios.max(), ">", 1.5)
+
+
 @prompt_seeds()
 @claim("1.10", "In a 3-layer attention-only model, layer-2 heads compose with layer-1 heads: the largest Q, K or "
        "V composition score is over 1.5x the random-weights baseline's 99th percentile",
@@ -43,9 +50,7 @@ def test_three_layer_model_composes_into_layer_2(model, prompt_seed, evidence):
     """Our own hypothesis and threshold (1.5x), set before measuring; composition scores and the
     Gaussian baseline as in Elhage et al. 2021 (``harness.interp.composition``). A 2-layer model
     has no such pair (its last layer reads only layer 0)."""
-    ratios = last_layer_composition(model, prompt_seed)
-    evidence.note("ratio per kind (Q, K, V)", [round(float(r), 3) for r in ratios])
-    evidence.expect("largest layer-1 -> layer-2 score / baseline 99th percentile", ratios.max(), ">", 1.5)
+    expect_composition_into_last_layer(model, prompt_seed, evidence)
 
 
 @prompt_seeds()
@@ -55,9 +60,7 @@ def test_three_layer_model_composes_into_layer_2(model, prompt_seed, evidence):
 def test_four_layer_model_composes_into_layer_3(model, prompt_seed, evidence):
     """As 1.10 (our own hypothesis, 1.5x set before measuring), one layer further: does the
     fourth layer still build on the third?"""
-    ratios = last_layer_composition(model, prompt_seed)
-    evidence.note("ratio per kind (Q, K, V)", [round(float(r), 3) for r in ratios])
-    evidence.expect("largest layer-2 -> layer-3 score / baseline 99th percentile", ratios.max(), ">", 1.5)
+    expect_composition_into_last_layer(model, prompt_seed, evidence)
 
 
 @prompt_seeds()
