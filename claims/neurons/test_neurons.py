@@ -18,6 +18,22 @@ MLP_MODELS = [SMOLLM2, *(f"lm-{f}-{n}l" for f in ("gelu", "solu") for n in (1, 2
               *(f"{f}-{n}l" for f in ("gelu", "solu") for n in (1, 2))]
 REGEXES = {"number": r"^\s?\d+$", "newline": r"\n", "opening parenthesis": r"\("}
 MIN_MATCHES = 5
+PYTHON_KEYWORDS = r"^\s?(def|return|import|from|self|class|if|elif|else|for|while|in|not|is|None|True|False|with|as)$"
+ONE_LAYER_MLP = ["lm-gelu-1l", "lm-solu-1l", "gelu-1l", "solu-1l"]
+
+
+def expect_regex_neurons(neurons, labels: dict[str, torch.Tensor], evidence) -> None:
+    """For each labelled token set: the neuron (any measured layer) with the highest AUROC on the
+    first half of the prose and of the code windows, its AUROC on the other half > 0.95; requires
+    >= ``MIN_MATCHES`` labelled tokens in each half."""
+    acts = neurons.acts.permute(1, 0, 2).flatten(1)  # [n_tokens, layers x d_mlp]
+    for name, label in labels.items():
+        evidence.require(f"{name} tokens in the smaller half",
+                         min(int(label[s].sum()) for s in (neurons.selection, ~neurons.selection)), ">=", MIN_MATCHES)
+        neuron, chosen, held_out = selected_auroc(acts, label, neurons.selection)
+        evidence.note(f"{name} neuron", {"layer": neuron // neurons.acts.shape[2], "neuron": neuron % neurons.acts.shape[2],
+                                         "selection AUROC": round(chosen, 3)})
+        evidence.expect(f"{name}: held-out AUROC of the best neuron", held_out, ">", 0.95)
 
 
 @prompt_seeds()
@@ -31,15 +47,7 @@ def test_regex_neurons(neurons, evidence):
     regex scored against the activation by AUROC. The neuron (any measured layer) is the one with
     the highest AUROC on the first half of the prose and of the code windows; its AUROC is
     measured on the other half. Requires >= 5 matching tokens in each half."""
-    acts = neurons.acts.permute(1, 0, 2).flatten(1)  # [n_tokens, layers x d_mlp]
-    for name, pattern in REGEXES.items():
-        labels = neurons.matches(pattern)
-        evidence.require(f"{name} tokens in the smaller half", min(int(labels[s].sum()) for s in
-                         (neurons.selection, ~neurons.selection)), ">=", MIN_MATCHES)
-        neuron, chosen, held_out = selected_auroc(acts, labels, neurons.selection)
-        evidence.note(f"{name} neuron", {"layer": neuron // neurons.acts.shape[2], "neuron": neuron % neurons.acts.shape[2],
-                                         "selection AUROC": round(chosen, 3)})
-        evidence.expect(f"{name}: held-out AUROC of the best neuron", held_out, ">", 0.95)
+    expect_regex_neurons(neurons, {name: neurons.matches(pattern) for name, pattern in REGEXES.items()}, evidence)
 
 
 @prompt_seeds()
@@ -91,3 +99,14 @@ def test_neuron_aligned_with_probe(model, neurons, evidence):
     baseline = torch.stack([column_alignment(weights, d).max() for d in random]).mean()
     evidence.note("layer, neuron", [layer, int(column_alignment(weights, probe.direction).argmax())])
     evidence.expect("best alignment / random", column_alignment(weights, probe.direction).max() / baseline, ">", 2.0)
+
+
+@prompt_seeds()
+@claim("1.4", "A 1-layer GELU / SoLU model has a Python-keyword neuron: it detects keywords in code (not the same "
+       "words in prose) with a held-out AUROC above 0.95", models=[*ONE_LAYER_MLP, SMOLLM2])
+def test_python_keyword_neuron(neurons, evidence):
+    """A neuron family of the SoLU paper (Elhage et al. 2022, section 6: neurons for Python
+    keywords); the AUROC threshold 0.95 is ours, set before measuring, the selection as in 1.8.
+    Positives: tokens matching ``PYTHON_KEYWORDS`` in code windows; "if" or "for" in prose are
+    negatives. SmolLM2 (first 8 layers) is measured too."""
+    expect_regex_neurons(neurons, {"Python keyword": neurons.matches(PYTHON_KEYWORDS) & neurons.is_code}, evidence)

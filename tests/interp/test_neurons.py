@@ -60,3 +60,4 @@ def test_column_alignment_is_the_absolute_cosine_with_each_column():
     weights = torch.tensor([[2.0, 0.0, 1.0], [0.0, -3.0, 1.0]])
     torch.testing.assert_close(column_alignment(weights, torch.tensor([1.0, 0.0])),
                                torch.tensor([1.0, 0.0, 2 ** -0.5]))
+
