@@ -103,7 +103,11 @@ def test_neuron_aligned_with_probe(model, neurons, evidence):
 
 @prompt_seeds()
 @claim("1.4", "A 1-layer GELU / SoLU model has a Python-keyword neuron: it detects keywords in code (not the same "
-       "words in prose) with a held-out AUROC above 0.95", models=[*ONE_LAYER_MLP, SMOLLM2])
+       "words in prose) with a held-out AUROC above 0.95", models=[*ONE_LAYER_MLP, SMOLLM2],
+       refuted={"smollm2-135m-seed0-prompts0": "SmolLM2, prompt draw 0: the best keyword neuron on the selection "
+                "half (layer 3, AUROC 0.936) scores 0.759 held out",
+                "smollm2-135m-seed0-prompts2": "SmolLM2, prompt draw 2: the best keyword neuron on the selection "
+                "half (layer 6, AUROC 0.978) scores 0.332 held out; draw 1 has no keyword in one half (inconclusive)"})
 def test_python_keyword_neuron(neurons, evidence):
     """A neuron family of the SoLU paper (Elhage et al. 2022, section 6: neurons for Python
     keywords); the AUROC threshold 0.95 is ours, set before measuring, the selection as in 1.8.
