@@ -12,6 +12,8 @@ import dataclasses
 
 import torch
 
+PHRASE_LEN = 5
+
 
 @dataclasses.dataclass(frozen=True)
 class PeriodRepeats:
@@ -26,7 +28,7 @@ class PeriodRepeats:
     first_half: torch.Tensor
 
 
-def period_repeats(bos: int, period: int, d_vocab: int, batch: int = 8, phrase_len: int = 5, n_phrases: int = 4,
+def period_repeats(bos: int, period: int, d_vocab: int, batch: int = 8, phrase_len: int = PHRASE_LEN, n_phrases: int = 4,
                    seed: int = 0) -> PeriodRepeats:
     """Random tokens (ids 1 .. d_vocab - 1 other than ``period``, drawn with ``seed``) in
     ``n_phrases`` phrases of ``phrase_len`` tokens, each followed by ``period``; repeated once."""
