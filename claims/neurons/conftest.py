@@ -44,8 +44,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 class NeuronMeasurements:
-    """Probe windows of the model's seed and its neurons' activations on them, flattened over
-    (window, position) without the BOS position."""
+    """One prompt draw (``seed``) of the probe windows and what the claims measure on them: the
+    neurons' activations, flattened over (window, position) without the BOS position, per-token
+    losses, head ablations; and the model's induction scores."""
 
     def __init__(self, model, seed: int, codec: TextCodec):
         self.model, self.seed, self.codec = model, seed, codec
@@ -73,8 +74,7 @@ class NeuronMeasurements:
     @functools.cached_property
     def acts(self) -> torch.Tensor:
         """[n_layers_measured, n_tokens, d_mlp]."""
-        acts = self._forward[0][:, :, 1:]
-        return acts.flatten(1, 2)
+        return self._forward[0][:, :, 1:].flatten(1, 2)
 
     @functools.cached_property
     def mlp_input(self) -> torch.Tensor:
@@ -115,7 +115,6 @@ class NeuronMeasurements:
                               for i in range(N_WINDOWS)])
         return first[:, None].expand(-1, self.windows[0].shape[1] - 1).flatten()
 
-
     @functools.cached_property
     def head_ablation_increase(self) -> torch.Tensor:
         """[n_layers, n_heads]: mean probe-window loss when one head is mean-ablated (means over
@@ -137,7 +136,8 @@ class NeuronMeasurements:
 
 
 def measurements(model, name: str) -> Callable[[int], NeuronMeasurements]:
-    """``measurements(model, name)(prompt_seed)``, each prompt seed's measured once."""
+    """``measurements(model, name)(prompt_seed)``: the model's measurements on that prompt draw,
+    built once per draw."""
     tokenizer_of = getattr(get_model_spec(name), "tokenizer", None)  # the family's own BPE; else the model's
     codec = codec_for(model, tokenizer_of(cache_root()) if tokenizer_of else None)
     return functools.cache(lambda seed: NeuronMeasurements(model, seed, codec))
@@ -145,6 +145,7 @@ def measurements(model, name: str) -> Callable[[int], NeuronMeasurements]:
 
 @per_target
 def neurons_by_seed(model, target) -> Callable[[int], NeuronMeasurements]:
+    """The claim's model's measurements by prompt draw (shared by the claims on the model)."""
     return measurements(model, target.model)
 
 
