@@ -1,0 +1,161 @@
+"""Neurons, and how 1-4 layer models differ (section 1, issue #14): the measurements the claims
+share, as the ``neurons`` fixture (one object per model and prompt seed, each part computed on
+first use).
+
+Every claim runs on seed 0 of each model: the TransformerLens originals and SmolLM2 are
+pretrained (one set of weights, seed 0 only), and a claim's seeds apply to all its models. Its
+three seeds are the draws of the probe windows (``prompt_seed``: ``catalog.prompts.probe_text``
+with data seed 1000 + k); draw 0 runs in the default tier, draws 1-2 are ``slow``. Every claim
+on a family member trained here (``lm-*``) is marked ``lm``.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Callable
+
+import pytest
+import torch
+
+from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for
+from catalog.lm import FAMILY
+from catalog.prompts.probe_text import TextCodec, codec_for, probe_windows, regex_labels, token_classes
+from harness.claims.shared import per_target
+from harness.interp.ablation import each_head_sites, mean_activations, patch_hooks, run_with_hooks
+from harness.interp.heads import induction_scores
+from harness.interp.hooks import NORM_OUT_HOOK
+from harness.interp.metrics import per_token_loss
+from harness.interp.neurons import neuron_activations
+from harness.models.memory_cache import cache_root
+from harness.models.registry import get_model_spec
+
+HERE = Path(__file__).parent
+N_WINDOWS = 24
+MAX_WINDOW = 64
+MAX_LAYERS = 8  # SmolLM2's first 8 of 30 layers: a forward through all 30 costs ~30 s here
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        target = getattr(item, "callspec", None) and item.callspec.params.get("target")
+        if HERE in item.path.parents and target is not None and target.model in FAMILY:
+            item.add_marker(pytest.mark.lm)
+
+
+class NeuronMeasurements:
+    """One prompt draw (``seed``) of the probe windows and what the claims measure on them: the
+    neurons' activations, flattened over (window, position) without the BOS position, per-token
+    losses, head ablations; and the model's induction scores."""
+
+    def __init__(self, model, seed: int, codec: TextCodec):
+        self.model, self.seed, self.codec = model, seed, codec
+
+    @functools.cached_property
+    def layers(self) -> list[int]:
+        return list(range(min(self.model.cfg.n_layers, MAX_LAYERS)))
+
+    @functools.cached_property
+    def probe_layer(self) -> int:
+        """The layer whose MLP input the code/prose probe reads: the middle measured layer."""
+        return self.layers[len(self.layers) // 2]
+
+    @functools.cached_property
+    def windows(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(tokens [N_WINDOWS, 1 + length], is_code [N_WINDOWS])."""
+        length = min(MAX_WINDOW, self.model.cfg.n_ctx - 1)
+        return probe_windows(self.codec, N_WINDOWS, length, seed=1000 + self.seed)
+
+    @functools.cached_property
+    def _forward(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        norm_hook = NORM_OUT_HOOK.format(layer=self.probe_layer, norm="ln2")
+        return neuron_activations(self.model, self.windows[0], self.layers, extra_hooks=[norm_hook])
+
+    @functools.cached_property
+    def acts(self) -> torch.Tensor:
+        """[n_layers_measured, n_tokens, d_mlp]."""
+        return self._forward[0][:, :, 1:].flatten(1, 2)
+
+    @functools.cached_property
+    def mlp_input(self) -> torch.Tensor:
+        """[n_tokens, d_model]: what the probe layer's MLP reads (its norm's output)."""
+        return next(iter(self._forward[1].values()))[:, 1:].flatten(0, 1)
+
+    @functools.cached_property
+    def token_ids(self) -> torch.Tensor:
+        """[n_tokens] the current token at each measured position."""
+        return self.windows[0][:, 1:].flatten()
+
+    @functools.cached_property
+    def is_code(self) -> torch.Tensor:
+        """[n_tokens] bool: the position is in a code window."""
+        return self.windows[1][:, None].expand(-1, self.windows[0].shape[1] - 1).flatten()
+
+    def matches(self, pattern: str) -> torch.Tensor:
+        """[n_tokens] bool: the current token's text matches ``pattern``."""
+        return regex_labels(self.codec, self.token_ids, pattern)
+
+    @functools.cached_property
+    def classes(self) -> torch.Tensor:
+        """[n_tokens] int: token kind (``catalog.prompts.probe_text.TOKEN_KINDS``) x prose / code."""
+        return token_classes(self.codec, self.token_ids) * 2 + self.is_code.long()
+
+    @functools.cached_property
+    def token_losses(self) -> torch.Tensor:
+        """[N_WINDOWS, length] next-token loss at each window position."""
+        with torch.inference_mode():
+            return per_token_loss(self.model(self.windows[0]), self.windows[0]).cpu()
+
+    @functools.cached_property
+    def selection(self) -> torch.Tensor:
+        """[n_tokens] bool: the first half of the windows of each kind (prose, code) selects a
+        neuron, the second half scores it."""
+        n_prose = int((~self.windows[1]).sum())
+        first = torch.tensor([i < n_prose // 2 or n_prose <= i < n_prose + (N_WINDOWS - n_prose) // 2
+                              for i in range(N_WINDOWS)])
+        return first[:, None].expand(-1, self.windows[0].shape[1] - 1).flatten()
+
+    @functools.cached_property
+    def head_ablation_increase(self) -> torch.Tensor:
+        """[n_layers, n_heads]: mean probe-window loss when one head is mean-ablated (means over
+        the same windows) minus the clean loss."""
+        tokens = self.windows[0]
+        clean = self.token_losses.mean()
+        sites = each_head_sites(self.model.cfg.n_layers, self.model.cfg.n_heads)
+        means = mean_activations(self.model, tokens, {name for name, _ in sites})  # one pass for every head
+        increase = [per_token_loss(run_with_hooks(self.model, tokens, patch_hooks([site], means)).cpu(), tokens).mean()
+                    - clean for site in sites]
+        return torch.stack(increase).view(self.model.cfg.n_layers, self.model.cfg.n_heads)
+
+    @functools.cached_property
+    def induction_scores(self) -> torch.Tensor:
+        """[n_layers, n_heads] induction scores on 32 repeated random-token sequences (halves of 20
+        tokens, or what the context holds; data seed 1000 + the prompt seed)."""
+        half_len = min(REPEAT_HALF_LEN, (self.model.cfg.n_ctx - 1) // 2)
+        return induction_scores(self.model, repeated_tokens_for(self.model, 32, half_len, 1000 + self.seed)).cpu()
+
+
+def measurements(model, name: str) -> Callable[[int], NeuronMeasurements]:
+    """``measurements(model, name)(prompt_seed)``: the model's measurements on that prompt draw,
+    built once per draw."""
+    tokenizer_of = getattr(get_model_spec(name), "tokenizer", None)  # the family's own BPE; else the model's
+    codec = codec_for(model, tokenizer_of(cache_root()) if tokenizer_of else None)
+    return functools.cache(lambda seed: NeuronMeasurements(model, seed, codec))
+
+
+@per_target
+def neurons_by_seed(model, target) -> Callable[[int], NeuronMeasurements]:
+    """The claim's model's measurements by prompt draw (shared by the claims on the model)."""
+    return measurements(model, target.model)
+
+
+@pytest.fixture
+def neurons(neurons_by_seed, prompt_seed) -> NeuronMeasurements:
+    """The shared neuron measurements of the claim's model on the claim's prompt draw."""
+    return neurons_by_seed(prompt_seed)
+
+
+@pytest.fixture
+def baseline_neurons(model_at_seed, prompt_seed):
+    """``baseline_neurons(name)``: the measurements of another model on the claim's prompt draw."""
+    return lambda name: measurements(model_at_seed(name), name)(prompt_seed)

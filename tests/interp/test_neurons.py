@@ -1,0 +1,63 @@
+"""Neuron statistics: activations from one pass, AUROC against sklearn's, selected / held-out
+AUROC, the token variance share, top-class purity and column alignment on constructed cases."""
+
+import torch
+from sklearn.metrics import roc_auc_score
+from tests.toy_bridges import random_tokens, toy_bridge
+
+from harness.interp.ablation import cache_activations
+from harness.interp.hooks import NEURON_HOOK, NORM_OUT_HOOK
+from harness.interp.neurons import (auroc_per_neuron, column_alignment, neuron_activations, selected_auroc,
+                                    token_variance_share, top_class_purity)
+
+
+def test_neuron_activations_are_the_post_activations_of_each_layer():
+    model, tokens = toy_bridge("ln-gelu"), random_tokens(3, 10, seed=0)
+    norm = NORM_OUT_HOOK.format(layer=0, norm="ln2")
+    acts, extra = neuron_activations(model, tokens, [0, 1], extra_hooks=[norm])
+    cache = cache_activations(model, tokens, [NEURON_HOOK.format(layer=1), norm])
+    assert acts.shape == (2, 3, 10, model.cfg.d_mlp)
+    torch.testing.assert_close(acts[1], cache[NEURON_HOOK.format(layer=1)])
+    torch.testing.assert_close(extra[norm], cache[norm])
+
+
+def test_auroc_matches_sklearn_with_ties():
+    gen = torch.Generator().manual_seed(0)
+    acts = torch.randint(0, 4, (200, 5), generator=gen).float()  # many ties
+    labels = torch.rand(200, generator=gen) < 0.3
+    expected = [roc_auc_score(labels.numpy(), acts[:, j].numpy()) for j in range(5)]
+    torch.testing.assert_close(auroc_per_neuron(acts, labels), torch.tensor(expected, dtype=torch.float32))
+
+
+def test_selected_auroc_picks_the_detector_and_scores_it_held_out():
+    gen = torch.Generator().manual_seed(1)
+    labels = torch.rand(400, generator=gen) < 0.2
+    acts = torch.randn(400, 6, generator=gen)
+    acts[:, 4] += 3 * labels  # neuron 4 detects the label
+    neuron, chosen, held_out = selected_auroc(acts, labels, torch.arange(400) < 200)
+    assert neuron == 4 and chosen > 0.95 and held_out > 0.95
+
+
+def test_token_variance_share_is_one_for_a_token_lookup_and_small_for_noise():
+    gen = torch.Generator().manual_seed(2)
+    ids = torch.randint(0, 10, (1000,), generator=gen)
+    lookup = torch.randn(10, 3, generator=gen)[ids]
+    noise = torch.randn(1000, 3, generator=gen)
+    torch.testing.assert_close(token_variance_share(lookup, ids), torch.ones(3))
+    assert (token_variance_share(noise, ids) < 0.05).all()
+    rare = torch.cat([ids, torch.tensor([99])])  # a token seen once is left out
+    torch.testing.assert_close(token_variance_share(torch.cat([lookup, torch.full((1, 3), 50.0)]), rare), torch.ones(3))
+
+
+def test_top_class_purity_counts_the_most_common_class_of_the_top_k():
+    classes = torch.tensor([0, 0, 1, 1, 2, 2])
+    acts = torch.tensor([[6.0, 1.0], [5.0, 6.0], [4.0, 2.0], [1.0, 5.0], [2.0, 4.0], [3.0, 3.0]])
+    # neuron 0's top 4: rows 0, 1, 2, 5 -> classes 0, 0, 1, 2; neuron 1's: rows 1, 3, 4, 5 -> 0, 1, 2, 2
+    torch.testing.assert_close(top_class_purity(acts, classes, k=4), torch.tensor([0.5, 0.5]))
+
+
+def test_column_alignment_is_the_absolute_cosine_with_each_column():
+    weights = torch.tensor([[2.0, 0.0, 1.0], [0.0, -3.0, 1.0]])
+    torch.testing.assert_close(column_alignment(weights, torch.tensor([1.0, 0.0])),
+                               torch.tensor([1.0, 0.0, 2 ** -0.5]))
+
