@@ -56,7 +56,9 @@ def load_model(name: str, seed: int) -> Any:
             _unavailable[key] = err
             raise
         weights = weight_hash(model)  # before the move: hashing reads the tensors on the CPU
-        _loaded[key] = model.to(best_device(), _dtype) if hasattr(model, "to") else model
+        if hasattr(model, "to"):  # float32 (the default) keeps each model's own dtype
+            model = model.to(best_device()) if _dtype == torch.float32 else model.to(best_device(), _dtype)
+        _loaded[key] = model
         _provenance[key] = {"weights": weights, **placement(_loaded[key]), **getattr(spec, "origin", {})}
         passes.watch(_loaded[key], f"{name}-seed{seed}")
         if weights is not None:
