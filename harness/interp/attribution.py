@@ -40,17 +40,18 @@ def capture_hooks(names: list[str], acts: dict[str, torch.Tensor], deltas: dict[
 
 
 def activations_and_gradients(
-    model, tokens: torch.Tensor, names: Iterable[str], metric: Metric, max_logit_elements: int = MAX_LOGIT_ELEMENTS,
+    model, tokens: torch.Tensor, names: Iterable[str], metric: Metric, max_logit_elements: int | None = None,
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """({name: activation}, {name: d metric / d activation}) on ``tokens`` [batch, seq], for ``names`` only.
 
     One forward + backward pass when the logits [batch, seq, d_vocab] hold at most
-    ``max_logit_elements``. Beyond, the backward pass is chunked over prompts to bound memory:
-    the clean logits (``harness.interp.activation_cache``: often read already) give d metric /
-    d logits (``metric`` may mix prompts), then each chunk of prompts runs forward and backward
-    from its rows of that gradient (the chain rule; a prompt's logits depend on its own tokens only). The same gradients up to float
-    rounding, for at most one more forward pass."""
-    names = list(names)
+    ``max_logit_elements`` (default ``MAX_LOGIT_ELEMENTS``). Beyond, the backward pass is chunked
+    over prompts to bound memory: the clean logits (``harness.interp.activation_cache``: often
+    read already) give d metric / d logits (``metric`` may mix prompts), then each chunk of
+    prompts runs forward and backward from its rows of that gradient (the chain rule; a prompt's
+    logits depend on its own tokens only). The same gradients up to float rounding, for at most
+    one more forward pass."""
+    names, max_logit_elements = list(names), max_logit_elements or MAX_LOGIT_ELEMENTS
     rows = max(1, max_logit_elements // (tokens.shape[1] * model.cfg.d_vocab))
     if tokens.shape[0] <= rows:
         acts: dict[str, torch.Tensor] = {}
