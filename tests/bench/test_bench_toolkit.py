@@ -24,7 +24,9 @@ would time a dictionary lookup. The bare side runs the same passes on the same b
 Where TransformerLens sets the floor: ``test_bridge_forward_overhead`` times a bare
 ``TransformerBridge`` forward against its wrapped model's own forward (``model.original_model``):
 every hook point of the bridge is a module call, whether or not a hook is attached, and no
-harness function can run below that ratio.
+harness function can run below that ratio. ``test_run_with_cache_overhead`` times TL's
+``run_with_cache`` keeping a single hook against a bare bridge forward: the fixed cost each
+caching pass (head scores, DLA, the clean side of patching) pays before any harness code runs.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from harness.interp.ablation import each_head_sites
 from harness.interp.attribution import attribute_heads
 from harness.interp.dla import logit_attribution
 from harness.interp.heads import induction_scores
-from harness.interp.hooks import RESID_HOOK
+from harness.interp.hooks import EMBED_HOOK, RESID_HOOK
 from harness.interp.metrics import answer_logit_diff
 from harness.interp.patching import patch_sites, path_patch_heads_to_logits
 from harness.models.memory_cache import load_model
@@ -124,6 +126,22 @@ def test_bridge_forward_overhead(enabled_benchmark, name):
     enabled_benchmark.group = f"bridge floor {name}"
     measure(enabled_benchmark, f"bridge forward / wrapped model forward, {name}",
             lambda: forwards(model.original_model, [clean]), lambda: forwards(model, [clean]), name)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_run_with_cache_overhead(enabled_benchmark, name):
+    """TransformerLens's floor for every caching measurement: ``run_with_cache`` keeping one
+    hook against a bare forward of the bridge."""
+    model = bench_model(name)
+    clean, *_ = prompts(model, name)
+
+    def cache_embeddings():
+        with torch.inference_mode():
+            model.run_with_cache(clean, names_filter=lambda hook_name: hook_name == EMBED_HOOK)
+
+    enabled_benchmark.group = f"run_with_cache floor {name}"
+    measure(enabled_benchmark, f"run_with_cache (one hook) / forward, {name}", lambda: forwards(model, [clean]),
+            cache_embeddings, name)
 
 
 @pytest.mark.parametrize("name", MODELS)
