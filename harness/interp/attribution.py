@@ -20,7 +20,8 @@ from harness.interp.hooks import LAYER_OUT_HOOK, RESID_HOOK, Z_HOOK
 from harness.interp.metrics import Metric
 
 #: logit elements (prompts x positions x vocabulary) one backward pass may hold: 8M floats, 32 MB a
-#: copy (SmolLM2's 49k vocabulary over 100 IOI prompts once peaked at 5.1 GB in one pass)
+#: copy. SmolLM2 on the 100 IOI prompts (49k vocabulary, 16 positions): peak RSS 4.6 GB in one
+#: pass, 2.9 GB in chunks of 10 prompts, with the model's own 1.2 GB (tests/bench/test_bench_suite.py)
 MAX_LOGIT_ELEMENTS = 1 << 23
 
 
