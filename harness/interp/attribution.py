@@ -15,21 +15,19 @@ from typing import Callable, Iterable
 import torch
 
 from harness.interp.ablation import cache_activations
+from harness.interp.activation_cache import clean_logits
 from harness.interp.hooks import LAYER_OUT_HOOK, RESID_HOOK, Z_HOOK
 from harness.interp.metrics import Metric
 
+#: logit elements (prompts x positions x vocabulary) one backward pass may hold: 8M floats, 32 MB a
+#: copy. SmolLM2 on the 100 IOI prompts (49k vocabulary, 16 positions): peak RSS 4.6 GB in one
+#: pass, 2.9 GB in chunks of 10 prompts, with the model's own 1.2 GB (tests/bench/test_bench_suite.py)
+MAX_LOGIT_ELEMENTS = 1 << 23
 
 
-def activations_and_gradients(
-    model, tokens: torch.Tensor, names: Iterable[str], metric: Metric
-) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    """({name: activation}, {name: d metric / d activation}) on ``tokens``, for ``names`` only.
-
-    A zero tensor requiring grad is added at each hook, so the gradient exists whether or not
-    the model's parameters require grad, and no other activation is kept."""
-    names = list(names)
-    acts: dict[str, torch.Tensor] = {}
-    deltas: dict[str, torch.Tensor] = {}
+def capture_hooks(names: list[str], acts: dict[str, torch.Tensor], deltas: dict[str, torch.Tensor]) -> list:
+    """Hooks keeping each activation in ``acts`` and adding a zero tensor requiring grad (in
+    ``deltas``) to it, so that its gradient exists whether or not the parameters require grad."""
 
     def capture(name: str) -> Callable:
         def hook(act: torch.Tensor, hook=None) -> torch.Tensor:
@@ -39,10 +37,38 @@ def activations_and_gradients(
 
         return hook
 
+    return [(name, capture(name)) for name in names]
+
+
+def activations_and_gradients(
+    model, tokens: torch.Tensor, names: Iterable[str], metric: Metric, max_logit_elements: int | None = None,
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """({name: activation}, {name: d metric / d activation}) on ``tokens`` [batch, seq], for ``names`` only.
+
+    One forward + backward pass when the logits [batch, seq, d_vocab] hold at most
+    ``max_logit_elements`` (default ``MAX_LOGIT_ELEMENTS``). Beyond, the backward pass is chunked
+    over prompts to bound memory: the clean logits (``harness.interp.activation_cache``: often
+    read already) give d metric / d logits (``metric`` may mix prompts), then each chunk of
+    prompts runs forward and backward from its rows of that gradient (the chain rule; a prompt's
+    logits depend on its own tokens only). The same gradients up to float rounding, for at most
+    one more forward pass."""
+    names, max_logit_elements = list(names), max_logit_elements or MAX_LOGIT_ELEMENTS
+    rows = max(1, max_logit_elements // (tokens.shape[1] * model.cfg.d_vocab))
+    if tokens.shape[0] <= rows:
+        acts: dict[str, torch.Tensor] = {}
+        deltas: dict[str, torch.Tensor] = {}
+        with torch.enable_grad():
+            logits = model.run_with_hooks(tokens, fwd_hooks=capture_hooks(names, acts, deltas))
+            grads = torch.autograd.grad(metric(logits), [deltas[name] for name in names], allow_unused=True)
+        return acts, {name: torch.zeros_like(acts[name]) if g is None else g for name, g in zip(names, grads)}
+    logits = clean_logits(model, tokens).detach().clone().requires_grad_()
     with torch.enable_grad():
-        logits = model.run_with_hooks(tokens, fwd_hooks=[(name, capture(name)) for name in names])
-        grads = torch.autograd.grad(metric(logits), [deltas[name] for name in names], allow_unused=True)
-    return acts, {name: torch.zeros_like(acts[name]) if g is None else g for name, g in zip(names, grads)}
+        (logit_grads,) = torch.autograd.grad(metric(logits), logits)
+    del logits
+    chunks = [activations_and_gradients(model, tokens[start : start + rows], names,
+                                        lambda out, g=logit_grads[start : start + rows]: (out * g).sum(), max_logit_elements)
+              for start in range(0, tokens.shape[0], rows)]
+    return tuple({name: torch.cat([part[name] for part in parts]) for name in names} for parts in zip(*chunks))
 
 
 def attribution_scores(

@@ -8,7 +8,9 @@ pass already read could have been served from that pass's activations, so it was
 pass with any other hook (patching, ablation, our own readers) counts as needed.
 
 ``needed = patched passes + distinct inputs of the clean passes``; ``run / needed`` is the
-redundancy a per-worker activation cache removes.
+redundancy a per-worker activation cache removes. The tokens and the estimated forward FLOPs
+(``harness.models.flops``) of the needed passes are summed too: the work a perfect
+implementation could not avoid (backward passes are not counted).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 
 import torch
 
+from harness.models.flops import forward_flops
+
 #: names of the hook functions TransformerLens's ``run_with_cache`` adds
 CACHING_HOOKS = frozenset({"cache_hook", "save_hook"})
 
@@ -29,6 +33,8 @@ class PassCount:
     run: int = 0
     patched: int = 0
     clean_inputs: set[str] = dataclasses.field(default_factory=set)
+    needed_tokens: int = 0
+    needed_flops: int = 0
 
     @property
     def needed(self) -> int:
@@ -36,6 +42,7 @@ class PassCount:
 
 
 _counts: dict[str, PassCount] = {}
+COUNTED = ("run", "needed", "needed_tokens", "needed_flops")
 
 
 def user_hook_name(handle: Any) -> str:
@@ -49,9 +56,13 @@ def only_caching_hooks(model: torch.nn.Module) -> bool:
     return all(user_hook_name(handle) in CACHING_HOOKS for point in hook_points for handle in point.fwd_hooks)
 
 
-def input_digest(args: tuple, kwargs: dict) -> str:
-    """sha1 of the first tensor argument (the tokens): dtype, shape and bytes."""
-    tensor = next((a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)), None)
+def first_tensor(args: tuple, kwargs: dict) -> torch.Tensor | None:
+    """The first tensor argument of a pass (the tokens)."""
+    return next((a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)), None)
+
+
+def input_digest(tensor: torch.Tensor | None) -> str:
+    """sha1 of the tokens: dtype, shape and bytes."""
     if tensor is None:
         return "no tensor input"
     tensor = tensor.detach().cpu().contiguous()
@@ -61,10 +72,17 @@ def input_digest(args: tuple, kwargs: dict) -> str:
 def count_pass(label: str, model: torch.nn.Module, module: torch.nn.Module, args: tuple, kwargs: dict) -> None:
     count = _counts.setdefault(label, PassCount())
     count.run += 1
+    tokens = first_tensor(args, kwargs)
     if only_caching_hooks(model):
-        count.clean_inputs.add(input_digest(args, kwargs))
+        digest = input_digest(tokens)
+        if digest in count.clean_inputs:
+            return
+        count.clean_inputs.add(digest)
     else:
         count.patched += 1
+    if tokens is not None:
+        count.needed_tokens += tokens.numel()
+        count.needed_flops += forward_flops(model, tokens)
 
 
 def watch(model: Any, label: str) -> None:
@@ -76,8 +94,9 @@ def watch(model: Any, label: str) -> None:
 
 
 def snapshot() -> dict[str, dict[str, int]]:
-    """``{label: {"run": ..., "needed": ...}}`` of this process so far."""
-    return {label: {"run": c.run, "needed": c.needed} for label, c in _counts.items()}
+    """``{label: {"run": ..., "needed": ..., "needed_tokens": ..., "needed_flops": ...}}`` of this process so far."""
+    return {label: {"run": c.run, "needed": c.needed, "needed_tokens": c.needed_tokens, "needed_flops": c.needed_flops}
+            for label, c in _counts.items()}
 
 
 def describe(totals: dict[str, Any]) -> str:
@@ -92,8 +111,8 @@ def total(snapshots: list[dict[str, dict[str, int]]]) -> dict[str, Any]:
     per_model: dict[str, dict[str, int]] = {}
     for shot in snapshots:
         for label, count in shot.items():
-            merged = per_model.setdefault(label, {"run": 0, "needed": 0})
-            merged["run"] += count["run"]
-            merged["needed"] += count["needed"]
-    return {"run": sum(c["run"] for c in per_model.values()), "needed": sum(c["needed"] for c in per_model.values()),
-            "per_model": dict(sorted(per_model.items()))}
+            merged = per_model.setdefault(label, dict.fromkeys(COUNTED, 0))
+            for key in COUNTED:
+                merged[key] += count.get(key, 0)  # records from before the tokens were counted lack them
+    totals = {key: sum(c[key] for c in per_model.values()) for key in COUNTED}
+    return {**totals, "per_model": dict(sorted(per_model.items()))}

@@ -183,6 +183,22 @@ def test_attribution_gradients_match_finite_differences(arch):
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHS))
+def test_attribution_gradients_chunked_over_prompts_equal_one_backward_pass(arch):
+    """Chunks of 2 prompts (2, 2, 1) against one pass, with a metric that mixes prompts (the
+    square of the mean logit difference): same activations and gradients to float tolerance."""
+    model = toy_bridge(arch)
+    tokens, _, metric = task(70, batch=5)
+    names = ["blocks.0.attn.hook_z", "blocks.1.hook_resid_pre"]
+
+    def squared(logits):
+        return metric(logits) ** 2
+
+    whole = activations_and_gradients(model, tokens, names, squared)
+    chunked = activations_and_gradients(model, tokens, names, squared, max_logit_elements=2 * 8 * model.cfg.d_vocab)
+    torch.testing.assert_close(chunked, whole, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
 def test_attribution_patching_of_heads_agrees_with_exact_patching(arch):
     """Random toy models, seeds 0-2 pooled: Pearson r > 0.9 over last-layer heads, whose effect
     is direct up to the final norm. Over all heads we only print r (measured: ln-gelu 0.96,

@@ -3,6 +3,7 @@ from transformer_lens.model_bridge import TransformerBridge
 
 from harness.interp.hooks import Z_HOOK
 from harness.models import passes
+from harness.models.flops import forward_flops
 from tests.toy_bridges import ARCHS, BASE
 
 
@@ -16,8 +17,12 @@ def test_repeated_clean_passes_are_counted_as_not_needed_and_patched_ones_as_nee
         model.run_with_cache(tokens)  # could have been served by the first pass
         model.run_with_cache(other)
         model.run_with_hooks(tokens, fwd_hooks=[(Z_HOOK.format(layer=0), lambda z, hook: z * 0)])
-    assert passes.snapshot() == {"toy": {"run": 4, "needed": 3}}
+    # the needed passes' tokens and FLOPs: two passes over ``tokens`` (clean, patched), one over ``other``
+    toy = {"run": 4, "needed": 3, "needed_tokens": 24, "needed_flops": 3 * forward_flops(model, tokens)}
+    assert passes.snapshot() == {"toy": toy}
+    other = {"run": 2, "needed": 1, "needed_tokens": 0, "needed_flops": 0}
     assert passes.total([passes.snapshot(), {"other": {"run": 2, "needed": 1}}]) == {
-        "run": 6, "needed": 4, "per_model": {"other": {"run": 2, "needed": 1}, "toy": {"run": 4, "needed": 3}}}
+        "run": 6, "needed": 4, "needed_tokens": 24, "needed_flops": toy["needed_flops"],
+        "per_model": {"other": other, "toy": toy}}
     assert passes.describe(passes.total([passes.snapshot()])) == "4 run / 3 needed (1.3x)"
     assert passes.describe({}) == "none counted"
