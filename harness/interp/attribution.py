@@ -17,11 +17,12 @@ import torch
 from harness.interp.ablation import cache_activations
 from harness.interp.activation_cache import clean_logits
 from harness.interp.hooks import LAYER_OUT_HOOK, RESID_HOOK, Z_HOOK
-from harness.interp.metrics import Metric
+from harness.interp.metrics import Metric, metric_hooks
 
 #: logit elements (prompts x positions x vocabulary) one backward pass may hold: 8M floats, 32 MB a
-#: copy. SmolLM2 on the 100 IOI prompts (49k vocabulary, 16 positions): peak RSS 4.6 GB in one
-#: pass, 2.9 GB in chunks of 10 prompts, with the model's own 1.2 GB (tests/bench/test_bench_suite.py)
+#: copy. SmolLM2 on the 100 IOI prompts (49k vocabulary, 16 positions), all positions unembedded:
+#: peak RSS 4.6 GB in one pass, 2.9 GB in chunks of 10 prompts, with the model's own 1.2 GB
+#: (tests/bench/test_bench_suite.py); its IOI metric reads the last position only, so one pass.
 MAX_LOGIT_ELEMENTS = 1 << 23
 
 
@@ -46,19 +47,21 @@ def activations_and_gradients(
     """({name: activation}, {name: d metric / d activation}) on ``tokens`` [batch, seq], for ``names`` only.
 
     One forward + backward pass when the logits [batch, seq, d_vocab] hold at most
-    ``max_logit_elements`` (default ``MAX_LOGIT_ELEMENTS``). Beyond, the backward pass is chunked
+    ``max_logit_elements`` (default ``MAX_LOGIT_ELEMENTS``; [batch, 1, d_vocab] for a metric of the
+    last position, ``metrics.metric_hooks``). Beyond, the backward pass is chunked
     over prompts to bound memory: the clean logits (``harness.interp.activation_cache``: often
     read already) give d metric / d logits (``metric`` may mix prompts), then each chunk of
     prompts runs forward and backward from its rows of that gradient (the chain rule; a prompt's
     logits depend on its own tokens only). The same gradients up to float rounding, for at most
     one more forward pass."""
     names, max_logit_elements = list(names), max_logit_elements or MAX_LOGIT_ELEMENTS
-    rows = max(1, max_logit_elements // (tokens.shape[1] * model.cfg.d_vocab))
+    last_only = metric_hooks(model, metric)  # a last-position metric: logits [batch, 1, d_vocab]
+    rows = max(1, max_logit_elements // ((1 if last_only else tokens.shape[1]) * model.cfg.d_vocab))
     if tokens.shape[0] <= rows:
         acts: dict[str, torch.Tensor] = {}
         deltas: dict[str, torch.Tensor] = {}
         with torch.enable_grad():
-            logits = model.run_with_hooks(tokens, fwd_hooks=capture_hooks(names, acts, deltas))
+            logits = model.run_with_hooks(tokens, fwd_hooks=capture_hooks(names, acts, deltas) + last_only)
             grads = torch.autograd.grad(metric(logits), [deltas[name] for name in names], allow_unused=True)
         return acts, {name: torch.zeros_like(acts[name]) if g is None else g for name, g in zip(names, grads)}
     logits = clean_logits(model, tokens).detach().clone().requires_grad_()
