@@ -80,6 +80,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        place_worker()  # worker i on GPU i mod G, first: before anything can initialise CUDA
     config.addinivalue_line("markers", "claim: a mechanistic hypothesis (set by @claim)")
     config.addinivalue_line("markers", "slow: long-running; CI skips it with -m 'not slow'")
     config.addinivalue_line("markers", "replication: a paper's own setting (sizes, steps, precision); "
@@ -92,10 +94,15 @@ def pytest_configure(config: pytest.Config) -> None:
         memory_cache.set_cache_root(Path(cache_dir))
     memory_cache.set_dtype(DTYPES[config.getoption("claims_dtype")])
     if size := config.getoption("claims_activation_disk"):
-        set_store(DiskActivationStore(memory_cache.cache_root() / "activations", parse_size(size)))
+        try:
+            max_bytes = parse_size(size)
+        except ValueError as err:
+            raise pytest.UsageError(f"--claims-activation-disk: {err}") from None
+        if max_bytes <= 0:
+            raise pytest.UsageError("--claims-activation-disk: the size must be positive (leave the option out for no disk store)")
+        set_store(DiskActivationStore(memory_cache.cache_root() / "activations", max_bytes))
     add_models(config)  # on the controller and on each xdist worker: both parametrise claims
     if hasattr(config, "workerinput"):
-        place_worker()  # worker i on GPU i mod G, before anything initialises CUDA
         # xdist workers share the cores: one BLAS pool per core, not one per worker per core
         workers = int(config.workerinput.get("workercount", 1))
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))

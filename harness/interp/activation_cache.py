@@ -4,8 +4,9 @@ Many measurements read the clean activations of one prompt set: head scores, dir
 attribution, the logit lens, mean ablation. ``clean_run`` keeps what a clean pass cached, so
 later requests of the same names on the same tokens run no pass. A pass is clean when the
 model's hook points carry no hook (inside ``model.hooks(...)`` they do: such a pass is run, never
-memoised). An entry is keyed by the model object, its parameters' in-place version counters (a
-model edited in place never reads stale activations) and the tokens' bytes.
+memoised). An entry is keyed by the model object, its parameters' identities, in-place version
+counters, dtypes and devices (a model edited, cast or moved never reads stale activations) and
+the tokens' bytes.
 
 The memo holds at most ``MI_CLAIMS_ACTIVATION_MEMORY`` bytes (default 2 GiB; 0 turns it off) and
 drops the least recently used entries beyond. An optional second level (``set_store``) keeps
@@ -57,9 +58,10 @@ def tokens_digest(tokens: torch.Tensor) -> str:
     return hashlib.sha1(f"{tokens.dtype}|{tuple(tokens.shape)}|".encode() + tokens.numpy().tobytes()).hexdigest()
 
 
-def parameters_version(model: torch.nn.Module) -> int:
-    """Sum of the parameters' and buffers' in-place version counters: it grows with every edit."""
-    return sum(t._version for t in (*model.parameters(), *model.buffers()))
+def parameters_key(model: torch.nn.Module) -> tuple:
+    """Each parameter's and buffer's identity, in-place version counter, dtype and device: it
+    changes with every in-place edit, cast or move of the weights."""
+    return tuple((id(t), t._version, t.dtype, t.device) for t in (*model.parameters(), *model.buffers()))
 
 
 def has_hooks(model) -> bool:
@@ -78,6 +80,9 @@ def forward_pass(model, tokens: torch.Tensor, names: set[str], stop_at_layer: in
 
 
 class ActivationMemo:
+    """The memo: ``CleanRun`` entries by (model, its parameters' key, tokens, early stop), least
+    recently used out beyond ``max_bytes``; ``hits`` / ``misses`` count the requests."""
+
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.entries: collections.OrderedDict[tuple, CleanRun] = collections.OrderedDict()
@@ -91,7 +96,7 @@ class ActivationMemo:
         if self.max_bytes <= 0 or has_hooks(model) or not hasattr(model, "run_with_cache"):
             return forward_pass(model, tokens, names, stop_at_layer, logits)
         digest = tokens_digest(tokens)
-        key = (id(model), parameters_version(model), digest, stop_at_layer)
+        key = (id(model), parameters_key(model), digest, stop_at_layer)
         entry = self.entries.get(key)
         if entry is not None and entry.covers(names, logits):
             self.hits += 1
@@ -101,6 +106,8 @@ class ActivationMemo:
         self.misses += stored is None
         missing = names - (entry.activations.keys() if entry else set())
         new = stored or forward_pass(model, tokens, missing, stop_at_layer, logits or stop_at_layer is None)
+        if not logits and new.logits is not None and new.logits.numel() * new.logits.element_size() > self.max_bytes // 64:
+            new = CleanRun(new.activations)  # unasked-for logits are kept only when small
         if self.store and stored is None:
             self.store.put(model, digest, stop_at_layer, new)
         if entry is not None:

@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 import torch
 
-from harness.interp.ablation import cache_activations
+from harness.interp.ablation import cache_activations, run_with_hooks
 from harness.interp.activation_cache import clean_logits
 from harness.interp.hooks import LAYER_OUT_HOOK, RESID_HOOK, Z_HOOK
 from harness.interp.metrics import Metric, metric_hooks
@@ -55,21 +55,28 @@ def activations_and_gradients(
     logits depend on its own tokens only). The same gradients up to float rounding, for at most
     one more forward pass."""
     names, max_logit_elements = list(names), max_logit_elements or MAX_LOGIT_ELEMENTS
-    last_only = metric_hooks(model, metric)  # a last-position metric: logits [batch, 1, d_vocab]
-    rows = max(1, max_logit_elements // ((1 if last_only else tokens.shape[1]) * model.cfg.d_vocab))
+    unembed_hooks = metric_hooks(model, metric)  # a last-position metric: logits [batch, 1, d_vocab]
+    rows = max(1, max_logit_elements // ((1 if unembed_hooks else tokens.shape[1]) * model.cfg.d_vocab))
     if tokens.shape[0] <= rows:
         acts: dict[str, torch.Tensor] = {}
         deltas: dict[str, torch.Tensor] = {}
         with torch.enable_grad():
-            logits = model.run_with_hooks(tokens, fwd_hooks=capture_hooks(names, acts, deltas) + last_only)
+            logits = model.run_with_hooks(tokens, fwd_hooks=capture_hooks(names, acts, deltas) + unembed_hooks)
             grads = torch.autograd.grad(metric(logits), [deltas[name] for name in names], allow_unused=True)
         return acts, {name: torch.zeros_like(acts[name]) if g is None else g for name, g in zip(names, grads)}
-    logits = clean_logits(model, tokens).detach().clone().requires_grad_()
+    logits = (run_with_hooks(model, tokens, unembed_hooks) if unembed_hooks else clean_logits(model, tokens)).detach().clone()
     with torch.enable_grad():
-        (logit_grads,) = torch.autograd.grad(metric(logits), logits)
+        (logit_grads,) = torch.autograd.grad(metric(logits.requires_grad_()), logits)
     del logits
-    chunks = [activations_and_gradients(model, tokens[start : start + rows], names,
-                                        lambda out, g=logit_grads[start : start + rows]: (out * g).sum(), max_logit_elements)
+
+    def chunk_metric(start: int) -> Metric:
+        def metric_of_chunk(out: torch.Tensor) -> torch.Tensor:
+            return (out * logit_grads[start : start + rows]).sum()
+
+        metric_of_chunk.last_position_only = bool(unembed_hooks)
+        return metric_of_chunk
+
+    chunks = [activations_and_gradients(model, tokens[start : start + rows], names, chunk_metric(start), max_logit_elements)
               for start in range(0, tokens.shape[0], rows)]
     return tuple({name: torch.cat([part[name] for part in parts]) for name in names} for parts in zip(*chunks))
 

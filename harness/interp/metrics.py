@@ -33,7 +33,7 @@ def metric_hooks(model, metric: Metric) -> list[Hook]:
 def metric_with_hooks(model, tokens: torch.Tensor, hooks: list[Hook], metric: Metric) -> float:
     """``metric`` of a run on ``tokens`` with ``hooks``; without hooks, of the clean pass (shared
     through the activation memo)."""
-    return float(metric(run_with_hooks(model, tokens, hooks + metric_hooks(model, metric) if hooks else [])))
+    return float(metric(run_with_hooks(model, tokens, (hooks + metric_hooks(model, metric)) if hooks else [])))
 
 
 def per_token_loss(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:

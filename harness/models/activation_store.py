@@ -2,10 +2,11 @@
 so that a warm run reads a prompt set's activations instead of running the pass again.
 
 One file per (model weights, tokens, early stop, hook name): ``<root>/<key>.safetensors``,
-``key`` = sha256 of the loaded model's weight hash, the tokens' digest, ``stop_at_layer``, the
-hook name, the device kind and dtype the pass ran in and the code version (torch, TransformerLens,
-``STORE_VERSION``): other weights, prompts or code never read a stale entry. Only models loaded
-by ``memory_cache.load_model`` (whose weight hash is known) are stored. Writes are atomic (a
+``key`` = sha256 of the loaded model's weight hash and config, the tokens' digest,
+``stop_at_layer``, the hook name, the device kind and dtype the pass ran in and the code version
+(torch, TransformerLens, ``STORE_VERSION``): other weights, prompts or code never read a stale
+entry. Only models loaded by ``memory_cache.load_model`` (whose weight hash is known) and not
+edited in place since are stored. Writes are atomic (a
 temporary file renamed into place); reads touch the file, and after each write the least
 recently used files go until the folder holds at most ``max_bytes``.
 """
@@ -17,6 +18,7 @@ import importlib.metadata
 import json
 import os
 import tempfile
+import time
 import weakref
 from pathlib import Path
 
@@ -24,7 +26,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from harness.interp.activation_cache import CleanRun
+from harness.interp.activation_cache import CleanRun, parameters_key
+from harness.models.devices import device_kind
 
 # bump when what a pass caches under a hook name changes meaning
 STORE_VERSION = 1
@@ -35,8 +38,9 @@ _weights: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def know_weights(model: torch.nn.Module, weights: str) -> None:
-    """Record ``model``'s weight hash (``memory_cache.load_model`` does, for every model it loads)."""
-    _weights[model] = weights
+    """Record ``model``'s weight hash (``memory_cache.load_model`` does, for every model it loads),
+    valid while its parameters keep their current versions (an in-place edit makes it unknown)."""
+    _weights[model] = (weights, parameters_key(model))
 
 
 def parse_size(text: str) -> int:
@@ -60,11 +64,12 @@ class DiskActivationStore:
         self.version = code_version()
 
     def path(self, model, digest: str, stop_at_layer: int | None, name: str) -> Path | None:
-        weights = _weights.get(model)
-        if weights is None:
+        """The entry's file; ``None`` for a model whose weights are unknown or edited since loading."""
+        weights, version = _weights.get(model, (None, None))
+        if weights is None or version != parameters_key(model):
             return None
         first = next(model.parameters())
-        fields = [weights, digest, stop_at_layer, name, str(first.device.type), str(first.dtype), self.version]
+        fields = [weights, repr(model.cfg), digest, stop_at_layer, name, device_kind(first.device), str(first.dtype), self.version]
         return self.root / (hashlib.sha256(json.dumps(fields).encode()).hexdigest() + SUFFIX)
 
     def get(self, model, digest: str, stop_at_layer: int | None, names: set[str], logits: bool) -> CleanRun | None:
@@ -75,7 +80,8 @@ class DiskActivationStore:
             return None
         try:
             device = next(model.parameters()).device
-            tensors = {name: load_file(path, device=str(device))["value"] for name, path in paths.items()}
+            with torch.inference_mode():  # like a pass's tensors: a caller's in-place edit raises
+                tensors = {name: load_file(path, device=str(device))["value"].clone() for name, path in paths.items()}
         except (OSError, SafetensorError, KeyError):  # evicted meanwhile, or corrupt: run the pass
             return None
         for path in paths.values():
@@ -95,7 +101,14 @@ class DiskActivationStore:
         self.evict()
 
     def evict(self) -> None:
-        """Remove the least recently used files until the store holds at most ``max_bytes``."""
+        """Remove the least recently used files until the store holds at most ``max_bytes`` (the
+        temporary files of writers killed an hour or more ago go first)."""
+        for path in self.root.glob("*.tmp"):
+            try:
+                if time.time() - path.stat().st_mtime > 3600:
+                    path.unlink()
+            except FileNotFoundError:
+                pass
         files = []
         for path in self.root.glob(f"*{SUFFIX}"):
             try:

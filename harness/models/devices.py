@@ -37,7 +37,10 @@ def visible_gpus(environ: MutableMapping[str, str]) -> list[str]:
         return [g for g in environ["CUDA_VISIBLE_DEVICES"].split(",") if g.strip() and g.strip() != "-1"]
     if shutil.which("nvidia-smi") is None:
         return []
-    listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30).stdout
+    try:
+        listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):  # a hung or broken driver: no GPU to place on
+        return []
     return [str(i) for i, _ in enumerate(re.findall(r"^GPU \d+:", listing, flags=re.M))]
 
 
@@ -55,8 +58,3 @@ def place_worker(environ: MutableMapping[str, str] = os.environ) -> str | None:
     environ["CUDA_VISIBLE_DEVICES"] = worker_gpu(worker, gpus)
     return environ["CUDA_VISIBLE_DEVICES"]
 
-
-def parse_dtype(name: str) -> torch.dtype:
-    if name not in DTYPES:
-        raise ValueError(f"unknown dtype {name!r}; expected one of {', '.join(DTYPES)}")
-    return DTYPES[name]

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 from typing import Any
 
 import torch
+
+from harness.interp.activation_cache import tokens_digest
 
 from harness.models.flops import forward_flops
 
@@ -62,11 +63,8 @@ def first_tensor(args: tuple, kwargs: dict) -> torch.Tensor | None:
 
 
 def input_digest(tensor: torch.Tensor | None) -> str:
-    """sha1 of the tokens: dtype, shape and bytes."""
-    if tensor is None:
-        return "no tensor input"
-    tensor = tensor.detach().cpu().contiguous()
-    return hashlib.sha1(f"{tensor.dtype}|{tuple(tensor.shape)}|".encode() + tensor.numpy().tobytes()).hexdigest()
+    """sha1 of the tokens: dtype, shape and bytes (``activation_cache.tokens_digest``)."""
+    return "no tensor input" if tensor is None else tokens_digest(tensor)
 
 
 def count_pass(label: str, model: torch.nn.Module, module: torch.nn.Module, args: tuple, kwargs: dict) -> None:

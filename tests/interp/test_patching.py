@@ -199,6 +199,18 @@ def test_attribution_gradients_chunked_over_prompts_equal_one_backward_pass(arch
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHS))
+def test_attribution_gradients_of_a_last_position_metric_chunked_equal_one_pass(arch):
+    """The logit difference at the last position unembeds that position only (logits [batch, 1,
+    d_vocab]), in one pass and in chunks of 2 prompts alike."""
+    model = toy_bridge(arch)
+    tokens, _, metric = task(80, batch=5)
+    names = ["blocks.1.attn.hook_z"]
+    whole = activations_and_gradients(model, tokens, names, metric)
+    chunked = activations_and_gradients(model, tokens, names, metric, max_logit_elements=2 * model.cfg.d_vocab)
+    torch.testing.assert_close(chunked, whole, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
 def test_attribution_patching_of_heads_agrees_with_exact_patching(arch):
     """Random toy models, seeds 0-2 pooled: Pearson r > 0.9 over last-layer heads, whose effect
     is direct up to the final norm. Over all heads we only print r (measured: ln-gelu 0.96,

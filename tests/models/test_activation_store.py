@@ -78,3 +78,15 @@ def test_sizes():
     assert [parse_size(s) for s in ("4G", "500M", "64k", "1000", "2GB")] == [4 << 30, 500 << 20, 64 << 10, 1000, 2 << 30]
     with pytest.raises(ValueError, match="bad size"):
         parse_size("lots")
+
+
+def test_a_model_edited_in_place_since_loading_is_neither_read_nor_stored(tmp_path):
+    model = toy_bridge.__wrapped__("ln-gelu", seed=5)
+    know_weights(model, "weights-e")
+    store, tokens, name = DiskActivationStore(tmp_path, 1 << 30), random_tokens(2, 8, 0), NAMES[0]
+    before = memo_on(store).run(model, tokens, [name]).activations[name]
+    with torch.no_grad():
+        next(model.parameters()).mul_(3.0)  # the token embedding
+    stored = set(tmp_path.glob("*.safetensors"))
+    after = memo_on(store).run(model, tokens, [name]).activations[name]
+    assert not torch.allclose(before, after) and set(tmp_path.glob("*.safetensors")) == stored

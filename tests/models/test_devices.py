@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from harness.models import devices
-from harness.models.devices import device_kind, parse_dtype, place_worker, visible_gpus, worker_gpu
+from harness.models.devices import device_kind, place_worker, visible_gpus, worker_gpu
 
 
 def test_worker_i_takes_gpu_i_mod_g():
@@ -29,7 +29,5 @@ def test_gpus_are_counted_without_cuda(monkeypatch):
     assert visible_gpus({}) == ["0", "1"]
 
 
-def test_dtypes_and_the_cpu_kind():
-    assert parse_dtype("bfloat16") is torch.bfloat16 and device_kind(torch.device("cpu")) == "cpu"
-    with pytest.raises(ValueError, match="float32"):
-        parse_dtype("fp8")
+def test_the_cpu_kind():
+    assert device_kind(torch.device("cpu")) == "cpu"
