@@ -28,18 +28,20 @@ def compact(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def append(report_dir: Path, record: dict[str, Any], keep: int = KEEP) -> Path:
+def append(report_dir: Path, record: dict[str, Any], keep: int = KEEP) -> dict[str, Any]:
     """Write the run's compact record as ``history/<finished>-<n>.json`` (``n`` numbers runs
-    finished in the same second) and delete all but the newest ``keep`` files."""
+    finished in the same second), delete all but the newest ``keep`` files, and return the
+    record as ``load`` will read it."""
     directory = report_dir / DIRNAME
     directory.mkdir(parents=True, exist_ok=True)
     stem = record["run"]["finished"].replace(":", "")
     n = max((int(p.stem.rsplit("-", 1)[1]) + 1 for p in directory.glob(f"{stem}-*.json")), default=0)
     path = directory / f"{stem}-{n:03d}.json"
-    path.write_text(json.dumps(compact(record), allow_nan=False))
+    text = json.dumps(compact(record), allow_nan=False)
+    path.write_text(text)
     for old in files(report_dir)[:-keep]:
         old.unlink()
-    return path
+    return json.loads(text)
 
 
 def files(report_dir: Path) -> list[Path]:

@@ -347,8 +347,7 @@ def write_reports(
     atomic_write_text(json_path, json.dumps(written, indent=1, allow_nan=False))
     atomic_write_text(md_path, render_markdown(runs, run_info, flipped, report_dir, record["identity_warnings"]))
     html_path = report_dir / "claims.html"
-    history.append(report_dir, written)
-    kept = [*past, json.loads(json.dumps(history.compact(written)))][-history.KEEP:]  # as history.load reads it
+    kept = [*past, history.append(report_dir, written)][-history.KEEP:]
     atomic_write_text(html_path, render_html(written, kept, report_dir=str(report_dir)))
     return [json_path, md_path, html_path]
 
