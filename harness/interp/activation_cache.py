@@ -105,7 +105,7 @@ class ActivationMemo:
         stored = self.store.get(model, digest, stop_at_layer, names, logits) if self.store else None
         self.misses += stored is None
         missing = names - (entry.activations.keys() if entry else set())
-        new = stored or forward_pass(model, tokens, missing, stop_at_layer, logits or stop_at_layer is None)
+        new = stored or forward_pass(model, tokens, missing, stop_at_layer, logits=True)  # a full pass's logits come free
         if not logits and new.logits is not None and new.logits.numel() * new.logits.element_size() > self.max_bytes // 64:
             new = CleanRun(new.activations)  # unasked-for logits are kept only when small
         if self.store and stored is None:

@@ -15,7 +15,6 @@ from typing import Callable, Iterable
 import torch
 
 from harness.interp.ablation import cache_activations, run_with_hooks
-from harness.interp.activation_cache import clean_logits
 from harness.interp.hooks import LAYER_OUT_HOOK, RESID_HOOK, Z_HOOK
 from harness.interp.metrics import Metric, metric_hooks
 
@@ -64,7 +63,7 @@ def activations_and_gradients(
             logits = model.run_with_hooks(tokens, fwd_hooks=capture_hooks(names, acts, deltas) + unembed_hooks)
             grads = torch.autograd.grad(metric(logits), [deltas[name] for name in names], allow_unused=True)
         return acts, {name: torch.zeros_like(acts[name]) if g is None else g for name, g in zip(names, grads)}
-    logits = (run_with_hooks(model, tokens, unembed_hooks) if unembed_hooks else clean_logits(model, tokens)).detach().clone()
+    logits = run_with_hooks(model, tokens, unembed_hooks).detach().clone()  # without hooks: the memoised clean logits
     with torch.enable_grad():
         (logit_grads,) = torch.autograd.grad(metric(logits.requires_grad_()), logits)
     del logits
