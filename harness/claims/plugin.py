@@ -25,7 +25,7 @@ from harness.claims.sharding import parse_shard, select_shard
 from harness.claims.snapshots import RoundedJSONSnapshot
 from harness.interp.activation_cache import set_store
 from harness.models import memory_cache
-from harness.models.activation_store import DiskActivationStore, parse_size
+from harness.models.activation_store import DiskActivationStore
 from harness.models.devices import DTYPES, place_worker
 from harness.models.registry import ModelUnavailable
 
@@ -95,12 +95,9 @@ def pytest_configure(config: pytest.Config) -> None:
     memory_cache.set_dtype(DTYPES[config.getoption("claims_dtype")])
     if size := config.getoption("claims_activation_disk"):
         try:
-            max_bytes = parse_size(size)
+            set_store(DiskActivationStore.of_size(memory_cache.cache_root() / "activations", size))
         except ValueError as err:
             raise pytest.UsageError(f"--claims-activation-disk: {err}") from None
-        if max_bytes <= 0:
-            raise pytest.UsageError("--claims-activation-disk: the size must be positive (leave the option out for no disk store)")
-        set_store(DiskActivationStore(memory_cache.cache_root() / "activations", max_bytes))
     add_models(config)  # on the controller and on each xdist worker: both parametrise claims
     if hasattr(config, "workerinput"):
         # xdist workers share the cores: one BLAS pool per core, not one per worker per core

@@ -8,7 +8,7 @@ memoised). An entry is keyed by the model object, its parameters' identities, in
 counters, dtypes and devices (a model edited, cast or moved never reads stale activations) and
 the tokens' bytes.
 
-The memo holds at most ``MI_CLAIMS_ACTIVATION_MEMORY`` bytes (default 2 GiB; 0 turns it off) and
+The memo holds at most ``MI_CLAIMS_ACTIVATION_MEMORY`` (e.g. ``4G``, ``500M``, bytes; default 2 GiB; 0 turns it off) and
 drops the least recently used entries beyond. An optional second level (``set_store``) keeps
 entries across runs: ``harness.models.activation_store`` is the disk one.
 """
@@ -52,16 +52,67 @@ class Store(Protocol):
     def put(self, model, digest: str, stop_at_layer: int | None, run: CleanRun) -> None: ...
 
 
+def parse_size(text: str) -> int:
+    """Bytes of ``"4G"``, ``"500M"``, ``"64K"`` or ``"1000"``."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    text = text.strip().upper().removesuffix("B")
+    try:
+        return int(float(text[:-1]) * units[text[-1]]) if text and text[-1] in units else int(text)
+    except ValueError:
+        raise ValueError(f"bad size {text!r}; expected e.g. 4G, 500M or a number of bytes") from None
+
+
+def memory_bound() -> int:
+    """``MI_CLAIMS_ACTIVATION_MEMORY`` in bytes (``"2G"``, ``"500M"``, a number), or the default."""
+    text = os.environ.get("MI_CLAIMS_ACTIVATION_MEMORY")
+    if text is None:
+        return DEFAULT_MEMORY
+    try:
+        return parse_size(text)
+    except ValueError as err:
+        raise ValueError(f"MI_CLAIMS_ACTIVATION_MEMORY: {err}") from None
+
+
 def tokens_digest(tokens: torch.Tensor) -> str:
     """sha1 of the tokens' dtype, shape and bytes."""
     tokens = tokens.detach().cpu().contiguous()
     return hashlib.sha1(f"{tokens.dtype}|{tuple(tokens.shape)}|".encode() + tokens.numpy().tobytes()).hexdigest()
 
 
+class ModelTensors:
+    """A model's parameters and buffers, listed once per model until any module anywhere registers
+    a parameter or buffer (torch's global registration hooks count those). Listing them walks the
+    whole module tree, about 50 ms for SmolLM2's bridge here, and every memo request needs them.
+    Submodule registrations are not counted: transformers' Llama slices its ``ModuleList`` of
+    layers on every forward, which registers each layer again. So a module built earlier and only
+    then attached in place of a part of a listed model is not seen (a new parameter is)."""
+
+    def __init__(self) -> None:
+        self.registrations = 0
+        self.lists: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (registrations, tensors)
+        for register in (torch.nn.modules.module.register_module_parameter_registration_hook,
+                         torch.nn.modules.module.register_module_buffer_registration_hook):
+            register(self.count)
+
+    def count(self, *registration) -> None:
+        self.registrations += 1
+
+    def __call__(self, model: torch.nn.Module) -> tuple[torch.Tensor, ...]:
+        registrations, tensors = self.lists.get(model, (None, ()))
+        if registrations != self.registrations:
+            tensors = (*model.parameters(), *model.buffers())
+            self.lists[model] = (self.registrations, tensors)
+        return tensors
+
+
+MODEL_TENSORS = ModelTensors()
+
+
 def parameters_key(model: torch.nn.Module) -> tuple:
     """Each parameter's and buffer's identity, in-place version counter, dtype and device: it
-    changes with every in-place edit, cast or move of the weights."""
-    return tuple((id(t), t._version, t.dtype, t.device) for t in (*model.parameters(), *model.buffers()))
+    changes with every in-place edit, cast or move of the weights, and with a parameter
+    assigned anew."""
+    return tuple((id(t), t._version, t.dtype, t.device) for t in MODEL_TENSORS(model))
 
 
 def has_hooks(model) -> bool:
@@ -138,7 +189,7 @@ class ActivationMemo:
         return sum(entry.nbytes for entry in self.entries.values())
 
 
-MEMO = ActivationMemo(int(os.environ.get("MI_CLAIMS_ACTIVATION_MEMORY", DEFAULT_MEMORY)))
+MEMO = ActivationMemo(memory_bound())
 
 
 def clean_run(model, tokens: torch.Tensor, names: Iterable[str], stop_at_layer: int | None = None,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 
 from harness.interp.hooks import Head
+from harness.interp.stacked_weights import stacked
 
 KINDS = ("Q", "K", "V")
 
@@ -31,8 +32,8 @@ def head_factors(model) -> dict[str, torch.Tensor]:
     as float64 on the CPU."""
     n_heads = model.cfg.n_heads
     with torch.inference_mode():
-        weights = {"W_Q": model.W_Q, "W_K": model.W_K, "W_V": model.W_V, "W_O": model.W_O}
-        weights = {k: expand_kv_heads(w.detach().double().cpu(), n_heads) for k, w in weights.items()}
+        weights = {name: stacked(model, name) for name in ("W_Q", "W_K", "W_V", "W_O")}
+        weights = {k: expand_kv_heads(w.double().cpu(), n_heads) for k, w in weights.items()}
     return weights
 
 

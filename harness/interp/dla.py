@@ -20,6 +20,7 @@ import torch
 
 from harness.interp.activation_cache import clean_run
 from harness.interp.hooks import EMBED_HOOK, MLP_OUT_HOOK, NEURON_HOOK, SCALE_HOOK, Z_HOOK
+from harness.interp.stacked_weights import stacked
 
 
 
@@ -46,7 +47,7 @@ class LogitAttribution:
 def stacked_bias(model, name: str) -> torch.Tensor | None:
     """``model.<name>`` (b_O, b_out, b_U), or None for bias-free models (the bridge raises)."""
     try:
-        return getattr(model, name)
+        return stacked(model, name)
     except AttributeError:
         return None
 
@@ -77,7 +78,7 @@ def final_scale(model, cache, pos: int) -> torch.Tensor:
 def answer_directions(model, answers: torch.Tensor, wrong: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """([batch, d_model] unembedding directions, [batch] unembedding-bias terms) of the
     answer tokens ([batch]) or of the answer - wrong difference."""
-    w_u, b_u = model.W_U, stacked_bias(model, "b_U")
+    w_u, b_u = stacked(model, "W_U"), stacked_bias(model, "b_U")
     b_u = torch.zeros(w_u.shape[1], device=w_u.device) if b_u is None else b_u
     direction, bias = w_u[:, answers].T, b_u[answers]
     if wrong is not None:
@@ -128,9 +129,10 @@ def logit_attribution_from_cache(model, logits: torch.Tensor, cache, answers: to
             return residual_to_logits(components, scale, direction, weight, centred)
 
         z = torch.stack([cache[Z_HOOK.format(layer=layer)][:, pos] for layer in range(n_layers)])  # [L, b, H, d_head]
-        head_out = torch.einsum("lbhd,lhdm->lhbm", z, model.W_O)
+        w_o = stacked(model, "W_O")
+        head_out = torch.einsum("lbhd,lhdm->lhbm", z, w_o)
         b_o = stacked_bias(model, "b_O")
-        b_o = torch.zeros_like(model.W_O[:, 0, 0]) if b_o is None else b_o  # [n_layers, d_model]
+        b_o = torch.zeros_like(w_o[:, 0, 0]) if b_o is None else b_o  # [n_layers, d_model]
         attn_bias = project(b_o[:, None, :].expand(-1, logits.shape[0], -1))
         mlps = (torch.stack([project(cache[MLP_OUT_HOOK.format(layer=layer)][:, pos]) for layer in range(n_layers)])
                 if not attn_only else torch.zeros_like(attn_bias))
@@ -158,8 +160,9 @@ def neuron_attribution(model, tokens: torch.Tensor, layer: int, answers: torch.T
         direction, _ = answer_directions(model, answers, wrong)
         scale = final_scale(model, cache, pos)
         post = cache[NEURON_HOOK.format(layer=layer)][:, pos]  # [batch, d_mlp]
-        neuron_out = post.T[:, :, None] * model.W_out[layer][:, None, :]  # [d_mlp, batch, d_model]
+        w_out = stacked(model, "W_out")[layer]  # [d_mlp, d_model]
+        neuron_out = post.T[:, :, None] * w_out[:, None, :]  # [d_mlp, batch, d_model]
         b_out = stacked_bias(model, "b_out")
-        b_out = torch.zeros_like(model.W_out[layer, 0]) if b_out is None else b_out[layer]
+        b_out = torch.zeros_like(w_out[0]) if b_out is None else b_out[layer]
         bias = residual_to_logits(b_out.expand(tokens.shape[0], -1), scale, direction, weight, centred)
         return residual_to_logits(neuron_out, scale, direction, weight, centred).cpu(), bias.cpu()

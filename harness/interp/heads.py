@@ -24,6 +24,7 @@ import torch
 from harness.interp.ablation import cache_activations
 from harness.interp.composition import expand_kv_heads
 from harness.interp.hooks import PATTERN_HOOK, Head
+from harness.interp.stacked_weights import stacked
 
 # a head "is" a head of a type when its score exceeds this: mean attention to the target
 # position, the detector threshold of ARENA "Intro to Mech Interp" (1.2)
@@ -123,10 +124,10 @@ def ov_eigenvalues(model) -> torch.Tensor:
     W_E W_V W_O W_U [d_vocab, d_vocab]. Its non-zero eigenvalues are those of the d_head x d_head
     product W_O W_U W_E W_V, so the vocabulary matrix is never formed."""
     with torch.inference_mode():
-        w_v = model.W_V.double()
+        w_v = stacked(model, "W_V").double()
         w_v = expand_kv_heads(w_v, model.cfg.n_heads)  # grouped-query heads
-        unembed_embed = model.W_U.double() @ model.W_E.double()  # [d_model, d_model]
-        small = model.W_O.double() @ unembed_embed @ w_v  # [n_layers, n_heads, d_head, d_head]
+        unembed_embed = stacked(model, "W_U").double() @ stacked(model, "W_E").double()  # [d_model, d_model]
+        small = stacked(model, "W_O").double() @ unembed_embed @ w_v  # [n_layers, n_heads, d_head, d_head]
         return torch.linalg.eigvals(small.cpu())
 
 
@@ -182,11 +183,13 @@ def ov_copying_accuracy(model, heads: list[Head], tokens: torch.Tensor, k: int) 
     their analysis): how often attending to token t raises t's logit most. One head at a time,
     so only an [n, d_vocab] block is formed."""
     with torch.inference_mode():
-        w_v = expand_kv_heads(model.W_V, model.cfg.n_heads)
-        rows = model.W_E[tokens.to(model.W_E.device)]  # [n, d_model]
+        w_v, w_o, w_u = (stacked(model, name) for name in ("W_V", "W_O", "W_U"))
+        w_v = expand_kv_heads(w_v, model.cfg.n_heads)
+        w_e = stacked(model, "W_E")
+        rows = w_e[tokens.to(w_e.device)]  # [n, d_model]
         accuracy = []
         for layer, head in heads:
-            logits = rows @ w_v[layer, head] @ model.W_O[layer, head] @ model.W_U  # [n, d_vocab]
+            logits = rows @ w_v[layer, head] @ w_o[layer, head] @ w_u  # [n, d_vocab]
             own = logits.gather(1, tokens.to(logits.device)[:, None])
             accuracy.append(((logits > own).sum(1) < k).float().mean())
         return torch.stack(accuracy).cpu()

@@ -26,7 +26,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from harness.interp.activation_cache import CleanRun, parameters_key
+from harness.interp.activation_cache import CleanRun, parameters_key, parse_size
 from harness.models.devices import device_kind
 
 # bump when what a pass caches under a hook name changes meaning
@@ -43,16 +43,6 @@ def know_weights(model: torch.nn.Module, weights: str) -> None:
     _weights[model] = (weights, parameters_key(model))
 
 
-def parse_size(text: str) -> int:
-    """Bytes of ``"4G"``, ``"500M"``, ``"64K"`` or ``"1000"``."""
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    text = text.strip().upper().removesuffix("B")
-    try:
-        return int(float(text[:-1]) * units[text[-1]]) if text and text[-1] in units else int(text)
-    except ValueError:
-        raise ValueError(f"bad size {text!r}; expected e.g. 4G, 500M or a number of bytes") from None
-
-
 def code_version() -> str:
     return f"{STORE_VERSION}|torch {torch.__version__}|transformer-lens {importlib.metadata.version('transformer-lens')}"
 
@@ -62,6 +52,15 @@ class DiskActivationStore:
         self.root, self.max_bytes = Path(root), max_bytes
         self.root.mkdir(parents=True, exist_ok=True)
         self.version = code_version()
+
+    @classmethod
+    def of_size(cls, root: Path, size: str) -> DiskActivationStore:
+        """A store under ``root`` holding at most ``size`` (``"4G"``, ``"500M"``...); ``ValueError``
+        for a bad or non-positive size."""
+        max_bytes = parse_size(size)
+        if max_bytes <= 0:
+            raise ValueError("the size must be positive (leave the option out for no disk store)")
+        return cls(root, max_bytes)
 
     def path(self, model, digest: str, stop_at_layer: int | None, name: str) -> Path | None:
         """The entry's file; ``None`` for a model whose weights are unknown or edited since loading."""

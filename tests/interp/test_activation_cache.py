@@ -4,7 +4,7 @@ import pytest
 import torch
 from tests.toy_bridges import random_tokens, toy_bridge
 
-from harness.interp.activation_cache import ActivationMemo, CleanRun, clean_logits, forward_pass
+from harness.interp.activation_cache import ActivationMemo, CleanRun, clean_logits, forward_pass, memory_bound
 from harness.interp.hooks import PATTERN_HOOK, Z_HOOK
 
 NAMES = {Z_HOOK.format(layer=0), PATTERN_HOOK.format(layer=1)}
@@ -115,3 +115,11 @@ def test_clean_logits_of_a_model_without_run_with_cache():
     mlp = torch.nn.Linear(4, 3)
     x = torch.randn(2, 4)
     torch.testing.assert_close(clean_logits(mlp, x), mlp(x).detach())
+
+
+def test_the_memory_bound_reads_sizes_and_names_a_bad_one(monkeypatch):
+    monkeypatch.setenv("MI_CLAIMS_ACTIVATION_MEMORY", "500M")
+    assert memory_bound() == 500 << 20
+    monkeypatch.setenv("MI_CLAIMS_ACTIVATION_MEMORY", "lots")
+    with pytest.raises(ValueError, match="MI_CLAIMS_ACTIVATION_MEMORY"):
+        memory_bound()

@@ -4,7 +4,8 @@ from tests.toy_bridges import random_tokens, toy_bridge
 
 from harness.interp.activation_cache import ActivationMemo
 from harness.interp.hooks import PATTERN_HOOK, Z_HOOK
-from harness.models.activation_store import DiskActivationStore, know_weights, parse_size
+from harness.interp.activation_cache import parse_size
+from harness.models.activation_store import DiskActivationStore, know_weights
 
 NAMES = [Z_HOOK.format(layer=1), PATTERN_HOOK.format(layer=0)]
 
