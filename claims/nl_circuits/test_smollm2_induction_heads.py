@@ -6,6 +6,10 @@ Data, per prompt seed: the pack's 100 repeated random-token sequences (BOS, 20 t
 sequences (``catalog.prompts.repeats``: 20 distinct common words, the same 20 again). A head's
 induction score is its mean attention from a repeated token to the token after its first
 occurrence; "an induction head" scores above 0.4 on random tokens (ARENA's detector threshold).
+Measured (prompt seed 0): 7 induction heads (L17H3-5, L18H6, L18H7, L23H2, L23H7); none
+specialises in random tokens or words (refuted); mean-ablating the best one (L18H6) raises the
+repeated-half loss by 1.40 nats, all seven by 5.77 (4.81 clean): a share of 0.24, they back
+each other up.
 """
 
 from harness import claim
@@ -30,7 +34,9 @@ def test_smollm2_has_many_induction_heads(model, repeats, prompt_seed, evidence)
 
 @prompt_seeds()
 @claim("2.29", "SmolLM2's induction heads specialise by the kind of repeated text: one of the heads above 0.4 on repeated "
-       "random tokens or on repeated words scores below 0.2 on the other kind", models=MODELS)
+       "random tokens or on repeated words scores below 0.2 on the other kind", models=MODELS,
+       refuted="every head above 0.4 on one kind scores at least 0.27 on the other (prompt seed 0: L17H3-5, L18H6, L18H7 "
+               "above 0.4 on both; L23H2 0.45 / 0.39 and L23H7 0.42 / 0.27 on random tokens / words): no head specialises")
 def test_induction_heads_specialise_by_text(model, repeats, prompt_seed, evidence):
     """Our own hypothesis, thresholds set before measuring: if the heads specialise, some head is
     an induction head (> 0.4) on one kind of repeat and not (< 0.2, half the detector threshold)
