@@ -5,6 +5,8 @@ opposite number). First that the model does it (logit difference correct - wrong
 attractor, the last position), then whether the head with the largest direct effect (DLA) reads
 the subject's number where it is written: its attention from the attractor to the subject noun,
 against the attractor itself.
+Measured (prompt seed 0): accuracy 0.76 (mean logit diff +0.96), refuted; the top DLA head L26H0
+(+0.54) puts 0.30 of its attention on the subject, 0.14 on the attractor, refuted.
 """
 
 from harness import claim

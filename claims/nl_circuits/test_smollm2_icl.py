@@ -9,6 +9,7 @@ Deviations from the paper, and why: 8 windows of 512 tokens of the offline probe
 set here) instead of their large natural-text sample, so each token's loss is averaged over the
 11 tokens around it (45-55, 495-505) to damp the noise of so few windows. Both claims run in
 the ``slow`` tier on every prompt seed (three full passes over 4k tokens each).
+Measured (prompt seed 0): in-context learning score -0.94 nats (per window +0.32 to -3.33).
 """
 
 from harness import claim
