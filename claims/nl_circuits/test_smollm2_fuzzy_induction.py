@@ -8,8 +8,9 @@ seed). The score is the mean attention to the exact repeat's induction target (O
 The seed list asks this of GPT-J or GPT-NeoX; neither fits here. The hub twin is Pythia-70M
 (``pythia-70m``, trained with the GPT-NeoX library and architecture), skipped where its weights
 are absent.
-Measured on SmolLM2 (prompt seed 0): the best fuzzy head, L18H6, scores 0.85 (0.88 exact); the 5
-best exact heads (L18H6, L17H4, L17H3, L18H7, L17H5) keep 0.86 of their score.
+Measured on SmolLM2 (prompt seeds 0 / 1 / 2): the best fuzzy head, L18H6, scores 0.85 / 0.81 / 0.83
+(0.88 / 0.86 / 0.86 exact); the 5 best exact heads (L18H6, L17H3-5, L18H7) keep 0.86 / 0.81 / 0.84
+of their score.
 """
 
 from harness import claim

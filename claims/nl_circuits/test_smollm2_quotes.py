@@ -4,8 +4,9 @@ choice of code behaviour): "a = 'text'\\nb = \\"hello" -> '"', not "'" (``catalo
 seen is the wrong one). First that the model does it (logit difference at the last position),
 then whether the head with the largest direct effect (DLA) moves the evidence: its attention
 from the string's last word to the quote that opened it, against the first string's quote.
-Measured (prompt seed 0): accuracy 1.0 (mean logit diff +5.74); the top DLA head L26H6 (+3.14)
-puts 0.96 of its attention on the opening quote, 0.02 on the other string's.
+Measured (prompt seeds 0 / 1 / 2): accuracy 1.0 on each (mean logit diff +5.74 / +5.44 / +5.56); the
+top DLA head is L26H6 on every seed (+3.14 / +3.02 / +2.97), 0.96 / 0.97 / 0.97 of its attention on
+the opening quote, 0.02 on the other string's.
 """
 
 from harness import claim
