@@ -235,3 +235,75 @@ def pack(model) -> PackMeasurements:
     """The shared measurements of the SmolLM2 pack (once per model and seed; per prompt seed inside)."""
     return PackMeasurements(model)
 
+
+# --- SmolLM2 claim pack, second part (issue #16): problems 2.13, 2.17, 2.29, 2.35, 2.36 ---
+# The behaviours (2.13 agreement, 2.17 quotes) are prompt sets of the ``nl`` fixture; the
+# induction questions (2.29, 2.35, 2.36) share the ``repeats`` fixture, keyed by prompt seed.
+
+from catalog.prompts.agreement import subject_verb_agreement  # noqa: E402
+from catalog.prompts.probe_text import codec_for, probe_windows  # noqa: E402
+from catalog.prompts.repeats import word_repeats  # noqa: E402
+from catalog.prompts.strings import matching_quotes  # noqa: E402
+from harness.interp.ablation import mean_ablate_heads  # noqa: E402
+from harness.interp.heads import DETECTOR_THRESHOLD, heads_above, induction_targets  # noqa: E402
+from harness.interp.metrics import repeated_halves_loss  # noqa: E402
+
+PROMPT_SETS["subject-verb agreement"] = subject_verb_agreement
+PROMPT_SETS["matching quotes"] = matching_quotes
+
+ABLATION_REPEATS = 32  # repeated random-token sequences for the induction heads' ablations (as claim 2.11's)
+ICL_WINDOWS, ICL_LENGTH = 8, 512  # text windows (BOS + 512 tokens) for the in-context learning score
+ICL_EARLY, ICL_LATE, ICL_SPAN = 50, 500, 5  # Olsson et al. 2022's tokens 50 and 500, each averaged over +-5 tokens
+
+
+class RepeatMeasurements:
+    def __init__(self, model, pack: PackMeasurements):
+        self.model, self.pack = model, pack
+
+    def induction_heads(self, seed: int) -> list[Head]:
+        """The heads whose induction score on repeated random tokens (the pack's offset-1 score,
+        data seed ``seed``) is above ``DETECTOR_THRESHOLD``, in (layer, head) order."""
+        return heads_above(self.pack.offset_scores(seed)[1].mean(1), DETECTOR_THRESHOLD)
+
+    @functools.cache
+    def word_repeat_scores(self, seed: int) -> dict[str, torch.Tensor]:
+        """{"exact", "case-changed": [n_layers, n_sequences, n_heads]} each head's attention from a
+        repeated word to the word after its first occurrence (the induction target of the exact
+        repeat, for both), per sequence of ``word_repeats`` (one pass over both kinds)."""
+        repeats = word_repeats(self.model.tokenizer, seed=seed)
+        patterns = attention_patterns(self.model, torch.cat([repeats.exact, repeats.case_changed])).cpu()
+        scores = attention_to_targets_per_example(patterns, induction_targets(repeats.exact).repeat(2, 1, 1))
+        n = len(repeats.exact)
+        return {"exact": scores[:, :n], "case-changed": scores[:, n:]}
+
+    @functools.cache
+    def ablated_repeat_losses(self, seed: int) -> dict[str, float]:
+        """{"clean", "top head", "all heads"}: the loss on the repeated half of ``ABLATION_REPEATS``
+        repeated random-token sequences (data seed ``seed``) with no head, the best induction head
+        or every induction head (``induction_heads(seed)``) mean-ablated (per-position means over
+        another batch, data seed ``seed + 1000``)."""
+        model, heads = self.model, self.induction_heads(seed)
+        tokens = repeated_tokens_for(model, batch=ABLATION_REPEATS, half_len=REPEAT_HALF_LEN, seed=seed)
+        reference = repeated_tokens_for(model, batch=ABLATION_REPEATS, half_len=REPEAT_HALF_LEN, seed=seed + 1000)
+        best = top_head(self.pack.offset_scores(seed)[1].mean(1))
+        runs = {"clean": [], "top head": mean_ablate_heads(model, reference, [best]), "all heads": mean_ablate_heads(model, reference, heads)}
+        return {k: repeated_halves_loss(model, tokens, REPEAT_HALF_LEN, hooks)[1] for k, hooks in runs.items()}
+
+    @functools.cache
+    def icl_scores(self, seed: int, ablate_induction: bool = False) -> torch.Tensor:
+        """[n_windows] Olsson et al.'s in-context learning score per text window: mean loss at
+        tokens ``ICL_LATE`` +- ``ICL_SPAN`` minus at tokens ``ICL_EARLY`` +- ``ICL_SPAN`` (nats), on
+        ``ICL_WINDOWS`` probe-text windows (data seed ``seed``); with ``ablate_induction``, the
+        induction heads (``induction_heads(seed)``) mean-ablated (per-position means over the windows)."""
+        tokens, _ = probe_windows(codec_for(self.model), ICL_WINDOWS, ICL_LENGTH, seed)
+        tokens = tokens.to(self.model.W_U.device)
+        hooks = mean_ablate_heads(self.model, tokens, self.induction_heads(seed)) if ablate_induction else []
+        losses = per_token_loss(run_with_hooks(self.model, tokens, hooks), tokens).cpu()  # [n, seq - 1], i predicts token i + 1
+        at = lambda token: losses[:, token - 1 - ICL_SPAN : token + ICL_SPAN].mean(-1)  # noqa: E731
+        return at(ICL_LATE) - at(ICL_EARLY)
+
+
+@per_target
+def repeats(model, pack) -> RepeatMeasurements:
+    """The induction measurements of the SmolLM2 pack's second part (once per model and seed)."""
+    return RepeatMeasurements(model, pack)

@@ -7,23 +7,9 @@ against the other open tag / the other variable's literal.
 """
 
 from harness import claim
-from harness.claims.shared import expect_behaviour, prompt_seeds
-from harness.interp.heads import named_scores
+from harness.claims.shared import expect_behaviour, expect_top_head_reads, prompt_seeds
 
 MODELS = ["smollm2-135m"]
-MOSTLY = 0.5  # "attends mostly to": more than half of the head's attention
-
-
-def expect_top_head_reads(evidence, nl, task: str, seed: int, evidence_key: str, other_key: str) -> None:
-    """The top DLA head's attention from the last position: more than ``MOSTLY`` on the
-    ``evidence_key`` position, and more there than on the ``other_key`` position (per prompt)."""
-    head, evidence_attention = nl.top_head_attention(task, evidence_key, seed)
-    _, other = nl.top_head_attention(task, other_key, seed)
-    evidence.note("top DLA head (direct effect)", named_scores(nl.head_dla(task, seed), [head], 2))
-    evidence.note(f"its mean attention to the {other_key}", round(float(other.mean()), 3))
-    evidence.expect(f"its attention to the {evidence_key}", evidence_attention.mean(), ">", MOSTLY, per_example=evidence_attention)
-    difference = evidence_attention - other
-    evidence.expect(f"its attention to the {evidence_key} - to the {other_key}", difference.mean(), ">", 0.0, per_example=difference)
 
 
 @prompt_seeds()

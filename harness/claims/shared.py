@@ -9,6 +9,8 @@ from typing import Any, Callable
 
 import pytest
 
+from harness.interp.heads import named_scores
+
 
 def per_target(build: Callable[..., Any]) -> Any:
     """``@per_target def ioi(model): return IOIMeasurements(model)`` in a conftest: the
@@ -56,3 +58,20 @@ def expect_behaviour(evidence: Any, diff: Any, mean_name: str, accuracy_name: st
     above wrong on ``BEHAVIOUR_ACCURACY`` of the prompts (``accuracy_name``)."""
     evidence.expect(mean_name, diff.mean(), ">", 0.0, per_example=diff)
     evidence.expect(accuracy_name, (diff > 0).float().mean(), ">=", BEHAVIOUR_ACCURACY)
+
+
+MOSTLY = 0.5  # "attends mostly to": more than half of the head's attention
+
+
+def expect_top_head_reads(evidence: Any, nl: Any, task: str, seed: int, evidence_key: str, other_key: str) -> None:
+    """The natural-language claims' test that the head with the largest direct effect (DLA) on
+    ``task`` reads the evidence (``nl``: the ``nl`` fixture of ``claims/nl_circuits``): its
+    attention from the last position is more than ``MOSTLY`` on the ``evidence_key`` position,
+    and more there than on the ``other_key`` position (per prompt)."""
+    head, evidence_attention = nl.top_head_attention(task, evidence_key, seed)
+    _, other = nl.top_head_attention(task, other_key, seed)
+    evidence.note("top DLA head (direct effect)", named_scores(nl.head_dla(task, seed), [head], 2))
+    evidence.note(f"its mean attention to the {other_key}", round(float(other.mean()), 3))
+    evidence.expect(f"its attention to the {evidence_key}", evidence_attention.mean(), ">", MOSTLY, per_example=evidence_attention)
+    difference = evidence_attention - other
+    evidence.expect(f"its attention to the {evidence_key} - to the {other_key}", difference.mean(), ">", 0.0, per_example=difference)
