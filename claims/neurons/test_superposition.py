@@ -14,12 +14,11 @@ A probe or a neuron is chosen on the first half of the prose and of the code win
 import torch
 
 from catalog.pretrained import SMOLLM2
-from catalog.prompts.probe_text import TOKEN_KINDS
 from harness import claim
 from harness.claims.shared import prompt_seeds
 from harness.interp.neurons import (context_separation, max_correlation, polysemantic_neurons, selected_auroc,
                                     top_class_purity)
-from harness.interp.probes import probe_auroc, sparse_probe_neurons
+from harness.interp.probes import sparse_probe_neurons
 from harness.plain import plain
 
 ONE_LAYER = ["lm-gelu-1l", "lm-solu-1l", "gelu-1l", "solu-1l"]
@@ -32,52 +31,51 @@ MIXED_NEURONS = 8  # polysemantic neurons examined per layer
 MONOSEMANTIC_PURITY = 0.8
 
 
-def features(neurons, evidence) -> dict[str, torch.Tensor]:
-    """{"number", "code"}: [n_tokens] bool labels; requires >= ``MIN_MATCHES`` numbers in each half."""
-    number = neurons.matches(TOKEN_KINDS["number"])
+def features(labels: dict[str, torch.Tensor], neurons, evidence) -> dict[str, torch.Tensor]:
+    """The ``simple_features`` labels (conftest: "number", "code"), after requiring >=
+    ``MIN_MATCHES`` numbers in each half."""
     evidence.require("number tokens in the smaller half",
-                     min(int(number[s].sum()) for s in (neurons.selection, ~neurons.selection)), ">=", MIN_MATCHES)
-    return {"number": number, "code": neurons.is_code}
+                     min(int(labels["number"][s].sum()) for s in (neurons.selection, ~neurons.selection)), ">=", MIN_MATCHES)
+    return labels
 
 
 @prompt_seeds()
 @claim("4.35", "A linear probe on the first MLP layer's neuron activations detects number tokens and code positions "
        "with a held-out AUROC above 0.95", models=[*ONE_LAYER, SMOLLM2])
-def test_probe_on_mlp_activations(neurons, evidence):
+def test_probe_on_mlp_activations(neurons, simple_features, prompt_seed, first_layer_probe, evidence):
     """Our own hypothesis and threshold (0.95), set before measuring. The probe: L2 logistic
     regression (scikit-learn, C = 1) on the standardised post-activations of every neuron of MLP
     0, as Gurnee et al. 2023's dense baseline probe."""
-    for name, label in features(neurons, evidence).items():
-        evidence.expect(f"{name}: held-out AUROC of the probe", probe_auroc(neurons.acts[0], label, neurons.selection),
-                        ">", PROBE_AUROC)
+    for name in features(simple_features, neurons, evidence):
+        evidence.expect(f"{name}: held-out AUROC of the probe", first_layer_probe(prompt_seed, name), ">", PROBE_AUROC)
 
 
 @prompt_seeds()
 @claim("4.36", "On the first MLP layer, a probe over all neurons detects number tokens and code positions better "
        "(held-out AUROC) than the best single neuron", models=[*ONE_LAYER, SMOLLM2])
-def test_probe_beats_best_neuron(neurons, evidence):
+def test_probe_beats_best_neuron(neurons, simple_features, prompt_seed, first_layer_probe, evidence):
     """Gurnee et al. 2023 ("Finding Neurons in a Haystack", Sec. 4, Fig. 3) find that k-sparse
     probes gain over k = 1 for most features in early layers (superposition spreads them). Our
     threshold (difference > 0), set before measuring. The neuron: the best AUROC on the selection
     half (as 1.8); both scored on the other half."""
-    for name, label in features(neurons, evidence).items():
+    for name, label in features(simple_features, neurons, evidence).items():
         neuron, _, single = selected_auroc(neurons.acts[0], label, neurons.selection)
         evidence.note(f"{name}: best neuron and its held-out AUROC", [neuron, round(single, 3)])
         evidence.expect(f"{name}: probe - best neuron held-out AUROC",
-                        probe_auroc(neurons.acts[0], label, neurons.selection) - single, ">", 0.0)
+                        first_layer_probe(prompt_seed, name) - single, ">", 0.0)
 
 
 @prompt_seeds()
 @claim("4.31", "Number tokens are carried sparsely by the first MLP layer: a probe on at most 8 of its neurons "
        "reaches a held-out AUROC of 0.95", models=[*ONE_LAYER, SMOLLM2])
-def test_number_feature_is_sparse(neurons, evidence):
+def test_number_feature_is_sparse(neurons, simple_features, evidence):
     """Our own hypothesis and thresholds (8 neurons, AUROC 0.95), set before measuring. Gurnee et
     al. 2023's k-sparse probes: neurons ranked by their standardised mean difference between
     number and other tokens on the selection half, a logistic probe on the top k = 1, 2, 4, ...,
     128 neurons; the value is the smallest k that reaches 0.95 held out (129 when none does).
     The purity (as 1.7) of the top-ranked neuron is noted: 4.31 asks for a feature of a
     polysemantic neuron."""
-    label = features(neurons, evidence)["number"]
+    label = features(simple_features, neurons, evidence)["number"]
     needed, scores = sparse_probe_neurons(neurons.acts[0], label, neurons.selection, PROBE_AUROC)
     evidence.note("held-out AUROC per k", plain(scores, 3))
     evidence.expect("neurons needed for AUROC 0.95", 129 if needed is None else needed, "<=", SPARSE_NEURONS)
@@ -108,7 +106,7 @@ def test_one_layer_polysemantic_neuron_disambiguated(neurons, evidence):
     expect_context_separates(neurons, evidence)
 
 
-@prompt_seeds()
+@prompt_seeds(fast=None)  # every draw slow: 40 probe fits take ~27 s on SmolLM2 (2 loaded cores)
 @claim("4.30", "In a 2-layer (or deeper) model, a polysemantic neuron of the probed layer has its features told "
        "apart by its input: median probe accuracy above 0.9 over its 8 most mixed neurons (as 4.29)",
        models=[*TWO_LAYER, SMOLLM2])
