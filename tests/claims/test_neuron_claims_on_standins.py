@@ -1,6 +1,6 @@
-"""Every claim in ``claims/neurons`` (section 1, and the section-4 superposition claims there) on the family trained here runs on the family's CPU
-stand-ins (``tests.claims.lm_standins``) to a verdict with its measurements recorded, and raises no
-error. The verdicts mean nothing. Prompt draw 0."""
+"""Every claim in ``claims/neurons`` (section 1, and the section-4 superposition claims there) on
+the family trained here runs on the family's CPU stand-ins (``tests.claims.lm_standins``) to a
+verdict with its measurements recorded, and raises no error. The verdicts mean nothing. Prompt draw 0."""
 
 from __future__ import annotations
 
