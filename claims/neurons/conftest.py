@@ -20,13 +20,14 @@ import torch
 
 from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for
 from catalog.lm import FAMILY
-from catalog.prompts.probe_text import TextCodec, codec_for, probe_windows, regex_labels, token_classes
+from catalog.prompts.probe_text import TOKEN_KINDS, TextCodec, codec_for, probe_windows, regex_labels, token_classes
 from harness.claims.shared import per_target
 from harness.interp.ablation import each_head_sites, mean_activations, patch_hooks, run_with_hooks
 from harness.interp.heads import induction_scores
 from harness.interp.hooks import NORM_OUT_HOOK
 from harness.interp.metrics import per_token_loss
 from harness.interp.neurons import neuron_activations
+from harness.interp.probes import probe_auroc
 from harness.models.memory_cache import cache_root
 from harness.models.registry import get_model_spec
 
@@ -159,3 +160,29 @@ def neurons(neurons_by_seed, prompt_seed) -> NeuronMeasurements:
 def baseline_neurons(model_at_seed, prompt_seed):
     """``baseline_neurons(name)``: the measurements of another model on the claim's prompt draw."""
     return lambda name: measurements(model_at_seed(name), name)(prompt_seed)
+
+
+# --- Issue #18 (4.31, 4.35, 4.36): two simple features and the first MLP layer's dense probe for
+# each, fitted once per prompt draw for the claims that share it (claims/neurons/test_superposition.py). ---
+
+SIMPLE_FEATURES: dict[str, Callable[[NeuronMeasurements], torch.Tensor]] = {
+    "number": lambda m: m.matches(TOKEN_KINDS["number"]),  # the current token is digits
+    "code": lambda m: m.is_code,  # the position is in a code window
+}
+
+
+@per_target
+def first_layer_probe(neurons_by_seed) -> Callable[[int, str], float]:
+    """``first_layer_probe(prompt_seed, feature)``: held-out AUROC of a ``probe_auroc`` on every
+    neuron of MLP 0 for a ``SIMPLE_FEATURES`` label, fitted on ``selection`` (once per draw)."""
+    def fit(seed: int, feature: str) -> float:
+        m = neurons_by_seed(seed)
+        return probe_auroc(m.acts[0], SIMPLE_FEATURES[feature](m), m.selection)
+
+    return functools.cache(fit)
+
+
+@pytest.fixture
+def simple_features(neurons) -> dict[str, torch.Tensor]:
+    """{feature: [n_tokens] bool} the ``SIMPLE_FEATURES`` labels on the claim's prompt draw."""
+    return {name: label(neurons) for name, label in SIMPLE_FEATURES.items()}

@@ -11,6 +11,12 @@ them flattened over (batch, pos) as ``[n_tokens, d_mlp]``.
 - ``top_class_purity``: the share of a neuron's top-``k`` activations that fall in its most
   common token class (1: all its strongest activations are one kind of token).
 - ``column_alignment``: |cosine| of a direction with each neuron's input weights.
+- ``effective_classes``: exp(entropy) of the token classes among a neuron's top-``k``
+  activations (1: one class; c: c classes equally), a graded ``top_class_purity``.
+- ``polysemantic_neurons`` / ``context_separation``: the most mixed strongly-firing neurons,
+  and how well a probe on the neuron's input context tells apart the classes of its top tokens.
+- ``max_correlation``: each neuron's highest |Pearson correlation| with any neuron of another
+  layer or model over the same tokens.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from scipy.stats import rankdata
 
 from harness.interp.ablation import cache_activations
 from harness.interp.hooks import NEURON_HOOK
+from harness.interp.probes import cross_validated_accuracy
 
 
 def neuron_activations(model, tokens: torch.Tensor, layers: list[int],
@@ -65,13 +72,57 @@ def token_variance_share(acts: torch.Tensor, token_ids: torch.Tensor, min_count:
     return (between / centred.pow(2).sum(0).clamp(min=1e-12)).float()
 
 
+def top_class_counts(acts: torch.Tensor, classes: torch.Tensor, k: int = 20) -> torch.Tensor:
+    """[n_classes, d_mlp]: how many of each neuron's ``k`` largest activations (acts [n, d_mlp])
+    fall in each token class (classes [n] int)."""
+    top = classes[acts.topk(k, dim=0).indices]  # [k, d_mlp]
+    n_classes = int(classes.max()) + 1
+    return torch.zeros(n_classes, acts.shape[1]).scatter_add_(0, top, torch.ones_like(top, dtype=torch.float))
+
+
 def top_class_purity(acts: torch.Tensor, classes: torch.Tensor, k: int = 20) -> torch.Tensor:
     """[d_mlp]: for each neuron, the share of its ``k`` largest activations (acts [n, d_mlp])
     whose token class (classes [n] int) is the most common class among them."""
-    top = classes[acts.topk(k, dim=0).indices]  # [k, d_mlp]
-    n_classes = int(classes.max()) + 1
-    counts = torch.zeros(n_classes, acts.shape[1]).scatter_add_(0, top, torch.ones_like(top, dtype=torch.float))
-    return counts.max(0).values / k
+    return top_class_counts(acts, classes, k).max(0).values / k
+
+
+def effective_classes(acts: torch.Tensor, classes: torch.Tensor, k: int = 20) -> torch.Tensor:
+    """[d_mlp]: exp(entropy) of the class distribution of each neuron's ``k`` largest
+    activations (acts [n, d_mlp], classes [n] int): 1 when they are all one class, c when they
+    spread evenly over c classes."""
+    shares = top_class_counts(acts, classes, k) / k
+    return torch.exp(-(shares * shares.clamp_min(1e-12).log()).sum(0))
+
+
+def polysemantic_neurons(acts: torch.Tensor, classes: torch.Tensor, n: int, k: int = 20) -> torch.Tensor:
+    """[n] the neurons (acts [tokens, d_mlp]) with the most ``effective_classes`` among those
+    whose mean top-``k`` activation is above the layer's median (a weak neuron's top tokens are
+    near-random, hence mixed)."""
+    strong = acts.topk(k, dim=0).values.mean(0) > acts.topk(k, dim=0).values.mean(0).median()
+    return effective_classes(acts, classes, k).masked_fill(~strong, -1).topk(n).indices
+
+
+def context_separation(activation: torch.Tensor, context: torch.Tensor, classes: torch.Tensor, share: float = 0.05,
+                       folds: int = 5) -> tuple[float, float] | None:
+    """(``folds``-fold accuracy of a probe on ``context`` [n, d] telling the neuron's most common
+    class among its top ``share`` of tokens from its other classes there, the majority share
+    among them): the context's answer to "which of its features fired" (activation [n], classes
+    [n] int). None when either side has fewer than ``folds`` tokens (the neuron is not mixed there)."""
+    top = activation.topk(max(2 * folds, int(share * len(activation)))).indices
+    labels = classes[top] == classes[top].mode().values
+    if min(int(labels.sum()), int((~labels).sum())) < folds:
+        return None
+    return cross_validated_accuracy(context[top], labels, folds), float(max(labels.float().mean(), 1 - labels.float().mean()))
+
+
+def max_correlation(acts: torch.Tensor, others: torch.Tensor) -> torch.Tensor:
+    """[d_a]: for each neuron of ``acts`` [n, d_a], its largest |Pearson correlation| with any
+    neuron of ``others`` [n, d_b] over the same n tokens (constant neurons correlate 0)."""
+    def standardised(x: torch.Tensor) -> torch.Tensor:
+        centred = x.double() - x.double().mean(0)
+        return centred / centred.norm(dim=0).clamp_min(1e-12)
+
+    return (standardised(acts).T @ standardised(others)).abs().amax(1).float()
 
 
 def column_alignment(weights: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,12 @@
 """Linear probes on activations (Alain & Bengio 2016): logistic regression fitted on a train
 split and scored on a held-out split, with a shuffled-label baseline (Hewitt & Liang 2019's
-control: a probe that does as well on shuffled labels measures the probe, not the model)."""
+control: a probe that does as well on shuffled labels measures the probe, not the model).
+
+- ``linear_probe``: accuracy on a random held-out split, with the shuffled-label baseline.
+- ``probe_auroc``: a probe fitted where ``select`` and scored (AUROC) elsewhere.
+- ``sparse_probe_neurons``: the fewest neurons a k-sparse probe needs for a held-out AUROC
+  (Gurnee et al. 2023, "Finding Neurons in a Haystack": neurons ranked by mean difference).
+- ``cross_validated_accuracy``: k-fold accuracy of a probe, for small sets."""
 
 from __future__ import annotations
 
@@ -9,7 +15,10 @@ import dataclasses
 import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,3 +46,46 @@ def linear_probe(features: torch.Tensor, labels: torch.Tensor, seed: int, test_s
     shuffled = fit(np.random.default_rng(seed).permutation(y_train))
     weights = torch.from_numpy(probe.coef_[0] / std)  # back in the activations' coordinates
     return ProbeResult(float(probe.score(x_test, y_test)), float(shuffled.score(x_test, y_test)), weights / weights.norm())
+
+
+def _probe() -> Pipeline:
+    """Standardised features, then L2 logistic regression (scikit-learn's defaults, C = 1)."""
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+
+
+def probe_auroc(features: torch.Tensor, labels: torch.Tensor, select: torch.Tensor) -> float:
+    """Held-out AUROC of a logistic-regression probe fitted on the ``select`` rows of
+    ``features`` [n, d] -> ``labels`` [n] bool and scored on the other rows (select [n] bool)."""
+    x, y, s = features.double().cpu().numpy(), labels.cpu().numpy(), select.cpu().numpy()
+    probe = _probe().fit(x[s], y[s])
+    return float(roc_auc_score(y[~s], probe.decision_function(x[~s])))
+
+
+def mean_difference_ranking(acts: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """[d] neuron indices, largest first, by |mean over positives - mean over negatives| / std
+    (acts [n, d], labels [n] bool): Gurnee et al. 2023's first-stage heuristic for sparse probes,
+    on standardised activations."""
+    x = acts.double()
+    gap = (x[labels].mean(0) - x[~labels].mean(0)).abs() / x.std(0).clamp_min(1e-12)
+    return gap.argsort(descending=True)
+
+
+def sparse_probe_neurons(acts: torch.Tensor, labels: torch.Tensor, select: torch.Tensor, target: float,
+                         ks: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128)) -> tuple[int | None, dict[int, float]]:
+    """(the smallest k in ``ks`` whose k-sparse probe reaches held-out AUROC ``target``, or None;
+    {k: held-out AUROC} up to it): neurons ranked by ``mean_difference_ranking`` on the ``select``
+    rows, a ``probe_auroc`` on the top k (acts [n, d_mlp], labels and select [n] bool)."""
+    ranking = mean_difference_ranking(acts[select], labels[select])
+    scores = {}
+    for k in (k for k in ks if k <= acts.shape[1]):
+        scores[k] = probe_auroc(acts[:, ranking[:k]], labels, select)
+        if scores[k] >= target:
+            return k, scores
+    return None, scores
+
+
+def cross_validated_accuracy(features: torch.Tensor, labels: torch.Tensor, folds: int = 5, seed: int = 0) -> float:
+    """Mean held-out accuracy of a logistic-regression probe ``features`` [n, d] -> ``labels``
+    [n] over stratified ``folds`` (each class needs >= ``folds`` rows)."""
+    splits = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    return float(cross_val_score(_probe(), features.double().cpu().numpy(), labels.cpu().numpy(), cv=splits).mean())

@@ -113,6 +113,25 @@ def polygon_angles(W2d: torch.Tensor, threshold: float = 0.5) -> torch.Tensor | 
     return torch.sort(gaps).values.to(torch.float32)
 
 
+def direction_clusters(h: torch.Tensor, cosine: float = 0.95, min_share: float = 0.01, most: int = 2000) -> int:
+    """How many directions each hold at least ``min_share`` of the nonzero hidden vectors ``h``
+    [batch, m] (the first ``most`` of them): greedily, the unit vector with the most others within
+    ``cosine`` takes them as its cluster, until the largest cluster left is under ``min_share``
+    (our statistic, from activations alone: sparse features in superposition give more than m
+    such directions)."""
+    units = h[h.norm(dim=-1) > 1e-6][:most]
+    units = units / units.norm(dim=-1, keepdim=True)
+    close = ((units @ units.T) > cosine).float()  # [k, k]
+    left, found, need = torch.ones(len(units)), 0, min_share * len(units)
+    while left.any():
+        sizes = (close @ left) * left  # unclustered neighbours of each unclustered vector
+        if sizes.max() < max(need, 1):
+            break
+        left *= 1 - close[sizes.argmax()]
+        found += 1
+    return found
+
+
 def n_represented(W: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
     """Number of features with ``||W_i|| > threshold``: ``[..., m, n] -> [...]`` (long).
     Paper baseline: with no sparsity the ReLU output model represents the m most important

@@ -1,5 +1,6 @@
 """Neuron statistics: activations from one pass, AUROC against sklearn's, selected / held-out
-AUROC, the token variance share, top-class purity and column alignment on constructed cases."""
+AUROC, the token variance share, top-class purity, effective classes, polysemantic-neuron choice,
+context separation, max correlation and column alignment on constructed cases."""
 
 import torch
 from sklearn.metrics import roc_auc_score
@@ -7,7 +8,8 @@ from tests.toy_bridges import random_tokens, toy_bridge
 
 from harness.interp.ablation import cache_activations
 from harness.interp.hooks import NEURON_HOOK, NORM_OUT_HOOK
-from harness.interp.neurons import (auroc_per_neuron, column_alignment, neuron_activations, selected_auroc,
+from harness.interp.neurons import (auroc_per_neuron, column_alignment, context_separation, effective_classes,
+                                    max_correlation, neuron_activations, polysemantic_neurons, selected_auroc,
                                     token_variance_share, top_class_purity)
 
 
@@ -61,3 +63,42 @@ def test_column_alignment_is_the_absolute_cosine_with_each_column():
     torch.testing.assert_close(column_alignment(weights, torch.tensor([1.0, 0.0])),
                                torch.tensor([1.0, 0.0, 2 ** -0.5]))
 
+
+
+def test_effective_classes_is_one_for_one_class_and_c_for_c_even_classes():
+    classes = torch.tensor([0, 0, 1, 1, 2, 2])
+    acts = torch.tensor([[6.0, 1.0], [5.0, 6.0], [1.0, 5.0], [2.0, 4.0], [3.0, 3.0], [4.0, 2.0]])
+    # neuron 0's top 2: rows 0, 1 -> classes 0, 0; neuron 1's top 2: rows 1, 2 -> classes 0, 1
+    torch.testing.assert_close(effective_classes(acts, classes, k=2), torch.tensor([1.0, 2.0]))
+
+
+def test_polysemantic_neurons_prefers_mixed_strong_neurons():
+    gen = torch.Generator().manual_seed(3)
+    classes = torch.arange(400) % 4
+    acts = torch.randn(400, 4, generator=gen) * 0.01  # neuron 3: weak and mixed
+    acts[:, 0] += 5.0 * (classes == 0)  # monosemantic
+    acts[:, 1] += 5.0 * (classes <= 1)  # two classes
+    acts[:, 2] += 5.0 * (classes <= 2)  # three classes
+    assert polysemantic_neurons(acts, classes, n=2, k=40).tolist() == [2, 1]
+
+
+def test_context_separation_reads_which_class_fired_from_the_context():
+    gen = torch.Generator().manual_seed(4)
+    classes = torch.arange(400) % 2
+    activation = torch.randn(400, generator=gen)
+    context = torch.randn(400, 8, generator=gen)
+    context[:, 0] += 4.0 * classes  # the context says the class
+    accuracy, majority = context_separation(activation, context, classes, share=0.25)
+    assert accuracy > 0.95 and 0.5 <= majority < 0.7
+    noise_accuracy, _ = context_separation(activation, torch.randn(400, 8, generator=gen), classes, share=0.25)
+    assert noise_accuracy < 0.75
+    assert context_separation(activation, context, torch.zeros(400, dtype=torch.long)) is None  # one class only
+
+
+def test_max_correlation_finds_the_matching_neuron_up_to_sign_and_scale():
+    gen = torch.Generator().manual_seed(5)
+    acts = torch.randn(500, 3, generator=gen)
+    others = torch.cat([-2.0 * acts[:, 1:2] + 1.0, torch.randn(500, 2, generator=gen), torch.ones(500, 1)], dim=1)
+    similarity = max_correlation(acts, others)
+    assert abs(float(similarity[1]) - 1.0) < 1e-5
+    assert (similarity[[0, 2]] < 0.2).all()

@@ -1,6 +1,7 @@
 import torch
 
-from harness.interp.probes import linear_probe
+from harness.interp.probes import (cross_validated_accuracy, linear_probe, mean_difference_ranking, probe_auroc,
+                                   sparse_probe_neurons)
 
 
 def test_probe_finds_a_planted_direction_and_shuffled_labels_do_not():
@@ -19,3 +20,35 @@ def test_probe_on_noise_is_near_chance():
     gen = torch.Generator().manual_seed(1)
     result = linear_probe(torch.randn(200, 20, generator=gen), torch.arange(200) % 2, seed=0)
     assert result.accuracy < 0.75
+
+
+def planted(n_detectors: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(acts [600, 30], labels [600], select [600]): the label raises each of the first
+    ``n_detectors`` neurons by 3 / n_detectors (together they detect it; each alone weakly)."""
+    gen = torch.Generator().manual_seed(seed)
+    labels = torch.rand(600, generator=gen) < 0.3
+    acts = torch.randn(600, 30, generator=gen)
+    acts[:, :n_detectors] += 3.0 / n_detectors ** 0.5 * labels[:, None]
+    return acts, labels, torch.arange(600) < 300
+
+
+def test_probe_auroc_is_high_on_a_planted_feature_and_chance_on_noise():
+    acts, labels, select = planted(1, seed=2)
+    assert probe_auroc(acts, labels, select) > 0.95
+    assert abs(probe_auroc(acts[:, 1:], labels, select) - 0.5) < 0.1
+
+
+def test_sparse_probe_needs_as_many_neurons_as_carry_the_feature():
+    acts, labels, select = planted(1, seed=3)
+    assert sparse_probe_neurons(acts, labels, select, target=0.95)[0] == 1
+    acts, labels, select = planted(8, seed=3)  # each neuron alone: AUROC ~0.77
+    needed, scores = sparse_probe_neurons(acts, labels, select, target=0.95)
+    assert needed == 8 and scores[1] < 0.9
+    assert set(mean_difference_ranking(acts, labels)[:8].tolist()) == set(range(8))
+    assert sparse_probe_neurons(acts[:, 8:], labels, select, target=0.95, ks=(1, 4, 16))[0] is None  # no detector left
+
+
+def test_cross_validated_accuracy_separates_signal_from_noise():
+    acts, labels, _ = planted(1, seed=4)
+    assert cross_validated_accuracy(acts, labels) > 0.9
+    assert cross_validated_accuracy(acts[:, 1:], labels) < 0.8

@@ -1,0 +1,150 @@
+"""Neuron superposition in small language models (issue #18: open problems 4.29-4.31, 4.35-4.37,
+4.40): how a polysemantic neuron's features are told apart, how many neurons carry one feature,
+probes against single neurons, and SoLU against GELU. Measured on the ``neurons`` fixture
+(``conftest.py``: 24 probe windows of up to 64 tokens, 80% prose and 20% Python code, drawn with
+the claim's ``prompt_seed``) on SmolLM2-135M (default tier, prompt draw 0), the GELU / SoLU
+members of the family trained here (``lm`` tier) and the TransformerLens originals (hub; skipped
+without them). Two simple features: "is a number" (the current token is digits, ``TOKEN_KINDS``)
+and "is in code" (the position is in a code window).
+
+A probe or a neuron is chosen on the first half of the prose and of the code windows
+(``neurons.selection``) and scored (AUROC) on the other half.
+"""
+
+import torch
+
+from catalog.pretrained import SMOLLM2
+from harness import claim
+from harness.claims.shared import prompt_seeds
+from harness.interp.neurons import (context_separation, max_correlation, polysemantic_neurons, selected_auroc,
+                                    top_class_purity)
+from harness.interp.probes import sparse_probe_neurons
+from harness.plain import plain
+
+ONE_LAYER = ["lm-gelu-1l", "lm-solu-1l", "gelu-1l", "solu-1l"]
+TWO_LAYER = ["lm-gelu-2l", "lm-solu-2l", "gelu-2l", "solu-2l"]
+SOLU = ["lm-solu-1l", "lm-solu-2l", "solu-1l", "solu-2l"]
+MIN_MATCHES = 5
+PROBE_AUROC = 0.95  # "detects the feature" (our own, set before measuring; the 1.8 neuron threshold)
+SPARSE_NEURONS = 8
+MIXED_NEURONS = 8  # polysemantic neurons examined per layer
+MONOSEMANTIC_PURITY = 0.8
+
+
+def features(labels: dict[str, torch.Tensor], neurons, evidence) -> dict[str, torch.Tensor]:
+    """The ``simple_features`` labels (conftest: "number", "code"), after requiring >=
+    ``MIN_MATCHES`` numbers in each half."""
+    evidence.require("number tokens in the smaller half",
+                     min(int(labels["number"][s].sum()) for s in (neurons.selection, ~neurons.selection)), ">=", MIN_MATCHES)
+    return labels
+
+
+@prompt_seeds()
+@claim("4.35", "A linear probe on the first MLP layer's neuron activations detects number tokens and code positions "
+       "with a held-out AUROC above 0.95", models=[*ONE_LAYER, SMOLLM2],
+       refuted={"smollm2-135m-seed0": "SmolLM2's MLP 0: numbers are detected (AUROC 1.000 / 1.000 on prompt draws "
+                "0-1) but code positions are not: 0.860 / 0.654; draw 2 has 4 number tokens in a half (inconclusive)"})
+def test_probe_on_mlp_activations(neurons, simple_features, prompt_seed, first_layer_probe, evidence):
+    """Our own hypothesis and threshold (0.95), set before measuring. The probe: L2 logistic
+    regression (scikit-learn, C = 1) on the standardised post-activations of every neuron of MLP
+    0, as Gurnee et al. 2023's dense baseline probe."""
+    for name in features(simple_features, neurons, evidence):
+        evidence.expect(f"{name}: held-out AUROC of the probe", first_layer_probe(prompt_seed, name), ">", PROBE_AUROC)
+
+
+@prompt_seeds()
+@claim("4.36", "On the first MLP layer, a probe over all neurons detects number tokens and code positions better "
+       "(held-out AUROC) than the best single neuron", models=[*ONE_LAYER, SMOLLM2])
+def test_probe_beats_best_neuron(neurons, simple_features, prompt_seed, first_layer_probe, evidence):
+    """Gurnee et al. 2023 ("Finding Neurons in a Haystack", Sec. 4, Fig. 3) find that k-sparse
+    probes gain over k = 1 for most features in early layers (superposition spreads them). Our
+    threshold (difference > 0), set before measuring. The neuron: the best AUROC on the selection
+    half (as 1.8); both scored on the other half."""
+    for name, label in features(simple_features, neurons, evidence).items():
+        neuron, _, single = selected_auroc(neurons.acts[0], label, neurons.selection)
+        evidence.note(f"{name}: best neuron and its held-out AUROC", [neuron, round(single, 3)])
+        evidence.expect(f"{name}: probe - best neuron held-out AUROC",
+                        first_layer_probe(prompt_seed, name) - single, ">", 0.0)
+
+
+@prompt_seeds()
+@claim("4.31", "Number tokens are carried sparsely by the first MLP layer: a probe on at most 8 of its neurons "
+       "reaches a held-out AUROC of 0.95", models=[*ONE_LAYER, SMOLLM2])
+def test_number_feature_is_sparse(neurons, simple_features, evidence):
+    """Our own hypothesis and thresholds (8 neurons, AUROC 0.95), set before measuring. Gurnee et
+    al. 2023's k-sparse probes: neurons ranked by their standardised mean difference between
+    number and other tokens on the selection half, a logistic probe on the top k = 1, 2, 4, ...,
+    128 neurons; the value is the smallest k that reaches 0.95 held out (129 when none does).
+    The purity (as 1.7) of the top-ranked neuron is noted: 4.31 asks for a feature of a
+    polysemantic neuron."""
+    label = features(simple_features, neurons, evidence)["number"]
+    needed, scores = sparse_probe_neurons(neurons.acts[0], label, neurons.selection, PROBE_AUROC)
+    evidence.note("held-out AUROC per k", plain(scores, 3))
+    evidence.expect("neurons needed for AUROC 0.95", 129 if needed is None else needed, "<=", SPARSE_NEURONS)
+
+
+def expect_context_separates(neurons, evidence) -> None:
+    """The 4.29 / 4.30 measurement on the layer the MLP-input probe reads (``neurons.probe_layer``)."""
+    acts = neurons.acts[neurons.probe_layer]
+    chosen = polysemantic_neurons(acts, neurons.classes, MIXED_NEURONS)
+    results = {int(n): context_separation(acts[:, n], neurons.mlp_input, neurons.classes) for n in chosen}
+    mixed = {n: r for n, r in results.items() if r is not None}
+    evidence.note("neuron: (cross-validated accuracy, majority share)", plain(mixed, 3))
+    evidence.require("neurons mixed in their top 5% (>= 5 tokens each side)", len(mixed), ">=", MIXED_NEURONS // 2)
+    accuracy = torch.tensor([a for a, _ in mixed.values()])
+    evidence.expect("median probe accuracy over the mixed neurons", accuracy.median(), ">", 0.9, per_example=accuracy)
+
+
+@prompt_seeds()
+@claim("4.29", "A polysemantic neuron's features are told apart by the MLP input: over the 8 most mixed strongly "
+       "firing neurons of a 1-layer model, a linear probe on the MLP input separates the neuron's main token class "
+       "from its others among its top 5% tokens with median accuracy above 0.9", models=ONE_LAYER)
+def test_one_layer_polysemantic_neuron_disambiguated(neurons, evidence):
+    """Our own hypothesis and threshold (0.9), set before measuring, after Elhage et al. 2022
+    (Toy Models of Superposition: a polysemantic neuron's features stay distinguishable by other
+    directions of the space it reads). Mixed: the most ``effective_classes`` among the top 20
+    activations (classes as 1.7: token kind x prose / code), among neurons with an above-median
+    top-20 mean. Probe: logistic regression on the MLP's normalised input, 5-fold accuracy."""
+    expect_context_separates(neurons, evidence)
+
+
+@prompt_seeds(fast=None)  # every draw slow: 40 probe fits take ~27 s on SmolLM2 (2 loaded cores)
+@claim("4.30", "In a 2-layer (or deeper) model, a polysemantic neuron of the probed layer has its features told "
+       "apart by its input: median probe accuracy above 0.9 over its 8 most mixed neurons (as 4.29)",
+       models=[*TWO_LAYER, SMOLLM2],
+       refuted={"smollm2-135m-seed0": "SmolLM2 layer 4: median accuracy 0.871 / 0.856 / 0.883 over the 8 mixed "
+                "neurons (prompt draws 0-2; majority shares 0.51-0.76), per neuron 0.70-0.99"})
+def test_two_layer_polysemantic_neuron_disambiguated(neurons, evidence):
+    """As 4.29 (same threshold, set before measuring), on the layer ``neurons.probe_layer`` (layer
+    1 of a 2-layer model, layer 4 of SmolLM2), whose input already holds the first layers' context."""
+    expect_context_separates(neurons, evidence)
+
+
+@prompt_seeds()
+@claim("4.37", "SoLU models have a larger share of monosemantic first-layer neurons than GELU models of the same "
+       "depth (monosemantic: at least 80% of the 20 strongest activations in one token class)", models=SOLU)
+def test_solu_has_more_monosemantic_neurons(target, neurons, baseline_neurons, evidence):
+    """Elhage et al. 2022 (SoLU paper, Sec. 5.2) count neurons that human raters find
+    interpretable at a glance, SoLU above GELU; our deviation: an automatic rating (top-20 class
+    purity >= 0.8, classes as 1.7), threshold (difference > 0) set before measuring. Unlike 1.16
+    (mean purity, 1 layer) this is the paper's share-of-neurons form, at 1 and 2 layers."""
+    gelu = baseline_neurons(target.model.replace("solu", "gelu"))
+    shares = [(top_class_purity(m.acts[0], m.classes) >= MONOSEMANTIC_PURITY).float().mean() for m in (neurons, gelu)]
+    evidence.note("share monosemantic SoLU / GELU", plain(shares, 3))
+    evidence.expect("SoLU - GELU share of monosemantic neurons", shares[0] - shares[1], ">", 0.0)
+
+
+@prompt_seeds()
+@claim("4.40", "SoLU and GELU models of the same depth learn similar first-layer neurons: the median SoLU neuron "
+       "has a GELU neuron whose activation correlates above 0.5 with it over the same text", models=SOLU)
+def test_solu_and_gelu_neurons_are_similar(target, neurons, baseline_neurons, evidence):
+    """Our own hypothesis and threshold (0.5), set before measuring; the similarity is the max
+    |Pearson correlation| over the probe windows' tokens (as Li et al. 2016, "Convergent
+    Learning", match neurons across networks). Control: with the GELU tokens in shuffled order
+    the median must stay below 0.2 (else the max over many neurons measures chance)."""
+    gelu = baseline_neurons(target.model.replace("solu", "gelu")).acts[0]
+    shuffled = gelu[torch.randperm(len(gelu), generator=torch.Generator().manual_seed(0))]
+    evidence.require("median max correlation with shuffled GELU tokens", max_correlation(neurons.acts[0], shuffled).median(),
+                     "<", 0.2)
+    similarity = max_correlation(neurons.acts[0], gelu)
+    evidence.expect("median max |correlation| with a GELU neuron", similarity.median(), ">", 0.5, per_example=similarity)
