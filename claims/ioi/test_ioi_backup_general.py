@@ -22,12 +22,11 @@ from harness.interp.heads import head_name, named_scores
 from harness.interp.ioi import logit_attribution_with_ablation
 
 MODELS = [SMOLLM2, GPT_NEO]
-BACKUP_MODELS = [SMOLLM2, "gpt2-small"]
 
 
 @prompt_seeds(fast=None)
 @claim("2.20", "Backup is general: one head is among the 5 compensating heads of all three tasks (IOI, induction, acronyms) when each task's top 3 heads are mean-ablated, and each task is compensated by more than a fifth",
-       models=BACKUP_MODELS)
+       models=[SMOLLM2])
 def test_the_same_heads_compensate_across_tasks(model, ioi_seeds, prompt_seed, evidence):
     """Compensation as Wang et al. 2022 section 3.4 (backup name movers) and McGrath et al. 2023
     ("The Hydra effect", their "erasure" of a layer and the downstream rise of direct effects)
