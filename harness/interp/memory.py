@@ -81,14 +81,14 @@ def erasure_cosines(outputs: torch.Tensor, layers: list[float], shift: int = 0) 
 
 def presence(model, tokens: torch.Tensor, head: Head) -> torch.Tensor:
     """[n_layers - layer]: how much of ``head``'s output is in the residual stream after each
-    block from the head's own block to the last (``resid_post``): per position the coefficient
-    ``resid . o / |o|^2`` of the stream's projection on the head's output ``o``, averaged over
-    the batch and the positions after the first. 1 right after the head wrote (plus whatever else
-    lies along ``o``); it falls where later components write against ``o``."""
+    block from the head's own block to the last (``resid_post``): the coefficient of the
+    stream's projection on the head's output ``o``, pooled over the batch and the positions after
+    the first, ``sum resid . o / sum |o|^2`` (a mean of per-position ratios would be dominated by
+    the positions where ``o`` is small). 1 right after the head wrote (plus whatever else lies
+    along ``o``); it falls where later components write against ``o``."""
     layer, index = head
     names = [Z_HOOK.format(layer=layer)] + [RESID_HOOK.format(layer=l, where="post") for l in range(layer, model.cfg.n_layers)]
     cache = cache_activations(model, tokens.to(model.W_U.device), names)
     with torch.inference_mode():
         out = (cache[names[0]][:, 1:, index] @ model.W_O[layer, index]).float()  # [batch, pos - 1, d_model]
-        coefficients = [(cache[name][:, 1:].float() * out).sum(-1) / out.pow(2).sum(-1) for name in names[1:]]
-        return torch.stack(coefficients).mean((1, 2)).cpu()
+        return torch.stack([(cache[name][:, 1:].float() * out).sum() for name in names[1:]]).cpu() / float(out.pow(2).sum())
