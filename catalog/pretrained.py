@@ -39,3 +39,9 @@ for _name, _repo in HUB_MODELS.items():
     register_model(
         PretrainedSpec(name=_name, description=f"{_repo} from the HF hub or a local copy", source="hub", repo_id=_repo)
     )
+
+# --- Issue #16 (2.22, 2.25): GPT-Neo 125M, the hub twin of the IOI-in-GPT-Neo problems; not in
+# HUB_MODELS (the causal-lm group), only the claims that name it run on it ---
+GPT_NEO = "gpt-neo-125m"
+register_model(PretrainedSpec(name=GPT_NEO, description="EleutherAI/gpt-neo-125M from the HF hub or a local copy",
+                              source="hub", repo_id="EleutherAI/gpt-neo-125M"))

@@ -24,9 +24,9 @@ N_S_INHIBITION_CANDIDATES = 8
 
 
 class IOIMeasurements:
-    def __init__(self, model):
+    def __init__(self, model, seed: int = DATA_SEED):
         self.model = model
-        self.prompts: IOIPrompts = ioi_prompts(model.tokenizer, N_PROMPTS, DATA_SEED)
+        self.prompts: IOIPrompts = ioi_prompts(model.tokenizer, N_PROMPTS, seed)
 
     @property
     def io_minus_s(self) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -116,3 +116,62 @@ class IOIMeasurements:
 def ioi(model) -> IOIMeasurements:
     """The shared IOI measurements of the claim's model (computed once per model and seed)."""
     return IOIMeasurements(model)
+
+
+# --- Issue #16 (2.20, 2.22, 2.25): IOI and backup at several prompt seeds, and backup across tasks ---
+
+from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for  # noqa: E402
+from catalog.prompts.natural_language import acronyms  # noqa: E402
+from harness.interp.ioi import backup_heads, compensation, head_dla_with_ablation  # noqa: E402
+
+N_ABLATED = 3  # each task's top heads by direct effect, mean-ablated together (as many as IOI's name movers)
+N_BACKUP = 5  # the heads whose direct effect rises most: the task's compensating set
+N_REPEATS = 32  # repeated random-token sequences of the induction task
+
+
+class BackupTask:
+    """One task's backup behaviour: its top ``N_ABLATED`` heads by direct effect on
+    logit(correct) [- logit(wrong)] at the last position are mean-ablated (per-position means
+    over ``reference`` tokens); ``compensation`` is the other heads' direct-effect rise over the
+    direct effect removed (harness.interp.ioi.compensation) and ``backups`` the ``N_BACKUP``
+    other heads whose direct effect rose most."""
+
+    def __init__(self, model, tokens, correct, wrong, reference, before: torch.Tensor | None = None):
+        self.before = logit_attribution(model, tokens, correct, wrong).heads.mean(-1) if before is None else before
+        self.ablated = top_heads(self.before, N_ABLATED)
+        self.after = head_dla_with_ablation(model, tokens, correct, wrong, self.ablated, reference)
+        self.compensation = float(compensation(self.before, self.after, self.ablated))
+        self.backups = backup_heads(self.before, self.after, self.ablated, N_BACKUP)
+
+
+class PromptSeedIOI:
+    """IOI measurements (``IOIMeasurements``) and backup across tasks, per prompt seed; the
+    ``ioi`` fixture's own object at ``DATA_SEED``, so that its passes are shared."""
+
+    def __init__(self, model, ioi: IOIMeasurements):
+        self.model, self.ioi = model, ioi
+
+    @functools.cache
+    def at(self, seed: int) -> IOIMeasurements:
+        return self.ioi if seed == DATA_SEED else IOIMeasurements(self.model, seed)
+
+    @functools.cache
+    def backup(self, seed: int) -> dict[str, BackupTask]:
+        """{task: BackupTask} for IOI (ABC means, as the IOI claims), induction on ``N_REPEATS``
+        repeated random-token sequences (the first 20 + 19 tokens of the repeat; answer: the last
+        repeated token, direct effect on its logit alone) and acronyms (``catalog.prompts.
+        natural_language.acronyms``), the last two ablated with their own prompts' means; every
+        set drawn with ``seed``."""
+        model, ioi = self.model, self.at(seed)
+        p = ioi.prompts
+        repeats = repeated_tokens_for(model, batch=N_REPEATS, half_len=REPEAT_HALF_LEN, seed=seed)
+        acr = acronyms(model.tokenizer, seed=seed)
+        return {"IOI": BackupTask(model, p.tokens, p.io, p.s, p.corrupted, ioi.head_dla),
+                "induction": BackupTask(model, repeats[:, :-1], repeats[:, -1], None, repeats[:, :-1]),
+                "acronyms": BackupTask(model, acr.tokens, acr.correct, acr.wrong, acr.tokens)}
+
+
+@per_target
+def ioi_seeds(model, ioi) -> PromptSeedIOI:
+    """The IOI measurements and backup across tasks of the claim's model, per prompt seed."""
+    return PromptSeedIOI(model, ioi)

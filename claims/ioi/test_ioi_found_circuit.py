@@ -17,7 +17,7 @@ from harness.interp.ablation import head_sites, resample_ablate_heads, run_with_
 from harness.interp.circuits import HeadCircuitEvaluator, faithfulness, head_positions
 from harness.interp.heads import DETECTOR_THRESHOLD, head_name, named_scores, top_heads
 from harness.interp.hooks import Head
-from harness.interp.ioi import compensation, head_dla_with_ablation
+from harness.interp.ioi import backup_heads, compensation, head_dla_with_ablation
 from harness.interp.patching import patch_sites
 from harness.plain import plain
 
@@ -107,9 +107,8 @@ def test_backup_heads_compensate_for_ablated_name_movers(model, ioi, evidence):
     movers = ioi.name_movers()
     before = ioi.head_dla
     after = head_dla_with_ablation(model, prompts.tokens, prompts.io, prompts.s, movers, prompts.corrupted)
-    gain = after - before
-    backups = [head for head in top_heads(gain, SMALL_SET + len(movers)) if head not in movers][:SMALL_SET]
-    evidence.note("backup heads (largest DLA gain)", named_scores(gain, backups, 2))
+    backups = backup_heads(before, after, movers, SMALL_SET)
+    evidence.note("backup heads (largest DLA gain)", named_scores(after - before, backups, 2))
     evidence.expect("other heads' direct-effect gain / removed", compensation(before, after, movers), ">", 0.2)
 
 

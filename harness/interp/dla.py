@@ -56,12 +56,18 @@ def on_device(model, ids: torch.Tensor | None) -> torch.Tensor | None:
     return None if ids is None else ids.to(model.W_U.device)
 
 
+def norm_parameters(norm) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """(weight [d_model] or None, bias [d_model] or None) of a norm module (``ln_final``, a
+    block's ``ln1`` / ``ln2``), a TransformerLens one or the bridge's wrapped module."""
+    module = getattr(norm, "original_component", norm)
+    return getattr(module, "weight", getattr(module, "w", None)), getattr(module, "bias", getattr(module, "b", None))
+
+
 def final_norm(model) -> tuple[torch.Tensor | None, torch.Tensor | None, bool]:
     """(weight [d_model] or None, bias [d_model] or None, centred) of the final norm;
     centred is True for LayerNorm (subtracts the mean), False for RMSNorm and for no norm."""
     module = getattr(model.ln_final, "original_component", model.ln_final)
-    weight = getattr(module, "weight", getattr(module, "w", None))
-    bias = getattr(module, "bias", getattr(module, "b", None))
+    weight, bias = norm_parameters(model.ln_final)
     centred = (model.cfg.normalization_type is not None and "rms" not in type(module).__name__.lower()
                and model.cfg.normalization_type not in ("RMS", "RMSPre"))
     return weight, bias, centred

@@ -11,7 +11,7 @@ import torch
 
 from harness.interp.ablation import ablated, mean_ablate_heads
 from harness.interp.dla import LogitAttribution, logit_attribution
-from harness.interp.heads import attention_to_targets
+from harness.interp.heads import attention_to_targets, top_heads
 from harness.interp.hooks import Head
 
 
@@ -71,3 +71,10 @@ def backup_share(before: torch.Tensor, after: torch.Tensor, heads: list[Head]) -
     (mostly downstream heads that lost their input) made up."""
     change = after - before
     return change[~head_mask(before, heads)].clamp(min=0).sum() / (-change).clamp(min=0).sum()
+
+
+def backup_heads(before: torch.Tensor, after: torch.Tensor, ablated: list[Head], k: int) -> list[Head]:
+    """The ``k`` heads outside ``ablated`` whose direct effect rose most from ``before`` to
+    ``after`` the ablation ([n_layers, n_heads] each), largest rise first: the compensating heads."""
+    gain = (after - before).masked_fill(head_mask(before, ablated), float("-inf"))
+    return top_heads(gain, k)

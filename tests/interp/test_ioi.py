@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.interp.heads import top_heads
-from harness.interp.ioi import attention_from_to, backup_share, compensation, position_targets
+from harness.interp.ioi import attention_from_to, backup_heads, backup_share, compensation, position_targets
 
 
 def test_position_targets_marks_one_pair_per_row():
@@ -50,3 +50,9 @@ def test_backup_share_counts_gains_outside_the_ablated_heads_over_all_losses():
     assert torch.isclose(backup_share(before, after, [(0, 0)]), torch.tensor(0.4 / 1.6))
     # a rise of the ablated head itself is not backup
     assert backup_share(before, torch.tensor([[0.5, 0.5], [1.0, 0.0]]), [(0, 0)]) == 0
+
+
+def test_backup_heads_rank_the_others_by_their_gain():
+    before = torch.tensor([[2.0, 0.5], [0.0, 1.0]])
+    after = torch.tensor([[0.0, 0.7], [0.9, 1.1]])  # (0, 0) ablated: the largest change, not a backup
+    assert backup_heads(before, after, [(0, 0)], 2) == [(1, 0), (0, 1)]
