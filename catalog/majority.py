@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import torch
 
+from catalog.sequences import answer_mask
 from harness.models.registry import register_model
 from harness.models.tasks import register_task
 from harness.models.toy_transformer import ToyTransformerSpec, lm_arch
@@ -29,9 +30,7 @@ def majority_batch(gen: torch.Generator, batch: int):
     slots = torch.rand(batch, MAJORITY_LEN, generator=gen).argsort(dim=1)  # a random order of the places
     values = torch.where(slots < count, majority, others)
     tokens = torch.cat([values, torch.full((batch, 1), ASK), majority], dim=1)
-    mask = torch.zeros(batch, MAJORITY_LEN + 1, dtype=torch.bool)
-    mask[:, ASK_POS] = True
-    return tokens, mask
+    return tokens, answer_mask(batch, tokens.shape[1], ASK_POS, ASK_POS + 1)
 
 
 MAJORITY_MODEL = "majority-attn-1l"

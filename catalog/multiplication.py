@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import torch
 
+from catalog.sequences import answer_mask
 from harness.models.registry import register_model
 from harness.models.tasks import register_task
 from harness.models.toy_transformer import ToyTransformerSpec, lm_arch
@@ -30,9 +31,7 @@ def multiply_four_bits(gen: torch.Generator, batch: int):
     a, b = (torch.randint(0, 2**MUL_BITS, (batch,), generator=gen) for _ in range(2))
     tokens = torch.cat([binary(a, MUL_BITS), torch.full((batch, 1), TIMES), binary(b, MUL_BITS),
                         torch.full((batch, 1), EQUALS), binary(a * b, PRODUCT_BITS)], dim=1)
-    mask = torch.zeros(batch, tokens.shape[1] - 1, dtype=torch.bool)
-    mask[:, PRODUCT] = True
-    return tokens, mask
+    return tokens, answer_mask(batch, tokens.shape[1], PRODUCT.start, PRODUCT.stop)
 
 
 MUL_MODEL = "mul-4-bit-2l"
