@@ -135,7 +135,7 @@ def regression_model(function_class: str) -> str:
     return f"icl-{function_class}-2l"
 
 
-ICL_STEPS = 1500
+ICL_STEPS = 500  # the training loss is flat from step 250 on (linear 0.216 -> 0.207 at 500, stump 0.55 throughout)
 for _class in CLASSES:
     register_task(f"icl-{_class}")(lambda gen, batch, c=_class: regression_batch(c, gen, batch))
     register_model(ToyTransformerSpec(
