@@ -41,3 +41,6 @@ MODEL_GROUPS: dict[str, list[str]] = {
 }
 for _tag, _names in MODEL_GROUPS.items():
     tag_models(_tag, _names)
+
+# ------------------------------------------------------------------ 3.13 / 3.14 / 3.15 / 3.17 (issue #17)
+from catalog import in_context_regression, majority, multiplication  # noqa: E402, F401  (registrations)

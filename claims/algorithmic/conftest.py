@@ -59,3 +59,8 @@ def width_sweep(model_at_seed):
     """``{width: (train error on the noisy labels, clean test error)}`` of the digits MLPs of
     every width of ``catalog.double_descent.WIDTHS`` at the claim's seed (3.29)."""
     return {width: classification_errors(model_at_seed(width_model(width))) for width in WIDTHS}
+
+
+# ------------------------------------------------------------------ 3.13 / 3.14 / 3.15 (issue #17)
+# every seed slow: each model trains for minutes cold (3.17's majority model, seconds, keeps seed 0 in the default tier)
+ALL_SEEDS_SLOW |= {"icl-linear-2l", "icl-stump-2l", "mul-4-bit-2l"}
