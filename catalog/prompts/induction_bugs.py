@@ -35,8 +35,9 @@ SKIP_TRIGRAMS = (("keep", "in", "mind"), ("keep", "at", "bay"))  # Elhage et al.
 
 def random_tokens(gen: torch.Generator, shape: tuple[int, ...], d_vocab: int, avoid: list[int]) -> torch.Tensor:
     """Ids 1 .. d_vocab - 1 other than ``avoid`` (each id skips the avoided ids at or below it)."""
+    avoid = sorted(set(avoid))
     tokens = torch.randint(1, d_vocab - len(avoid), shape, generator=gen)
-    for token in sorted(avoid):
+    for token in avoid:
         tokens = tokens + (tokens >= token).long()
     return tokens
 
