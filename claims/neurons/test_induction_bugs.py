@@ -77,6 +77,14 @@ def expect_no_bug(model, codec, seed: int, bug: str, evidence) -> None:
     evidence.expect(f"{bug} penalty (nats)", penalty.mean(), "<", BUG, per_example=penalty)
 
 
+def refuted_on_later_draws(what: str, penalties: tuple[float, ...], gains: tuple[float, ...]) -> dict[str, str]:
+    """SmolLM2's measured penalties on prompt draws 0-2, where draws 1 and 2 refute a reference
+    claim (draw 0 holds)."""
+    found = (f"{what} {' / '.join(map(str, penalties))} nats on prompt draws 0-2, with induction at work (gain "
+             f"{' / '.join(map(str, gains))} nats)")
+    return {f"smollm2-135m-seed0-prompts{k}": found for k in (1, 2)}
+
+
 @prompt_seeds()
 @claim("1.19", "A 3-layer attention-only model fixes the 2-layer model's split-token induction bug: after a word "
        "first seen split in two tokens (\"Cl\" \"aire\") then as one (\" Claire\"), its penalty is under half the "
@@ -91,8 +99,7 @@ def test_three_layers_fix_split_token_induction(model, neurons, target, baseline
 
 @prompt_seeds()
 @claim("1.19", "A large model (SmolLM2-135M) does split-token induction: its penalty is under 0.5 nats", models=[SMOLLM2],
-       refuted={f"smollm2-135m-seed0-prompts{k}": f"prompt draw {k}: split-token penalty {v} nats (draws 0-2: 0.428 / 0.587 / "
-                "2.124), with induction at work (gain 7.3 / 6.5 / 10.8 nats)" for k, v in ((1, 0.587), (2, 2.124))})
+       refuted=refuted_on_later_draws("split-token penalty", (0.428, 0.587, 2.124), (7.3, 6.5, 10.8)))
 def test_large_model_does_split_token_induction(model, neurons, prompt_seed, evidence):
     """The large-model reference of 1.19; our own threshold (0.5 nats), set before measuring."""
     expect_no_bug(model, neurons.codec, prompt_seed, "split-token", evidence)
@@ -114,8 +121,7 @@ def test_three_layers_fix_ambiguous_induction(model, neurons, target, baseline_n
 @prompt_seeds()
 @claim("1.20", "A large model (SmolLM2-135M) does not misfire when the current token occurred twice with different "
        "successors: its penalty is under 0.5 nats", models=[SMOLLM2],
-       refuted={f"smollm2-135m-seed0-prompts{k}": f"prompt draw {k}: penalty at the twice-seen token {v} nats (draws 0-2: "
-                "0.391 / 1.499 / 0.558), with induction at work (gain 10.9 / 11.0 / 11.4 nats)" for k, v in ((1, 1.499), (2, 0.558))})
+       refuted=refuted_on_later_draws("penalty at the twice-seen token", (0.391, 1.499, 0.558), (10.9, 11.0, 11.4)))
 def test_large_model_handles_ambiguous_induction(model, neurons, prompt_seed, evidence):
     """The large-model reference of 1.20; our own threshold (0.5 nats), set before measuring."""
     expect_no_bug(model, neurons.codec, prompt_seed, "ambiguous previous token", evidence)
