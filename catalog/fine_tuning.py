@@ -6,11 +6,15 @@ could do both; fine-tuning sees task 2 only."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
 from catalog.datasets import INDUCTION_SEQ_LEN, INDUCTION_VOCAB, REPEAT_HALF_LEN, block_repeat_with_copy, repeated_random_tokens
 from catalog.induction import attn_only_induction
+from catalog.modular import MLP_GROKKING_TRAIN, MOD_PROBLEMS, modular_mlp, task_name
 from harness.interp.metrics import repeated_halves
+from harness.models.mlp import FineTunedMLPSpec
 from harness.models.registry import register_model
 from harness.models.tasks import register_task
 from harness.models.toy_transformer import FineTunedSpec
@@ -65,3 +69,22 @@ SHIFTED_COPY_FT = FineTunedSpec(
 )
 
 register_model(SHIFTED_COPY_FT)
+
+
+
+# --- 5.19: a fine-tuned toy with MLP neurons (modular addition -> subtraction) ---
+
+ADD_MLP = modular_mlp("add")  # mod-add-mlp
+ADD_TO_SUB_MLP = FineTunedMLPSpec(
+    name="mod-add-mlp-ft-sub",
+    description=(
+        "mod-add-mlp fine-tuned 1000 full-batch steps on (a - b) mod 53 (the same fixed 50% split), AdamW lr 3e-3 "
+        "wd 1 betas (0.9, 0.98); a checkpoint every 100 steps"
+    ),
+    dataset=f"{task_name(MOD_PROBLEMS['sub'])}-one-hot",
+    d_in=ADD_MLP.d_in, d_hidden=ADD_MLP.d_hidden, d_out=ADD_MLP.d_out, act=ADD_MLP.act,
+    train=dataclasses.replace(MLP_GROKKING_TRAIN, steps=1000, checkpoint_every=100, log_every=500),
+    parent=ADD_MLP,
+)
+
+register_model(ADD_TO_SUB_MLP)

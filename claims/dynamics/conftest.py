@@ -347,3 +347,8 @@ def sorting_items(model, checkpoints):
     checkpoint."""
     tokens, mask, targets = task_batch("sort-variable", 512, 1000)
     return list(checkpoints), torch.stack([answer_log_probs(m, tokens, targets, mask).exp() for m in checkpoints.values()], dim=1).numpy()
+
+
+# --- 5.19 (neurons' max-activating inputs before / after fine-tuning; helper s1b) ---
+# the fine-tuned MLP's later seeds train their own parent seeds (mod-add-mlp, slow above) first
+SLOW_SEEDS_OF.add("mod-add-mlp-ft-sub")

@@ -10,6 +10,7 @@ from typing import Any, Callable
 import pytest
 
 from harness.interp.heads import named_scores
+from harness.interp.phase import change_point_p_value, onset_ratio, points_within_change
 
 
 def per_target(build: Callable[..., Any]) -> Any:
@@ -75,3 +76,13 @@ def expect_top_head_reads(evidence: Any, nl: Any, task: str, seed: int, evidence
     evidence.expect(f"its attention to the {evidence_key}", evidence_attention.mean(), ">", MOSTLY, per_example=evidence_attention)
     difference = evidence_attention - other
     evidence.expect(f"its attention to the {evidence_key} - to the {other_key}", difference.mean(), ">", 0.0, per_example=difference)
+PHASE_ONSET, PHASE_P_VALUE = 0.5, 0.01  # the dynamics claims' phase-transition thresholds (5.7, our own)
+
+
+def expect_phase_transition(evidence: Any, steps: Any, curve: Any, name: str) -> None:
+    """The dynamics claims' test that ``curve`` (a value at each of ``steps``) changes as a phase
+    transition (``harness.interp.phase``): at least 4 measured steps inside its 10%-90% change
+    (a precondition), onset ratio > 0.5 and a change-point p-value < 0.01."""
+    evidence.require("checkpoints inside the rise (10%-90%)", points_within_change(steps, curve), ">=", 4)
+    evidence.expect(f"onset ratio of the {name}'s rise", onset_ratio(steps, curve), ">", PHASE_ONSET)
+    evidence.expect("change-point p-value", change_point_p_value(steps, curve).p_value, "<", PHASE_P_VALUE)

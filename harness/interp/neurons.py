@@ -17,6 +17,13 @@ them flattened over (batch, pos) as ``[n_tokens, d_mlp]``.
   and how well a probe on the neuron's input context tells apart the classes of its top tokens.
 - ``max_correlation``: each neuron's highest |Pearson correlation| with any neuron of another
   layer or model over the same tokens.
+- ``max_activating_contexts`` / ``top_token_share``: a small Neuroscope, each neuron's ``k``
+  strongest activations over a token stream and the tokens leading up to each; how often its
+  most common activating token recurs among them; ``top_k_overlap``: how many of a neuron's
+  strongest inputs stay its strongest in another model (before / after fine-tuning).
+- ``direct_paths``: a neuron read off the weights alone: how much each token's embedding drives
+  its input (the embedding's projection on its input weights) and its direct effect on each
+  logit (its output weights through the unembedding).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from scipy.stats import rankdata
 from harness.interp.ablation import cache_activations
 from harness.interp.hooks import NEURON_HOOK
 from harness.interp.probes import cross_validated_accuracy
+from harness.interp.stacked_weights import stacked
 
 
 def neuron_activations(model, tokens: torch.Tensor, layers: list[int],
@@ -130,3 +138,49 @@ def column_alignment(weights: torch.Tensor, direction: torch.Tensor) -> torch.Te
     [d_model, d_mlp]."""
     columns = weights.float() / weights.float().norm(dim=0).clamp(min=1e-12)
     return (direction.float() / direction.float().norm()).matmul(columns).abs()
+
+
+def max_activating_contexts(acts: torch.Tensor, tokens: torch.Tensor, k: int = 20,
+                            width: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
+    """(values [d_mlp, k], contexts [d_mlp, k, width]): each neuron's ``k`` largest activations
+    over a token stream (acts [batch, pos, d_mlp], tokens [batch, pos]), largest first, and the
+    ``width`` tokens ending at each (the activating token last; -1 before its row's start)."""
+    pos, d_mlp = acts.shape[1], acts.shape[2]
+    values, flat = acts.reshape(-1, d_mlp).topk(k, dim=0)  # [k, d_mlp]
+    row, col = (flat // pos)[..., None], (flat % pos)[..., None] + torch.arange(1 - width, 1)
+    contexts = torch.where(col >= 0, tokens[row, col.clamp(min=0)], -1)  # [k, d_mlp, width]
+    return values.T, contexts.transpose(0, 1)
+
+
+def neuroscope_token_share(model, tokens: torch.Tensor, layer: int = 0, k: int = 20) -> torch.Tensor:
+    """[d_mlp]: ``top_token_share`` of each of ``layer``'s neurons over ``tokens`` [batch, pos]
+    (their first position, BOS, left out)."""
+    acts, _ = neuron_activations(model, tokens, [layer])
+    return top_token_share(max_activating_contexts(acts[0][:, 1:], tokens[:, 1:], k=k)[1])
+
+
+def top_token_share(contexts: torch.Tensor) -> torch.Tensor:
+    """[d_mlp]: the share of each neuron's contexts (``max_activating_contexts``' [d_mlp, k,
+    width]) whose activating token is the neuron's most common one."""
+    current = contexts[..., -1]
+    return (current == current.mode(dim=1).values[:, None]).float().mean(1)
+
+
+def direct_paths(model, layer: int, neuron: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(input [d_vocab], output [d_vocab]) float32 on the CPU: each token's embedding projected on
+    the neuron's input weights (``W_gate`` for a gated MLP: the gate decides whether it fires),
+    and the neuron's direct logit effect per unit of activation, ``W_out[neuron] @ W_U`` centred
+    over the vocabulary (the final norm's scale left out)."""
+    weights = stacked(model, "W_gate" if getattr(model.cfg, "gated_mlp", False) else "W_in")
+    with torch.inference_mode():
+        embedding_input = stacked(model, "W_E").float() @ weights[layer][:, neuron].float()
+        logit_effect = stacked(model, "W_out")[layer][neuron].float() @ stacked(model, "W_U").float()
+    return embedding_input.cpu(), (logit_effect - logit_effect.mean()).cpu()
+
+
+def top_k_overlap(before: torch.Tensor, after: torch.Tensor, k: int = 20) -> torch.Tensor:
+    """[d_mlp]: the share of each neuron's ``k`` strongest inputs in ``before`` [n, d_mlp] that
+    are among its ``k`` strongest in ``after`` [n, d_mlp] (the same n inputs, e.g. one neuron
+    before and after fine-tuning)."""
+    first, second = before.topk(k, dim=0).indices.T, after.topk(k, dim=0).indices.T  # [d_mlp, k]
+    return (first[:, :, None] == second[:, None, :]).any(-1).float().mean(-1)

@@ -1,8 +1,11 @@
-"""Where a token stream repeats itself: the positions an induction head can predict."""
+"""N-grams in a token stream: where it repeats itself (the positions an induction head can
+predict), and whether a neuron reads the token before the current one (a trigram neuron)."""
 
 from __future__ import annotations
 
 import torch
+
+from harness.interp.neurons import neuron_activations
 
 
 def repeated_bigrams(tokens: torch.Tensor) -> torch.Tensor:
@@ -14,3 +17,21 @@ def repeated_bigrams(tokens: torch.Tensor) -> torch.Tensor:
     same = (current[:, :, None] == current[:, None, :]) & (following[:, :, None] == following[:, None, :])
     earlier = torch.ones(same.shape[1], same.shape[1], dtype=torch.bool).tril(-1)  # [i, j]: j < i
     return (same & earlier).any(-1)
+
+
+def bigram_after_prefixes(model, layer: int, neurons: torch.Tensor, bigrams: torch.Tensor, prefixes: torch.Tensor,
+                          others: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(with_a [m], without_a [m]) for m candidate trigram neurons (``neurons`` [m], indices in
+    ``layer``'s MLP) and their bigrams "A B" (``bigrams`` [m, 2]): each neuron's mean activation
+    at B after each prefix (``prefixes`` [c, L], e.g. BOS and the start of a text window) followed
+    by "A B", and followed by "X B" with X the prefix's own next token (``others`` [c]); prefixes
+    whose X is A are left out of both means."""
+    m, c = len(neurons), len(prefixes)
+    b = bigrams[:, 1, None].expand(m, c)
+    prompts = torch.stack([torch.cat([prefixes.expand(m, c, -1), first[..., None], b[..., None]], dim=-1)
+                           for first in (bigrams[:, 0, None].expand(m, c), others.expand(m, c))])  # [2, m, c, L + 2]
+    acts, _ = neuron_activations(model, prompts.flatten(0, 2), [layer])
+    at_b = acts[0, :, -1].view(2, m, c, -1).gather(3, neurons.view(1, m, 1, 1).expand(2, m, c, 1))[..., 0]  # [2, m, c]
+    keep = (others[None, :] != bigrams[:, :1]).float()  # [m, c]
+    with_a, without_a = (at_b * keep).sum(-1) / keep.sum(-1).clamp(min=1)
+    return with_a, without_a

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from harness.models.disk_cache import Artifact
 from harness.models.progress import progress_to_terminal
 from harness.models.registry import Registry
-from harness.models.trained import TrainedSpec, join_checkpoints
+from harness.models.trained import TrainedSpec, join_checkpoints, split_checkpoints
 from harness.models.training import TrainConfig, TrainResult, optimize
 
 MLP_TRAINING_CODE_VERSION = 1
@@ -107,6 +107,31 @@ class MLPSpec(TrainedSpec):
         model = OneHiddenLayerMLP(self.d_in, self.d_hidden, self.d_out, self.act)
         model.load_state_dict(state)
         return model.eval()
+
+
+@dataclasses.dataclass(frozen=True)
+class FineTunedMLPSpec(MLPSpec):
+    """An MLP fine-tuned on ``dataset`` from ``parent``'s final weights at the same seed (the
+    same shape). Its cache key holds the parent's whole key, so retraining the parent retrains
+    it; its checkpoints are steps of the fine-tuning run (the parent's weights are not among them)."""
+
+    parent: MLPSpec | None = None
+
+    KIND: ClassVar[str] = "fine-tuned-mlp"
+
+    def __post_init__(self) -> None:
+        shape = (self.d_in, self.d_hidden, self.d_out, self.act)
+        if self.parent is None or (self.parent.d_in, self.parent.d_hidden, self.parent.d_out, self.parent.act) != shape:
+            raise ValueError(f"{self.name}: a fine-tuned MLP needs a parent of the same shape")
+
+    def payload(self, seed: int) -> dict[str, Any]:
+        return {**super().payload(seed), "parent": self.parent.payload(seed)}
+
+    def train_in(self, seed: int, cache_root) -> Artifact:
+        parent_tensors, _ = self.parent.artifact(seed, cache_root)
+        model = self.init(seed)
+        model.load_state_dict(split_checkpoints(parent_tensors)[0])
+        return self.fit(model, self.train, self.name, seed)
 
 
 def neuron_ablation_flips(model: OneHiddenLayerMLP, inputs: torch.Tensor) -> torch.Tensor:

@@ -20,7 +20,7 @@ from harness.claims.claim import claim_spec
 ROOT = Path(__file__).resolve().parents[2]
 VERDICTS = {"holds", "fails", "inconclusive"}
 SLOW_CLAIMS = ("test_three_layer_model_composes_into_layer_2 or test_four_layer_model_composes_into_layer_3 "
-               "or test_important_heads_beyond_induction "
+               "or test_important_heads_beyond_induction or test_solu_neurons_form_as_a_phase_transition "
                # 40 cross-validated probe fits each (superposition, 4.29 / 4.30): ~25-65 s here under load
                "or test_one_layer_polysemantic_neuron_disambiguated or test_two_layer_polysemantic_neuron_disambiguated")
 
@@ -54,10 +54,12 @@ def run_on_standins(models: list[str], select: str, report_dir: Path) -> list[di
 
 
 def test_neuron_and_comparison_claims_run_on_the_standins(tmp_path):
-    """Every family claim but the composition, head-ablation and polysemantic-neuron ones (slow:
-    tens of seconds of bridge forwards, Gaussian baselines and probe fits here), on the fewest stand-ins that run each of them
-    once (the baselines lm-attn-1l and lm-gelu-1l load as well)."""
-    ran = run_on_standins(["lm-attn-2l", "lm-solu-1l", "lm-solu-2l"], f"not ({SLOW_CLAIMS})", tmp_path)
+    """Every family claim but the composition, head-ablation, neuron-formation and
+    polysemantic-neuron ones (slow: tens of seconds of bridge forwards, Gaussian baselines,
+    checkpoints and probe fits here), on the fewest stand-ins that run each of them once (the
+    baselines lm-attn-1l, lm-attn-2l and lm-gelu-1l load as well)."""
+    ran = run_on_standins(["lm-attn-1l", "lm-attn-2l", "lm-attn-3l", "lm-solu-1l", "lm-solu-2l"], f"not ({SLOW_CLAIMS})",
+                          tmp_path)
     assert {(r["file"], r["claim"]) for r in ran} == {c for c in family_claims() if c[1] not in SLOW_CLAIMS.split(" or ")}
 
 

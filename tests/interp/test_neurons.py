@@ -8,9 +8,10 @@ from tests.toy_bridges import random_tokens, toy_bridge
 
 from harness.interp.ablation import cache_activations
 from harness.interp.hooks import NEURON_HOOK, NORM_OUT_HOOK
-from harness.interp.neurons import (auroc_per_neuron, column_alignment, context_separation, effective_classes,
-                                    max_correlation, neuron_activations, polysemantic_neurons, selected_auroc,
-                                    token_variance_share, top_class_purity)
+from harness.interp.neurons import (auroc_per_neuron, column_alignment, context_separation, direct_paths,
+                                    effective_classes, max_activating_contexts, max_correlation, neuron_activations,
+                                    neuroscope_token_share, polysemantic_neurons, selected_auroc, token_variance_share,
+                                    top_class_purity, top_k_overlap, top_token_share)
 
 
 def test_neuron_activations_are_the_post_activations_of_each_layer():
@@ -102,3 +103,33 @@ def test_max_correlation_finds_the_matching_neuron_up_to_sign_and_scale():
     similarity = max_correlation(acts, others)
     assert abs(float(similarity[1]) - 1.0) < 1e-5
     assert (similarity[[0, 2]] < 0.2).all()
+def test_max_activating_contexts_index_the_strongest_positions():
+    acts = torch.zeros(2, 5, 2)
+    acts[1, 3, 0], acts[0, 0, 0], acts[0, 4, 1], acts[1, 1, 1] = 3.0, 2.0, 5.0, 4.0
+    tokens = torch.arange(10).view(2, 5)
+    values, contexts = max_activating_contexts(acts, tokens, k=2, width=3)
+    assert values.tolist() == [[3.0, 2.0], [5.0, 4.0]]
+    assert contexts.tolist() == [[[6, 7, 8], [-1, -1, 0]], [[2, 3, 4], [-1, 5, 6]]]
+    torch.testing.assert_close(top_token_share(torch.tensor([[[0, 4], [1, 4], [2, 5]], [[0, 1], [0, 2], [0, 3]]])),
+                               torch.tensor([2 / 3, 1 / 3]))
+
+
+def test_neuroscope_token_share_on_a_model():
+    model, tokens = toy_bridge("ln-gelu"), random_tokens(4, 12, seed=0)
+    acts = neuron_activations(model, tokens, [0])[0][0][:, 1:]
+    torch.testing.assert_close(neuroscope_token_share(model, tokens, k=5),
+                               top_token_share(max_activating_contexts(acts, tokens[:, 1:], k=5)[1]))
+
+
+def test_top_k_overlap_counts_the_kept_inputs():
+    before = torch.tensor([[3.0, 0.0], [2.0, 1.0], [1.0, 2.0], [0.0, 3.0]])
+    after = torch.tensor([[3.0, 3.0], [0.0, 2.0], [2.0, 1.0], [1.0, 0.0]])
+    assert top_k_overlap(before, after, k=2).tolist() == [0.5, 0.0]
+
+
+def test_direct_paths_read_the_weights():
+    model = toy_bridge("ln-gelu")
+    embedding_input, logit_effect = direct_paths(model, 1, 3)
+    torch.testing.assert_close(embedding_input, model.W_E @ model.W_in[1][:, 3])
+    effect = model.W_out[1][3] @ model.W_U
+    torch.testing.assert_close(logit_effect, effect - effect.mean())

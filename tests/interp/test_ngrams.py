@@ -2,9 +2,26 @@
 
 import torch
 
-from harness.interp.ngrams import repeated_bigrams
+from harness.interp.ngrams import bigram_after_prefixes, repeated_bigrams
 
 def test_repeated_bigrams_marks_the_second_occurrence_only():
     tokens = torch.tensor([[5, 1, 2, 3, 1, 2, 1, 4]])
     # bigrams: (5,1) (1,2) (2,3) (3,1) (1,2)* (2,1) (1,4)
     assert repeated_bigrams(tokens).tolist() == [[False, False, False, False, True, False, False]]
+
+
+def test_bigram_after_prefixes_reads_each_candidate_at_b():
+    from tests.toy_bridges import random_tokens, toy_bridge
+
+    from harness.interp.neurons import neuron_activations
+
+    model = toy_bridge("ln-gelu")
+    prefixes, others = random_tokens(3, 4, seed=1), torch.tensor([5, 6, 7])
+    neurons, bigrams = torch.tensor([2, 9]), torch.tensor([[5, 8], [1, 3]])
+    with_a, without_a = bigram_after_prefixes(model, 0, neurons, bigrams, prefixes, others)
+    for i, (neuron, (a, b)) in enumerate(zip(neurons.tolist(), bigrams.tolist())):
+        keep = others != a  # the prefix whose X is A (5, for the first) is left out
+        at_b = [neuron_activations(model, torch.cat([prefixes, first[:, None], torch.full((3, 1), b)], 1), [0])[0][0, :, -1, neuron]
+                for first in (torch.full((3,), a), others)]
+        torch.testing.assert_close(with_a[i], at_b[0][keep].mean())
+        torch.testing.assert_close(without_a[i], at_b[1][keep].mean())

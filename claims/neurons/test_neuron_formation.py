@@ -1,0 +1,27 @@
+"""Do SoLU neurons form as a phase transition? (seed problem 5.23): the SoLU members of the family
+trained here (``lm-solu-1l``, ``lm-solu-2l``; ``lm`` tier) over their training checkpoints (40
+log-spaced and one every 1000 steps), on the probe windows of the ``neurons`` fixture
+(``conftest.py``) of the claim's prompt draw.
+"""
+
+from harness import claim
+from harness.claims.shared import expect_phase_transition, prompt_seeds
+from harness.interp.neurons import neuroscope_token_share
+from harness.interp.plots import line_plot
+
+
+@prompt_seeds()
+@claim("5.23", "SoLU neurons form in a phase transition: the first MLP layer's mean Neuroscope token share (how often a "
+       "neuron's commonest token recurs in its 20 max-activating contexts) rises as a plateau then an abrupt rise",
+       models=["lm-solu-1l", "lm-solu-2l"])
+def test_solu_neurons_form_as_a_phase_transition(checkpoints, neurons, evidence, target, plot_dir):
+    """Thresholds as for the other dynamics claims (``claims/dynamics``, 5.7: our own, set before
+    measuring there): onset ratio > 0.5 and change-point p-value < 0.01. The curve: the mean over
+    layer-0 neurons of ``neuroscope_token_share`` at each checkpoint (the token neurons of 1.6,
+    read continuously). Precondition: at least 4 checkpoints inside the rise (10%-90%)."""
+    steps = list(checkpoints)
+    shares = [float(neuroscope_token_share(m, neurons.windows[0]).mean()) for m in checkpoints.values()]
+    evidence.attach("mean Neuroscope token share over training", line_plot(
+        plot_dir / f"{target.id}-neuron-formation.png", steps, {"layer 0": shares},
+        title=f"{target.id}: token neurons over training", ylabel="mean top-token share"))
+    expect_phase_transition(evidence, steps, shares, "token share")
