@@ -32,6 +32,7 @@ import torch
 from scipy.stats import rankdata
 
 from harness.interp.ablation import cache_activations
+from harness.interp.dla import final_norm, norm_parameters
 from harness.interp.hooks import NEURON_HOOK
 from harness.interp.probes import cross_validated_accuracy
 from harness.interp.stacked_weights import stacked
@@ -168,13 +169,18 @@ def top_token_share(contexts: torch.Tensor) -> torch.Tensor:
 
 def direct_paths(model, layer: int, neuron: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(input [d_vocab], output [d_vocab]) float32 on the CPU: each token's embedding projected on
-    the neuron's input weights (``W_gate`` for a gated MLP: the gate decides whether it fires),
-    and the neuron's direct logit effect per unit of activation, ``W_out[neuron] @ W_U`` centred
-    over the vocabulary (the final norm's scale left out)."""
+    the neuron's input weights (``W_gate`` for a gated MLP: the gate decides whether it fires)
+    times the block's ``ln2`` weight, and the neuron's direct logit effect per unit of
+    activation, ``W_out[neuron] * w_ln_final @ W_U`` centred over the vocabulary. The norms'
+    per-position scales (and a LayerNorm's centring) are left out: weights alone."""
     weights = stacked(model, "W_gate" if getattr(model.cfg, "gated_mlp", False) else "W_in")
+    read_norm, _ = norm_parameters(model.blocks[layer].ln2)
+    write_norm, _, _ = final_norm(model)
     with torch.inference_mode():
-        embedding_input = stacked(model, "W_E").float() @ weights[layer][:, neuron].float()
-        logit_effect = stacked(model, "W_out")[layer][neuron].float() @ stacked(model, "W_U").float()
+        read = weights[layer][:, neuron].float() * (1.0 if read_norm is None else read_norm.float())
+        write = stacked(model, "W_out")[layer][neuron].float() * (1.0 if write_norm is None else write_norm.float())
+        embedding_input = stacked(model, "W_E").float() @ read
+        logit_effect = write @ stacked(model, "W_U").float()
     return embedding_input.cpu(), (logit_effect - logit_effect.mean()).cpu()
 
 

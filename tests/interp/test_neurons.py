@@ -127,9 +127,13 @@ def test_top_k_overlap_counts_the_kept_inputs():
     assert top_k_overlap(before, after, k=2).tolist() == [0.5, 0.0]
 
 
-def test_direct_paths_read_the_weights():
+def test_direct_paths_read_the_weights_through_the_norms():
     model = toy_bridge("ln-gelu")
+    with torch.no_grad():
+        for norm in (model.blocks[1].ln2, model.ln_final):  # not the identity, so that leaving them out shows
+            norm.original_component.weight.uniform_(0.5, 1.5, generator=torch.Generator().manual_seed(0))
     embedding_input, logit_effect = direct_paths(model, 1, 3)
-    torch.testing.assert_close(embedding_input, model.W_E @ model.W_in[1][:, 3])
-    effect = model.W_out[1][3] @ model.W_U
+    ln2, ln_final = model.blocks[1].ln2.original_component.weight, model.ln_final.original_component.weight
+    torch.testing.assert_close(embedding_input, model.W_E @ (model.W_in[1][:, 3] * ln2))
+    effect = (model.W_out[1][3] * ln_final) @ model.W_U
     torch.testing.assert_close(logit_effect, effect - effect.mean())
