@@ -110,11 +110,15 @@ def nearest_neighbours(xs: torch.Tensor, ys: torch.Tensor, k: int = 3) -> torch.
     return out
 
 
+X_SECOND_MOMENT = sum(v * v for v in range(-X_RANGE, X_RANGE + 1)) / (2 * X_RANGE + 1)  # E[x_d^2]
+
+
 def averaging(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
-    """``[batch, N_PAIRS]``: ``x_i . w`` with ``w = mean_j y_j x_j`` over the earlier pairs (Garg
-    et al.'s averaging baseline; 0 with none)."""
+    """``[batch, N_PAIRS]``: ``x_i . w`` with ``w = mean_j y_j x_j / E[x_d^2]`` over the earlier
+    pairs (Garg et al.'s averaging baseline, which is unbiased for their ``x ~ N(0, I)``; our
+    uniform integer ``x`` has ``E[x_d^2] = 2``, hence the division; 0 with none)."""
     x, y = xs.double(), ys.double()
-    w = (x * y[..., None]).cumsum(1) / torch.arange(1, N_PAIRS + 1)[:, None]  # [batch, n, D] after pair j
+    w = (x * y[..., None]).cumsum(1) / torch.arange(1, N_PAIRS + 1)[:, None] / X_SECOND_MOMENT  # [batch, n, D]
     shifted = torch.cat([torch.zeros_like(w[:, :1]), w[:, :-1]], dim=1)
     return (x * shifted).sum(-1)
 
