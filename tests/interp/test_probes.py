@@ -1,6 +1,6 @@
 import torch
 
-from harness.interp.probes import linear_probe
+from harness.interp.probes import linear_probe, softmax_probes
 
 
 def test_probe_finds_a_planted_direction_and_shuffled_labels_do_not():
@@ -19,3 +19,15 @@ def test_probe_on_noise_is_near_chance():
     gen = torch.Generator().manual_seed(1)
     result = linear_probe(torch.randn(200, 20, generator=gen), torch.arange(200) % 2, seed=0)
     assert result.accuracy < 0.75
+
+
+def test_softmax_probes_read_a_linear_label_and_not_a_nonlinear_one():
+    gen = torch.Generator().manual_seed(0)
+    features = torch.randn(600, 8, generator=gen)
+    linear = (features[:, 0] > 0).long() + (features[:, 1] > 0).long()  # 3 classes, linear in the features
+    xor = ((features[:, 2] > 0) ^ (features[:, 3] > 0)).long()
+    labels = torch.stack([linear, xor], dim=1)
+    labels[:10, 0] = -1  # unlabelled rows are left out
+    accuracy = softmax_probes(features, labels, 3, groups=torch.arange(600) // 3, seed=0)
+    assert accuracy[0] > 0.85
+    assert accuracy[1] < 0.65
