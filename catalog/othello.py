@@ -226,3 +226,53 @@ register_model(ToyTransformerSpec(
     lm_arch(4, MAX_MOVES, 61), "othello",
     TrainConfig(steps=1000, batch_size=64, lr=3e-3, warmup_steps=100, log_every=50, lr_schedule="cosine"),
 ))
+
+
+EVAL_GAMES = 300
+EVAL_SEED = 1000
+
+
+@functools.cache
+def evaluation_games() -> Games:
+    """``EVAL_GAMES`` held-out random games (seed ``EVAL_SEED``, not the training pool's)."""
+    return random_games(EVAL_GAMES, EVAL_SEED)
+
+
+def next_mover(games: Games) -> np.ndarray:
+    """``[n, 60]`` the player to move after each move (0: the game is over)."""
+    return np.concatenate([games.mover[:, 1:], np.zeros((len(games.mover), 1), dtype=np.int8)], axis=1)
+
+
+def legal_top1(logits: torch.Tensor, games: Games) -> float:
+    """Share of positions with a next move where the top-1 square of ``logits`` [n, 60, 61]
+    (``PAD`` left out) is a legal next move."""
+    square = SQUARE_OF_TOKEN[logits[..., 1:].argmax(-1).cpu().numpy() + 1]
+    legal = np.take_along_axis(games.legal, square[..., None], axis=-1)[..., 0]
+    return float(legal[next_mover(games) != 0].mean())
+
+
+def board_labels(games: Games, relative: bool) -> torch.Tensor:
+    """``[n, 60, 64]`` each square after each move: 0 empty, 1 / 2 black / white, or with
+    ``relative`` mine / theirs (the player to move next's / the other's, as Nanda 2023); -1 at
+    positions after which nobody moves."""
+    side = next_mover(games)[..., None] if relative else np.full((1, 1, 1), BLACK)
+    labels = np.where(games.boards == EMPTY, 0, np.where(games.boards == side, 1, 2))
+    return torch.from_numpy(np.where(next_mover(games)[..., None] != 0, labels, -1))
+
+
+def earlier_moves(games: Games, back: int) -> torch.Tensor:
+    """``[n, 60]`` the square played ``back`` moves before each position (-1 where there is
+    none, or nobody moves next)."""
+    moves = np.concatenate([np.full((len(games.moves), back), -1), games.moves[:, : MAX_MOVES - back]], axis=1)
+    return torch.from_numpy(np.where(next_mover(games) != 0, moves, -1))
+
+
+def square_features(games: Games) -> dict[str, torch.Tensor]:
+    """``{kind: [n, 60, 64] bool}`` binary features of each square after each move: empty,
+    mine, theirs (relative to the player to move next), legal next, just flipped, just played."""
+    labels = board_labels(games, relative=True)
+    played = np.zeros_like(games.flipped)
+    np.put_along_axis(played, np.maximum(games.moves, 0)[..., None], (games.moves >= 0)[..., None], axis=-1)
+    return {"empty": labels == 0, "mine": labels == 1, "theirs": labels == 2,
+            "legal": torch.from_numpy(games.legal), "flipped": torch.from_numpy(games.flipped),
+            "played": torch.from_numpy(played)}

@@ -40,7 +40,7 @@ def linear_probe(features: torch.Tensor, labels: torch.Tensor, seed: int, test_s
 
 
 def softmax_probes(features: torch.Tensor, labels: torch.Tensor, n_classes: int, groups: torch.Tensor, seed: int,
-                   test_size: float = 0.3, steps: int = 300, lr: float = 0.05) -> torch.Tensor:
+                   test_size: float = 0.3, steps: int = 150, lr: float = 0.1) -> torch.Tensor:
     """``[k]`` held-out accuracy of ``k`` linear softmax probes fitted jointly (full-batch Adam,
     as Nanda 2023's Othello probes) on ``features`` [n, d] -> ``labels`` [n, k] in
     0 .. ``n_classes`` - 1 (-1: no label, left out). The split is by ``groups`` [n] (e.g. the
