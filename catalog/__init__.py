@@ -15,6 +15,7 @@ from catalog import (  # noqa: F401  (registration side effects)
     memorisation,
     modular,
     modular_variants,
+    othello,
     phase_change,
     pretrained,
     sequences,

@@ -3,13 +3,21 @@
 are marked ``slow``. Run them with ``pytest claims/algorithmic -n 2 -m ""`` (or ``-m slow``).
 The grokking claims share the ``trajectory`` fixture."""
 
+import functools
 from pathlib import Path
 
+import torch
+
+from catalog import othello
 from catalog.automata import automaton_model
 from catalog.double_descent import WIDTHS, classification_errors, width_model
 from catalog.modular import grokking_trajectory, modular_problem
 from catalog.modular_variants import TICKETS, grok_step, mlp_views
 from harness.claims.shared import mark_slow_beyond, per_target
+from harness.interp.ablation import cache_activations, mean_ablation, run_with_hooks
+from harness.interp.hooks import ALL, EMBED_HOOK, LAYER_OUT_HOOK, RESID_HOOK
+from harness.interp.neurons import auroc_matrix, neuron_activations
+from harness.interp.probes import softmax_probes
 from harness.interp.reduction import METHODS, component_frequency_shares, reduce
 from harness.models.memory_cache import load_checkpoints
 
@@ -64,3 +72,60 @@ def width_sweep(model_at_seed):
 # ------------------------------------------------------------------ 3.13 / 3.14 / 3.15 (issue #17)
 # every seed slow: each model trains for minutes cold (3.17's majority model, seconds, keeps seed 0 in the default tier)
 ALL_SEEDS_SLOW |= {"icl-linear-2l", "icl-stump-2l", "mul-4-bit-2l"}
+
+
+# ------------------------------------------------------------------ 3.20 / 3.30-3.33 Othello-GPT (issue #17)
+class OthelloMeasurements:
+    """What the Othello claims measure on ``catalog.othello.evaluation_games`` (300 held-out
+    random games): legal-move accuracy, linear probes of the residual stream, neuron AUROCs.
+    Rows are the positions after which a move follows, flattened over games."""
+
+    def __init__(self, model, seed: int):
+        self.model, self.seed = model, seed
+        self.games = othello.evaluation_games()
+        self.tokens = self.games.tokens()
+        self.rows = torch.from_numpy(othello.next_mover(self.games) != 0)
+        self.groups = torch.arange(len(self.tokens))[:, None].expand_as(self.rows)[self.rows]
+
+    def legal_accuracy(self, hooks=()) -> float:
+        """Top-1 legal-move accuracy, with ``hooks`` (e.g. an ablation) in the forward pass."""
+        return othello.legal_top1(run_with_hooks(self.model, self.tokens, list(hooks)), self.games)
+
+    def ablated_accuracy(self, component: str) -> float:
+        """Legal-move accuracy with the last layer's ``component`` (attn / mlp) output
+        mean-ablated (its per-position mean over the games)."""
+        site = (LAYER_OUT_HOOK.format(layer=self.model.cfg.n_layers - 1, component=component), (ALL,))
+        return self.legal_accuracy(mean_ablation(self.model, self.tokens, [site]))
+
+    @functools.cached_property
+    def residuals(self) -> dict[int, torch.Tensor]:
+        """``{k: [rows, d_model]}`` the residual stream after ``k`` blocks (0: the embeddings)."""
+        names = [EMBED_HOOK, *(RESID_HOOK.format(layer=layer, where="post") for layer in range(self.model.cfg.n_layers))]
+        cache = cache_activations(self.model, self.tokens, names)
+        return {k: cache[name].float().cpu()[self.rows] for k, name in enumerate(names)}
+
+    def probe(self, blocks: int, labels: torch.Tensor, n_classes: int) -> torch.Tensor:
+        """Held-out accuracy of each linear probe of ``labels`` [n, 60, k] from the residual
+        after ``blocks`` blocks (split by game)."""
+        return softmax_probes(self.residuals[blocks], labels[self.rows], n_classes, self.groups, self.seed)
+
+    @functools.cache
+    def board_accuracy(self, blocks: int, relative: bool) -> float:
+        """Mean over the 64 squares of the held-out accuracy of a probe of the board
+        (mine / theirs / empty with ``relative``, else black / white / empty)."""
+        return float(self.probe(blocks, othello.board_labels(self.games, relative), 3).mean())
+
+    @functools.cached_property
+    def neuron_aurocs(self) -> dict[str, torch.Tensor]:
+        """``{feature kind: [64, d_mlp]}`` the AUROC of each last-layer neuron for each square's
+        feature (``catalog.othello.square_features``), folded so 0.5 is chance and 1 perfect in
+        either direction; NaN where a square's feature is constant."""
+        acts, _ = neuron_activations(self.model, self.tokens, [self.model.cfg.n_layers - 1])
+        acts = acts[0][self.rows]
+        return {kind: 0.5 + (auroc_matrix(acts, labels[self.rows]) - 0.5).abs()
+                for kind, labels in othello.square_features(self.games).items()}
+
+
+@per_target
+def othello_gpt(model, target):
+    return OthelloMeasurements(model, target.seed)

@@ -3,7 +3,7 @@ language models). Activations are the MLP's post-activation ``mlp.hook_post``; s
 them flattened over (batch, pos) as ``[n_tokens, d_mlp]``.
 
 - ``neuron_activations``: the activations of several layers from one forward pass.
-- ``auroc_per_neuron`` / ``selected_auroc``: how well each neuron's activation separates tokens
+- ``auroc_per_neuron`` / ``auroc_matrix`` / ``selected_auroc``: how well each neuron's activation separates tokens
   with a property (a regex match) from the rest: AUROC (Mann-Whitney), the neuron chosen on one
   split and scored on the other.
 - ``token_variance_share``: the share of a neuron's activation variance explained by the current
@@ -54,10 +54,16 @@ def neuron_activations(model, tokens: torch.Tensor, layers: list[int],
 def auroc_per_neuron(acts: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """[d_mlp]: AUROC of each neuron's activation as a score for ``labels`` (acts [n, d_mlp],
     labels [n] bool, both classes present); ties count a half (Mann-Whitney U)."""
+    return auroc_matrix(acts, labels[:, None])[0]
+
+
+def auroc_matrix(acts: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """[k, d_mlp]: AUROC of each neuron's activation (acts [n, d_mlp]) as a score for each of
+    ``k`` binary labels ([n, k] bool, both classes present in each), from one ranking."""
     ranks = torch.from_numpy(rankdata(acts.double().numpy(), axis=0))
-    n_pos = int(labels.sum())
+    n_pos = labels.sum(0).double()[:, None]
     n_neg = len(labels) - n_pos
-    return ((ranks[labels].sum(0) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)).float()
+    return ((labels.double().T @ ranks - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)).float()
 
 
 def selected_auroc(acts: torch.Tensor, labels: torch.Tensor, select: torch.Tensor) -> tuple[int, float, float]:

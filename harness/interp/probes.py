@@ -89,3 +89,35 @@ def cross_validated_accuracy(features: torch.Tensor, labels: torch.Tensor, folds
     [n] over stratified ``folds`` (each class needs >= ``folds`` rows)."""
     splits = StratifiedKFold(folds, shuffle=True, random_state=seed)
     return float(cross_val_score(_probe(), features.double().cpu().numpy(), labels.cpu().numpy(), cv=splits).mean())
+
+
+def softmax_probes(features: torch.Tensor, labels: torch.Tensor, n_classes: int, groups: torch.Tensor, seed: int,
+                   test_size: float = 0.3, steps: int = 150, lr: float = 0.1) -> torch.Tensor:
+    """``[k]`` held-out accuracy of ``k`` linear softmax probes fitted jointly (full-batch Adam,
+    as Nanda 2023's Othello probes) on ``features`` [n, d] -> ``labels`` [n, k] in
+    0 .. ``n_classes`` - 1 (-1: no label, left out). The split is by ``groups`` [n] (e.g. the
+    game of each position: correlated rows stay on one side), drawn with ``seed``; features are
+    standardised by the train split's statistics."""
+    ids = groups.unique()
+    order = ids[torch.randperm(len(ids), generator=torch.Generator().manual_seed(seed))]
+    test = torch.isin(groups, order[: int(round(test_size * len(ids)))])
+    x = features.float()
+    mean, std = x[~test].mean(0), x[~test].std(0) + 1e-6
+    x = (x - mean) / std
+    k = labels.shape[1]
+    weights = torch.zeros(x.shape[1], k * n_classes, requires_grad=True)
+    bias = torch.zeros(k * n_classes, requires_grad=True)
+    optimiser = torch.optim.Adam([weights, bias], lr=lr)
+
+    def logits(rows: torch.Tensor) -> torch.Tensor:
+        return (x[rows] @ weights + bias).view(-1, k, n_classes)
+
+    for _ in range(steps):
+        optimiser.zero_grad()
+        loss = torch.nn.functional.cross_entropy(logits(~test).transpose(1, 2), labels[~test], ignore_index=-1)
+        loss.backward()
+        optimiser.step()
+    with torch.no_grad():
+        right = (logits(test).argmax(-1) == labels[test]).float()
+    known = (labels[test] >= 0).float()
+    return (right * known).sum(0) / known.sum(0).clamp(min=1)

@@ -165,11 +165,11 @@ def next_token_loss(
 
     logits: [batch, seq, d_vocab]; tokens: [batch, seq]; loss_mask: [batch, seq - 1];
     targets: [batch, seq - 1], what position i must predict (default: the next token,
-    ``tokens[:, 1:]``).
+    ``tokens[:, 1:]``), or [batch, seq - 1, d_vocab] a distribution over tokens to predict.
     """
     targets = tokens[:, 1:] if targets is None else targets
     per_token = F.cross_entropy(
-        logits[:, :-1].flatten(0, 1), targets.flatten(), reduction="none"
+        logits[:, :-1].flatten(0, 1), targets.flatten(0, 1), reduction="none"
     ).view_as(loss_mask)
     return (per_token * loss_mask).sum() / loss_mask.sum().clamp(min=1)
 

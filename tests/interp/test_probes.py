@@ -1,7 +1,7 @@
 import torch
 
 from harness.interp.probes import (cross_validated_accuracy, linear_probe, mean_difference_ranking, probe_auroc,
-                                   sparse_probe_neurons)
+                                   softmax_probes, sparse_probe_neurons)
 
 
 def test_probe_finds_a_planted_direction_and_shuffled_labels_do_not():
@@ -52,3 +52,15 @@ def test_cross_validated_accuracy_separates_signal_from_noise():
     acts, labels, _ = planted(1, seed=4)
     assert cross_validated_accuracy(acts, labels) > 0.9
     assert cross_validated_accuracy(acts[:, 1:], labels) < 0.8
+
+
+def test_softmax_probes_read_a_linear_label_and_not_a_nonlinear_one():
+    gen = torch.Generator().manual_seed(0)
+    features = torch.randn(300, 4, generator=gen)
+    linear = (features[:, 0] > -0.5).long() + (features[:, 0] > 0.5).long()  # 3 intervals of one direction
+    xor = ((features[:, 2] > 0) ^ (features[:, 3] > 0)).long()
+    labels = torch.stack([linear, xor], dim=1)
+    labels[:10, 0] = -1  # unlabelled rows are left out
+    accuracy = softmax_probes(features, labels, 3, groups=torch.arange(300) // 3, seed=0)
+    assert accuracy[0] > 0.85
+    assert accuracy[1] < 0.65
