@@ -74,7 +74,7 @@ def prompt_tokens(xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
 
 
 def regression_batch(function_class: str, gen: torch.Generator, batch: int):
-    """``(tokens, loss_mask, targets)``: loss on the prediction of every ``y_i``."""
+    """``(tokens, loss_mask)``: loss on the prediction of every ``y_i`` (the next tokens are the targets)."""
     xs, ys = regression_prompts(function_class, gen, batch)
     tokens = prompt_tokens(xs, ys)
     mask = torch.zeros(batch, tokens.shape[1] - 1, dtype=torch.bool)

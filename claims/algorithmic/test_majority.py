@@ -23,7 +23,7 @@ EVAL_SEED = 1000
 
 @per_target
 def answer_head(model):
-    """``(head, accuracy with it mean-ablated, tokens, answers)``: the head whose mean ablation
+    """``(head, accuracy with it mean-ablated, tokens)``: the head whose mean ablation
     (over the evaluation lists) lowers the accuracy most."""
     tokens, _, targets = task_batch("majority", 512, EVAL_SEED)
     answers = targets[:, ASK_POS]

@@ -77,8 +77,8 @@ def test_smollm2_has_eraser_neurons(model, evidence):
     MLP's RMSNorm weight (``neuron_read_write_cosines``); a neuron whose output points against it
     removes what it reads whichever sign its input has. Thresholds (-0.5, 1% of the 46080
     neurons) our own, set before measuring; random pairs in 576 dimensions (the baseline, three
-    draws noted) have cosines of about +- 0.04. What the strongest erasers erase: the tokens whose
-    unembedding their read direction raises most."""
+    draws noted) have cosines of about +- 0.04. Noted for the strongest erasers: the tokens their
+    output weight lowers most (``W_out @ W_U``, the final norm left out)."""
     cosines = neuron_read_write_cosines(model)
     for seed in (0, 1, 2):
         evidence.note(f"random-pair baseline, draw {seed}: min cosine", round(float(random_cosines(model.cfg.d_model, cosines.numel(), seed).min()), 3))
