@@ -1,8 +1,14 @@
 """Head scores several SmolLM2 induction claims share, as the ``repeat_scores`` fixture."""
 
+import functools
+
+import torch
+
 from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for
 from harness.claims.shared import per_target
-from harness.interp.heads import attention_patterns, attention_to_targets, duplicate_token_targets, induction_targets, previous_token_targets
+from harness.interp.heads import (attention_patterns, attention_to_targets, duplicate_token_targets, induction_targets,
+                                  previous_token_targets, top_head)
+from harness.interp.memory import component_outputs, erasure_cosines, presence
 
 HEAD_KINDS = {"induction": induction_targets, "previous-token": previous_token_targets, "duplicate-token": duplicate_token_targets}
 
@@ -18,12 +24,6 @@ def repeat_scores(model):
 
 # --- Issue #16 (2.31, 2.32, 2.33): the residual stream as memory, on repeated random tokens ---
 
-import functools  # noqa: E402
-
-import torch  # noqa: E402
-
-from harness.interp.heads import top_head  # noqa: E402
-from harness.interp.memory import component_outputs, erasure_cosines, presence  # noqa: E402
 
 N_MEMORY_SEQUENCES = 8  # repeated-token sequences (8 x 41 positions) per draw
 

@@ -8,13 +8,15 @@ from typing import Callable
 
 import torch
 
+from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for
 from catalog.prompts.ioi import DATA_SEED, N_PROMPTS, IOIPrompts, ioi_prompts
+from catalog.prompts.natural_language import acronyms
 from harness.claims.shared import per_target
 from harness.interp.attribution import attribute_heads
 from harness.interp.circuits import HeadPositionCircuitEvaluator
 from harness.interp.dla import LogitAttribution, logit_attribution
 from harness.interp.heads import attention_patterns, top_heads
-from harness.interp.ioi import attention_from_to
+from harness.interp.ioi import attention_from_to, backup_heads, compensation, head_dla_with_ablation
 from harness.interp.metrics import answer_logit_diff
 from harness.interp.patching import path_patch_heads_to_logits, path_patch_sender_sets
 
@@ -120,9 +122,6 @@ def ioi(model) -> IOIMeasurements:
 
 # --- Issue #16 (2.20, 2.22, 2.25): IOI and backup at several prompt seeds, and backup across tasks ---
 
-from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for  # noqa: E402
-from catalog.prompts.natural_language import acronyms  # noqa: E402
-from harness.interp.ioi import backup_heads, compensation, head_dla_with_ablation  # noqa: E402
 
 N_ABLATED = 3  # each task's top heads by direct effect, mean-ablated together (as many as IOI's name movers)
 N_BACKUP = 5  # the heads whose direct effect rises most: the task's compensating set

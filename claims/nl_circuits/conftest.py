@@ -8,18 +8,30 @@ import functools
 
 import torch
 
+from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for
+from catalog.prompts.agreement import subject_verb_agreement
 from catalog.prompts.code import html_closing_tags, methods_by_type
 from catalog.prompts.emails import email_prompts
+from catalog.prompts.facts import capital_prompts
 from catalog.prompts.natural_language import TASKS, NLTask
-from catalog.prompts.numbers import counting, numbered_lines
+from catalog.prompts.numbers import AdditionPrompts, counting, numbered_lines, two_digit_addition
+from catalog.prompts.probe_text import codec_for, probe_windows
+from catalog.prompts.repeats import word_repeats
+from catalog.prompts.strings import matching_quotes
+from catalog.prompts.text import docstring_corpus, memorised_prompts
 from harness.claims.shared import per_target
-from harness.interp.ablation import resample_ablate_heads, run_with_hooks
+from harness.interp.ablation import mean_ablate_heads, mlp_sites, patch_hooks, resample_ablate_heads, run_with_hooks
 from harness.interp.activation_cache import clean_run
 from harness.interp.attribution import attribute_heads
 from harness.interp.dla import LogitAttribution, attribution_hooks, logit_attribution_from_cache
-from harness.interp.heads import top_head
-from harness.interp.hooks import PATTERN_HOOK, Head
-from harness.interp.metrics import answer_logit_diff, logit_diff
+from harness.interp.embedding import token_table_hooks
+from harness.interp.heads import (DETECTOR_THRESHOLD, attention_patterns, attention_to_targets_per_example, heads_above,
+                                  induction_targets, offset_induction_targets, top_head)
+from harness.interp.hooks import MLP_OUT_HOOK, PATTERN_HOOK, Head
+from harness.interp.lens import logit_lens_predictions
+from harness.interp.metrics import answer_logit_diff, logit_diff, per_token_loss, repeated_halves_loss
+from harness.interp.outliers import OutlierFeatures, linear_layer_inputs, outlier_features
+from harness.interp.patching import causal_trace
 
 # every prompt set by name: the unseeded behaviours of catalog.prompts.natural_language and the
 # seeded sets of the SmolLM2 pack (issue #16)
@@ -114,18 +126,6 @@ def nl(model) -> NLMeasurements:
 # Every measurement is keyed by the prompt generator's seed (``prompt_seed``) and made once per
 # (model, prompt set) in a worker.
 
-from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for  # noqa: E402
-from catalog.prompts.facts import capital_prompts  # noqa: E402
-from catalog.prompts.numbers import AdditionPrompts, two_digit_addition  # noqa: E402
-from catalog.prompts.text import docstring_corpus, memorised_prompts  # noqa: E402
-from harness.interp.ablation import mlp_sites, patch_hooks  # noqa: E402
-from harness.interp.embedding import token_table_hooks  # noqa: E402
-from harness.interp.heads import attention_patterns, attention_to_targets_per_example, offset_induction_targets  # noqa: E402
-from harness.interp.hooks import MLP_OUT_HOOK  # noqa: E402
-from harness.interp.lens import logit_lens_predictions  # noqa: E402
-from harness.interp.metrics import per_token_loss  # noqa: E402
-from harness.interp.patching import causal_trace  # noqa: E402
-from harness.interp.outliers import OutlierFeatures, linear_layer_inputs, outlier_features  # noqa: E402
 
 N_REPEATS = 100  # repeated random-token sequences per prompt set (the issue's >= 100 prompts)
 OFFSETS = (1, 2, 3)  # 1: induction; 2, 3: pointer-arithmetic induction
@@ -240,13 +240,6 @@ def pack(model) -> PackMeasurements:
 # The behaviours (2.13 agreement, 2.17 quotes) are prompt sets of the ``nl`` fixture; the
 # induction questions (2.29, 2.35, 2.36) share the ``repeats`` fixture, keyed by prompt seed.
 
-from catalog.prompts.agreement import subject_verb_agreement  # noqa: E402
-from catalog.prompts.probe_text import codec_for, probe_windows  # noqa: E402
-from catalog.prompts.repeats import word_repeats  # noqa: E402
-from catalog.prompts.strings import matching_quotes  # noqa: E402
-from harness.interp.ablation import mean_ablate_heads  # noqa: E402
-from harness.interp.heads import DETECTOR_THRESHOLD, heads_above, induction_targets  # noqa: E402
-from harness.interp.metrics import repeated_halves_loss  # noqa: E402
 
 PROMPT_SETS["subject-verb agreement"] = subject_verb_agreement
 PROMPT_SETS["matching quotes"] = matching_quotes
