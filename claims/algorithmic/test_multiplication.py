@@ -33,6 +33,11 @@ def half_loss_steps(checkpoints):
             for i, name in enumerate(PRODUCT_BIT_NAMES)}
 
 
+def never_as_latest(half_loss_steps) -> dict:
+    """``half_loss_steps`` with a bit that never halves its loss counted as latest (10**9)."""
+    return {name: step or 10**9 for name, step in half_loss_steps.items()}
+
+
 @claim("3.15", "A 2-layer transformer multiplies 4-bit numbers: every product bit > 95% accurate",
        models=[MUL_MODEL], seeds=SEEDS)
 def test_multiplies_four_bit_numbers(model, evidence):
@@ -50,7 +55,7 @@ def test_multiplies_four_bit_numbers(model, evidence):
 def test_lowest_bit_is_learned_first(half_loss_steps, evidence):
     """c0 is one AND of two tokens, every other bit a sum of partial products with carries.
     Strictly before, at 25-step resolution; a bit never halving its loss counts as never learned."""
-    halves = {name: step or 10**9 for name, step in half_loss_steps.items()}
+    halves = never_as_latest(half_loss_steps)
     evidence.note("half-loss step by bit", half_loss_steps)
     evidence.expect("min half-loss step of c1-c7 - that of c0",
                     min(step for name, step in halves.items() if name != "c0") - halves["c0"], ">", 0)
@@ -65,7 +70,7 @@ def test_middle_bits_are_learned_last(half_loss_steps, evidence):
     into c3..c5 come from the most partial products below: the hardest bits. The claim holds
     when the latest half-loss step of c3-c5 is at least that of every other bit (a bit never
     halving its loss counts as latest)."""
-    halves = {name: step or 10**9 for name, step in half_loss_steps.items()}
+    halves = never_as_latest(half_loss_steps)
     evidence.note("half-loss step by bit", half_loss_steps)
     evidence.expect("max half-loss step of c3-c5 - max of the other bits",
                     max(halves[n] for n in MIDDLE_BITS) - max(s for n, s in halves.items() if n not in MIDDLE_BITS),
