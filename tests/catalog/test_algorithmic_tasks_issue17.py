@@ -36,8 +36,8 @@ def test_regression_baselines():
     assert torch.allclose(least_squares(xs, ys), torch.tensor([[0.0, 4.0, 0.0, -2.0, 4.0, 2.0, -4.0, 4.0]], dtype=torch.double))
     # x_3 = -1: nearest earlier x are 0 (distance 1), then 1 and 2 (distances 2, 3)
     assert nearest_neighbours(xs, ys)[0, 3].item() == (0 + 2 + 4) / 3
-    # averaging at i = 1: w = y_0 x_0 = 2, times x_1 = 2; at i = 2: x_2 = 0
-    assert averaging(xs, ys)[0, :3].tolist() == [0.0, 4.0, 0.0]
+    # averaging at i = 1: w = y_0 x_0 / E[x^2] = 2 / 2, times x_1 = 2; at i = 2: x_2 = 0
+    assert averaging(xs, ys)[0, :3].tolist() == [0.0, 2.0, 0.0]
     assert averaging(xs, ys).shape == (1, N_PAIRS)
     logits = torch.full((1, N_PAIRS * 2, len(VALUES)), -1e9)
     logits[:, :, Y_RANGE + 3] = 0  # certain of y = 3
