@@ -20,7 +20,9 @@ pytestmark = pytest.mark.slow
 
 
 @claim("3.20", "A 4-layer Othello-GPT trained on random games predicts a legal next move: top-1 legal on > 90% of held-out positions",
-       models=[OTHELLO_MODEL], seeds=SEEDS)
+       models=[OTHELLO_MODEL], seeds=SEEDS,
+       refuted={"othello-gpt-4l-seed0": "top-1 legal 0.774 after 1000 steps of 64 games (final loss 2.861, uniform 4.11): "
+                                        "this budget does not learn the rules; the probe claims are inconclusive on it"})
 def test_predicts_legal_moves(othello_gpt, evidence):
     """Threshold 0.9 (ours: the rules learned, not guessed; a uniformly random square is legal
     about 14% of the time). Li et al. 2023's 8-layer model errs on 0.01% of synthetic positions."""
