@@ -9,6 +9,7 @@ from harness.claims.shared import per_target
 from harness.interp.accuracy import correct_predictions, position_losses
 from harness.interp.grokking import drop_steps
 from harness.interp.plots import line_plot
+from harness.models.metric_cache import over_checkpoints
 from harness.models.tasks import task_batch
 
 SEEDS = [0, 1, 2]
@@ -21,7 +22,7 @@ DIGIT_NAMES = [f"c{ADD_DIGITS - i}" for i in range(ADD_DIGITS + 1)]
 def digit_curves(checkpoints):
     """(steps, {digit name: loss at each checkpoint of the training run})."""
     tokens, _, targets = task_batch("add-5-digit", 512, 1000)
-    losses = [position_losses(m, tokens, targets)[ANSWER] for m in checkpoints.values()]
+    losses = over_checkpoints(checkpoints, "answer digit losses", lambda m: position_losses(m, tokens, targets)[ANSWER], tokens, targets)
     return list(checkpoints), {name: [float(l[i]) for l in losses] for i, name in enumerate(DIGIT_NAMES)}
 
 

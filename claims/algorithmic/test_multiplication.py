@@ -16,6 +16,7 @@ from harness import claim
 from harness.claims.shared import per_target
 from harness.interp.accuracy import correct_predictions, position_losses
 from harness.interp.grokking import drop_steps
+from harness.models.metric_cache import over_checkpoints
 from harness.models.tasks import task_batch
 
 SEEDS = [0, 1, 2]
@@ -28,7 +29,7 @@ def half_loss_steps(checkpoints):
     """{bit name: first checkpoint step where the bit's loss is below half its loss at the first
     checkpoint (``drop_steps``), or None}."""
     tokens, _, targets = task_batch("mul-4-bit", 512, EVAL_SEED)
-    losses = [position_losses(m, tokens, targets)[PRODUCT] for m in checkpoints.values()]
+    losses = over_checkpoints(checkpoints, "product bit losses", lambda m: position_losses(m, tokens, targets)[PRODUCT], tokens, targets)
     return {name: drop_steps(list(checkpoints), [float(loss[i]) for loss in losses], (0.5,))[0]
             for i, name in enumerate(PRODUCT_BIT_NAMES)}
 

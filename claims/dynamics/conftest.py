@@ -28,6 +28,7 @@ from harness.interp.metrics import fraction_recovered, per_token_loss
 from harness.interp.patching import patch_from_model
 from harness.interp.phase import leader_at_crossing
 from harness.models.memory_cache import load_checkpoints, variant_checkpoints
+from harness.models.metric_cache import over_checkpoints
 from harness.models.mlp import neuron_ablation_flips, neuron_slices
 from harness.models.tasks import task_batch
 from harness.models.toy_transformer import head_slices
@@ -53,18 +54,21 @@ class InductionFormation:
     @functools.cached_property
     def induction(self) -> list[float]:
         """Max layer-1 induction score at each checkpoint."""
-        return [float(induction_scores(m, self.tokens)[1].max()) for m in self.checkpoints.values()]
+        return over_checkpoints(self.checkpoints, "max layer-1 induction score",
+                                lambda m: float(induction_scores(m, self.tokens)[1].max()), self.tokens)
 
     @functools.cached_property
     def previous_token(self) -> list[float]:
         """Max layer-0 previous-token score at each checkpoint."""
-        return [float(previous_token_scores(m, self.tokens)[0].max()) for m in self.checkpoints.values()]
+        return over_checkpoints(self.checkpoints, "max layer-0 previous-token score",
+                                lambda m: float(previous_token_scores(m, self.tokens)[0].max()), self.tokens)
 
     @functools.cached_property
     def token_losses(self) -> torch.Tensor:
         """``[checkpoints, 64 * 40]``: each checkpoint's loss on every next-token prediction of
         the repeated sequences (Olsson et al. 2022's per-token losses)."""
-        return torch.stack([per_token_loss(clean_logits(m, self.tokens), self.tokens).flatten() for m in self.checkpoints.values()])
+        return torch.stack(over_checkpoints(self.checkpoints, "per-token loss",
+                                            lambda m: per_token_loss(clean_logits(m, self.tokens), self.tokens).flatten(), self.tokens))
 
     @functools.cached_property
     def circuit(self) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -76,7 +80,8 @@ class InductionFormation:
     def k_composition(self) -> torch.Tensor:
         """``[checkpoints, n_heads, n_heads]``: K-composition of each layer-0 head into each layer-1
         head (Elhage et al. 2021) at each checkpoint."""
-        return torch.stack([composition_scores(m, "K")[0, :, 1, :] for m in self.checkpoints.values()])
+        return torch.stack(over_checkpoints(self.checkpoints, "K-composition of layer 0 into layer 1",
+                                            lambda m: composition_scores(m, "K")[0, :, 1, :]))
 
     @functools.cached_property
     def circuit_k_composition(self) -> list[float]:
@@ -106,10 +111,6 @@ def pytest_collection_modifyitems(config, items):
     mark_slow_beyond(items, Path(__file__).parent, {0}, SLOW_SEEDS_OF)
 
 
-def over_checkpoints(checkpoints, measure) -> list:
-    return [measure(m) for m in checkpoints.values()]
-
-
 class ToyIOIFormation:
     """The toy IOI circuit over training, on 512 fresh prompts (seed 1000): accuracy, and for
     each head category the final model's top head (by its attention pattern) and that head's
@@ -125,7 +126,7 @@ class ToyIOIFormation:
 
     @functools.cached_property
     def accuracy(self) -> list[float]:
-        return over_checkpoints(self.checkpoints, lambda m: task_accuracy(m, self.batch))
+        return over_checkpoints(self.checkpoints, "task accuracy", lambda m: task_accuracy(m, self.batch), self.batch)
 
     @functools.cached_property
     def heads(self) -> dict[str, tuple[int, int]]:
@@ -137,7 +138,7 @@ class ToyIOIFormation:
         def scores(model):
             return {name: float(head_scores(model, self.batch[0], targets)[self.heads[name]])
                     for name, targets in self.CATEGORIES.items()}
-        per_step = over_checkpoints(self.checkpoints, scores)
+        per_step = over_checkpoints(self.checkpoints, "toy IOI circuit heads' attention", scores, self.batch[0], self.heads)
         return {name: [s[name] for s in per_step] for name in self.CATEGORIES}
 
     @functools.cached_property
@@ -145,8 +146,8 @@ class ToyIOIFormation:
         """Mean direct logit attribution of the final name mover to the IO - S logit difference."""
         tokens = self.batch[0]
         layer, head = self.heads["name mover (TO -> IO)"]
-        return over_checkpoints(self.checkpoints, lambda m: float(logit_attribution(
-            m, tokens, tokens[:, -1], tokens[:, IOI_S2_POS], pos=IOI_SEQ - 2).heads[layer, head].mean()))
+        return over_checkpoints(self.checkpoints, "name mover IO - S direct logit attribution", lambda m: float(logit_attribution(
+            m, tokens, tokens[:, -1], tokens[:, IOI_S2_POS], pos=IOI_SEQ - 2).heads[layer, head].mean()), tokens, (layer, head))
 
 
 @per_target
@@ -164,7 +165,7 @@ def sorting_by_length(checkpoints):
     def by_length(model):
         ok = sequence_accuracy(correct_predictions(model, tokens, targets), mask)
         return {n: float(ok[lengths == n].float().mean()) for n in range(2, SORT_MAX_LEN + 1)}
-    per_step = over_checkpoints(checkpoints, by_length)
+    per_step = over_checkpoints(checkpoints, "sorting accuracy by length", by_length, tokens, mask, targets)
     return list(checkpoints), {n: [s[n] for s in per_step] for n in range(2, SORT_MAX_LEN + 1)}
 
 
@@ -193,7 +194,8 @@ class FineTuning:
     @functools.cached_property
     def accuracy(self) -> dict[str, list[float]]:
         """{task: copy accuracy at each checkpoint}."""
-        return {task: over_checkpoints(self.checkpoints, lambda m, t=task: self.copy_accuracy(m, t)) for task in self.sets}
+        return {task: over_checkpoints(self.checkpoints, "copy accuracy", lambda m, t=task: self.copy_accuracy(m, t), self.sets[task])
+                for task in self.sets}
 
     @functools.cached_property
     def token_gain(self) -> torch.Tensor:
@@ -229,7 +231,8 @@ def soft_induction(model, checkpoints):
     to the A word after its source, ``catalog.translation.soft_induction_targets``) of a
     translation model, on 256 fresh sentences (data seed 1000); the final model is the last row."""
     tokens = task_batch("translation", 256, 1000)[0]
-    return list(checkpoints), torch.stack(over_checkpoints(checkpoints, lambda m: head_scores(m, tokens, soft_induction_targets)))
+    return list(checkpoints), torch.stack(over_checkpoints(checkpoints, "soft-induction scores",
+                                                           lambda m: head_scores(m, tokens, soft_induction_targets), tokens))
 
 
 # --- 5.9-5.11 (lottery tickets) and 5.31 (per-item phase transitions) ---------------------------
@@ -239,7 +242,7 @@ RUN_SEED_STRIDE = 100  # other data orders / inits of a target: seed + k * this
 
 def layer_scores(checkpoints, tokens, score, layer: int) -> np.ndarray:
     """``[checkpoints, n_heads]``: ``score(model, tokens)[layer]`` at each checkpoint."""
-    return np.stack([score(m, tokens)[layer].numpy() for m in checkpoints.values()])
+    return torch.stack(over_checkpoints(checkpoints, f"{score.__name__} of layer {layer}", lambda m: score(m, tokens)[layer], tokens)).numpy()
 
 
 class InductionLottery:
@@ -317,7 +320,7 @@ class ModularLottery:
         self.problem = modular_problem(self.name)
 
     def test_accuracy(self, checkpoints) -> list[float]:
-        return [held_out_accuracy(m, self.problem) for m in checkpoints.values()]
+        return over_checkpoints(checkpoints, "held-out accuracy", lambda m: held_out_accuracy(m, self.problem), self.problem)
 
     @functools.cached_property
     def neurons(self) -> dict[str, list[int]]:
@@ -346,7 +349,8 @@ def sorting_items(model, checkpoints):
     lists' (seed 1000) probability of its whole sorted answer under teacher forcing, at every
     checkpoint."""
     tokens, mask, targets = task_batch("sort-variable", 512, 1000)
-    return list(checkpoints), torch.stack([answer_log_probs(m, tokens, targets, mask).exp() for m in checkpoints.values()], dim=1).numpy()
+    return list(checkpoints), torch.stack(over_checkpoints(checkpoints, "answer probability", lambda m: answer_log_probs(m, tokens, targets, mask).exp(),
+                                                           tokens, targets, mask), dim=1).numpy()
 
 
 # --- 5.19 (neurons' max-activating inputs before / after fine-tuning; helper s1b) ---

@@ -8,6 +8,7 @@ from harness import claim
 from harness.claims.shared import expect_phase_transition, prompt_seeds
 from harness.interp.neurons import neuroscope_token_share
 from harness.interp.plots import line_plot
+from harness.models.metric_cache import over_checkpoints
 
 
 @prompt_seeds()
@@ -20,7 +21,8 @@ def test_solu_neurons_form_as_a_phase_transition(checkpoints, neurons, evidence,
     layer-0 neurons of ``neuroscope_token_share`` at each checkpoint (the token neurons of 1.6,
     read continuously). Precondition: at least 4 checkpoints inside the rise (10%-90%)."""
     steps = list(checkpoints)
-    shares = [float(neuroscope_token_share(m, neurons.windows[0]).mean()) for m in checkpoints.values()]
+    shares = over_checkpoints(checkpoints, "mean layer-0 Neuroscope token share",
+                              lambda m: float(neuroscope_token_share(m, neurons.windows[0]).mean()), neurons.windows[0])
     evidence.attach("mean Neuroscope token share over training", line_plot(
         plot_dir / f"{target.id}-neuron-formation.png", steps, {"layer 0": shares},
         title=f"{target.id}: token neurons over training", ylabel="mean top-token share"))
