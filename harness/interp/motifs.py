@@ -1,0 +1,68 @@
+"""The asymmetric superposition motif (Elhage et al. 2022, "Toy Models of Superposition",
+section "The Asymmetric Superposition Motif"; open problem 4.34): two features share a neuron
+with very different input magnitudes, the neuron serves the weaker one, and a second neuron
+inhibits the interference the stronger one causes on the weaker one's output.
+
+Features are given as a table of neuron activations per feature (the feature alone on) and of
+the neurons' output weights onto each feature's readout, so the same detector reads a toy model
+(features = input dimensions) and a language model's MLP (features = tokens, ``token_features``)."""
+
+from __future__ import annotations
+
+import torch
+
+from harness.interp.ablation import cache_activations
+from harness.interp.hooks import MLP_OUT_HOOK, NEURON_HOOK
+from harness.interp.stacked_weights import stacked
+
+
+def asymmetric_superposition(acts: torch.Tensor, out: torch.Tensor, ratio: float = 2.0,
+                             cancel: float = 0.5) -> torch.Tensor:
+    """[M, 4] long rows (i, j, k, l), one per feature pair (i, j) where the motif holds:
+
+    - k serves j: of all neurons, k adds most to j's readout when j is on (``acts[j, k] *
+      out[k, j]``, which must be > 0, with ``acts[j, k] > 0``);
+    - asymmetric: feature i drives k at least ``ratio`` times as hard (``acts[i, k] >= ratio *
+      acts[j, k]``), so k's interference on j's readout when i is on, ``acts[i, k] * out[k, j]``,
+      exceeds j's own signal;
+    - l != k inhibits it: ``acts[i, l] * out[l, j] <= -cancel *`` that interference, while it
+      takes less than ``cancel`` of j's own signal through k (``acts[j, l] * out[l, j] > -cancel *
+      acts[j, k] * out[k, j]``); l is the strongest such inhibitor.
+
+    acts: [n_features, n_neurons] each neuron's activation with one feature on (relative to none
+    on, where a model has an "off" input); out: [n_neurons, n_features] each neuron's output
+    weight on each feature's readout."""
+    acts, out = acts.double(), out.double()
+    n_features, n_neurons = acts.shape
+    features = torch.arange(n_features)
+    own = acts.T * out  # [neurons, features]: neuron n's share of feature f's readout when f is on
+    server = own.argmax(0)  # [features] k of each j
+    signal = own[server, features]  # [features]
+    drive = acts[features, server]  # [features] acts[j, k]
+    interference = acts[:, server] * out[server, features][None]  # [i, j] via k_j
+    asymmetric = (acts[:, server] >= ratio * drive[None]) & (drive > 0)[None] & (signal > 0)[None]
+    asymmetric &= features[:, None] != features[None]
+    spares = (own > -cancel * signal[None]) & (torch.arange(n_neurons)[:, None] != server[None])  # [neurons, j]
+    found = []
+    for i in asymmetric.any(1).nonzero()[:, 0].tolist():
+        effect = acts[i][:, None] * out  # [neurons, j]: neuron n on j's readout when i is on
+        inhibits = spares & (effect <= -cancel * interference[i][None])
+        strongest = effect.masked_fill(~inhibits, float("inf")).argmin(0)  # [j]
+        for j in (asymmetric[i] & inhibits.any(0)).nonzero()[:, 0].tolist():
+            found.append((i, j, int(server[j]), int(strongest[j])))
+    return torch.tensor(found, dtype=torch.long).view(-1, 4)
+
+
+def token_features(model, token_ids: torch.Tensor, bos: int, layer: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """(acts [n, d_mlp], out [d_mlp, n]) float32 on the CPU for ``asymmetric_superposition`` with
+    the tokens ``token_ids`` [n] as features of MLP ``layer`` (the extended-embedding view of an
+    early MLP): acts, the neurons' activations at token t of ``[bos, t]``; out, each neuron's
+    output weight ``W_out`` on the unit direction of token t's MLP output there, centred over the
+    n tokens (its readout)."""
+    tokens = torch.stack([torch.full_like(token_ids, bos), token_ids], 1).to(model.W_U.device)
+    names = [NEURON_HOOK.format(layer=layer), MLP_OUT_HOOK.format(layer=layer)]
+    cache = cache_activations(model, tokens, names, stop_at_layer=layer + 1)
+    acts, outputs = (cache[name][:, 1].float().cpu() for name in names)
+    readout = outputs - outputs.mean(0)
+    readout = readout / readout.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    return acts, stacked(model, "W_out")[layer].float().cpu() @ readout.T
