@@ -21,10 +21,10 @@ def asymmetric_superposition(acts: torch.Tensor, out: torch.Tensor, ratio: float
     """[M, 4] long rows (i, j, k, l), one per feature pair (i, j) where the motif holds:
 
     - k serves j: of all neurons, k adds most to j's readout when j is on (``acts[j, k] *
-      out[k, j]``, which must be > 0, with ``acts[j, k] > 0``);
-    - asymmetric: feature i drives k at least ``ratio`` times as hard (``acts[i, k] >= ratio *
-      acts[j, k]``), so k's interference on j's readout when i is on, ``acts[i, k] * out[k, j]``,
-      exceeds j's own signal;
+      out[k, j]``, which must be > 0);
+    - asymmetric: feature i drives k the same way at least ``ratio`` times as hard (``acts[i, k]
+      / acts[j, k] >= ratio``; activations may be signed), so k's interference on j's readout
+      when i is on, ``acts[i, k] * out[k, j]``, exceeds j's own signal;
     - l != k inhibits it: ``acts[i, l] * out[l, j] <= -cancel *`` that interference, while it
       takes less than ``cancel`` of j's own signal through k (``acts[j, l] * out[l, j] > -cancel *
       acts[j, k] * out[k, j]``); l is the strongest such inhibitor.
@@ -40,7 +40,9 @@ def asymmetric_superposition(acts: torch.Tensor, out: torch.Tensor, ratio: float
     signal = own[server, features]  # [features]
     drive = acts[features, server]  # [features] acts[j, k]
     interference = acts[:, server] * out[server, features][None]  # [i, j] via k_j
-    asymmetric = (acts[:, server] >= ratio * drive[None]) & (drive > 0)[None] & (signal > 0)[None]
+    # same sign as j's drive (a gated MLP's activations are signed), ``ratio`` times its size
+    asymmetric = (acts[:, server] * drive.sign()[None] >= ratio * drive.abs()[None]) & (drive != 0)[None]
+    asymmetric &= (signal > 0)[None]
     asymmetric &= features[:, None] != features[None]
     spares = (own > -cancel * signal[None]) & (torch.arange(n_neurons)[:, None] != server[None])  # [neurons, j]
     found = []

@@ -20,6 +20,13 @@ def test_detector_finds_the_constructed_motif():
     assert asymmetric_superposition(ACTS, OUT).tolist() == [[0, 1, 0, 1]]
 
 
+def test_detector_reads_signed_activations():
+    # a gated neuron firing negatively, with its output weights negated: the same motif
+    acts, out = ACTS.clone(), OUT.clone()
+    acts[:, 0], out[0] = -acts[:, 0], -out[0]
+    assert asymmetric_superposition(acts, out).tolist() == [[0, 1, 0, 1]]
+
+
 @pytest.mark.parametrize("change", ["no inhibitor", "symmetric", "inhibitor hits the weak feature"])
 def test_detector_needs_every_part(change):
     acts, out = ACTS.clone(), OUT.clone()
