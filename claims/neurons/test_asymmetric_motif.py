@@ -8,22 +8,18 @@ from catalog.pretrained import SMOLLM2
 from claims.neurons.test_superposition import ONE_LAYER, TWO_LAYER
 from harness import claim
 from harness.claims.shared import prompt_seeds
-from harness.interp.motifs import asymmetric_superposition, token_features
+from harness.interp.motifs import motif_shares, token_features
 from harness.plain import plain
 
 N_TOKENS = 200  # the features: the most frequent tokens of the prompt draw's probe windows
 
 
-def motif_shares(neurons) -> tuple[float, float, torch.Tensor]:
-    """(share of the tokens that are the weak feature j of a motif, the same with the output
-    weights' neurons shuffled (seeded by the prompt draw), the motifs [M, 4])."""
+def token_motif_shares(neurons) -> tuple[float, float, torch.Tensor]:
+    """``motif_shares`` of MLP 0 with the ``N_TOKENS`` most frequent tokens of the prompt draw as
+    features, shuffled with the draw's seed."""
     ids, counts = neurons.token_ids.unique(return_counts=True)
     tokens = ids[counts.argsort(descending=True, stable=True)[:N_TOKENS]]
-    acts, out = token_features(neurons.model, tokens, neurons.codec.bos)
-    shuffled = out[torch.randperm(len(out), generator=torch.Generator().manual_seed(neurons.seed))]
-    found = asymmetric_superposition(acts, out)
-    shares = [asymmetric_superposition(acts, o)[:, 1].unique().numel() / len(tokens) for o in (out, shuffled)]
-    return shares[0], shares[1], found
+    return motif_shares(*token_features(neurons.model, tokens, neurons.codec.bos), seed=neurons.seed)
 
 
 @prompt_seeds()
@@ -43,7 +39,7 @@ def test_asymmetric_superposition_motif(neurons, evidence):
     least half the interference and less than half of the weak feature's signal) and the
     threshold (2x the shuffled control, which keeps the activations and the set of output
     weights but pairs them at random) are our own, set before measuring."""
-    share, control, found = motif_shares(neurons)
+    share, control, found = token_motif_shares(neurons)
     evidence.note("motifs found (i, j, k, l), first 10", plain(found[:10]))
     evidence.note("share of tokens with a motif, and with the output weights shuffled", [round(share, 4), round(control, 4)])
     evidence.expect("share of tokens with a motif - 2 x shuffled control", share - 2 * control, ">", 0.0)

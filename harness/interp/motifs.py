@@ -68,3 +68,18 @@ def token_features(model, token_ids: torch.Tensor, bos: int, layer: int = 0) -> 
     readout = outputs - outputs.mean(0)
     readout = readout / readout.norm(dim=-1, keepdim=True).clamp_min(1e-12)
     return acts, stacked(model, "W_out")[layer].float().cpu() @ readout.T
+
+
+def motif_shares(acts: torch.Tensor, out: torch.Tensor, seed: int, groups: torch.Tensor | None = None
+                 ) -> tuple[float, float, torch.Tensor]:
+    """(share of the features that are the weak feature j of an ``asymmetric_superposition``
+    motif, the same share with the rows of ``out`` (neurons) shuffled by ``seed``, the motifs
+    [M, 4]). ``groups`` [n_features]: motifs between features of one group (e.g. the two signs of
+    one input) are left out. acts [n_features, n_neurons], out [n_neurons, n_features]."""
+    def found(weights: torch.Tensor) -> torch.Tensor:
+        motifs = asymmetric_superposition(acts, weights)
+        return motifs if groups is None else motifs[groups[motifs[:, 0]] != groups[motifs[:, 1]]]
+
+    motifs = found(out)
+    shuffled = found(out[torch.randperm(len(out), generator=torch.Generator().manual_seed(seed))])
+    return (motifs[:, 1].unique().numel() / len(acts), shuffled[:, 1].unique().numel() / len(acts), motifs)

@@ -6,7 +6,7 @@ import torch
 
 from harness.interp.dla import stacked_bias
 from harness.interp.embedding import mlp_token_table
-from harness.interp.motifs import asymmetric_superposition, token_features
+from harness.interp.motifs import asymmetric_superposition, motif_shares, token_features
 from harness.interp.stacked_weights import stacked
 from tests.toy_bridges import toy_bridge
 
@@ -50,3 +50,9 @@ def test_token_features_match_the_mlp_outputs(arch):
     assert torch.allclose(acts @ W_out, table - (0.0 if bias is None else bias[0].float()), atol=1e-4)
     readout = (table - table.mean(0)) / (table - table.mean(0)).norm(dim=-1, keepdim=True)
     assert torch.allclose(out, W_out @ readout.T, atol=1e-5)
+
+
+def test_motif_shares_leave_out_pairs_of_one_group():
+    share, control, found = motif_shares(ACTS, OUT, seed=0)
+    assert share == 0.5 and 0.0 <= control <= 1.0 and found.tolist() == [[0, 1, 0, 1]]
+    assert motif_shares(ACTS, OUT, seed=0, groups=torch.tensor([0, 0]))[0] == 0.0
