@@ -47,12 +47,13 @@ def asymmetric_superposition(acts: torch.Tensor, out: torch.Tensor, ratio: float
     spares = (own > -cancel * signal[None]) & (torch.arange(n_neurons)[:, None] != server[None])  # [neurons, j]
     found = []
     for i in asymmetric.any(1).nonzero()[:, 0].tolist():
-        effect = acts[i][:, None] * out  # [neurons, j]: neuron n on j's readout when i is on
-        inhibits = spares & (effect <= -cancel * interference[i][None])
-        strongest = effect.masked_fill(~inhibits, float("inf")).argmin(0)  # [j]
-        for j in (asymmetric[i] & inhibits.any(0)).nonzero()[:, 0].tolist():
-            found.append((i, j, int(server[j]), int(strongest[j])))
-    return torch.tensor(found, dtype=torch.long).view(-1, 4)
+        j = asymmetric[i].nonzero()[:, 0]
+        effect = acts[i][:, None] * out[:, j]  # [neurons, len(j)]: neuron n on j's readout when i is on
+        inhibits = spares[:, j] & (effect <= -cancel * interference[i, j][None])
+        strongest = effect.masked_fill(~inhibits, float("inf")).argmin(0)
+        keep = inhibits.any(0)
+        found.append(torch.stack([torch.full_like(j[keep], i), j[keep], server[j[keep]], strongest[keep]], 1))
+    return torch.cat(found) if found else torch.zeros(0, 4, dtype=torch.long)
 
 
 def token_features(model, token_ids: torch.Tensor, bos: int, layer: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
