@@ -41,5 +41,6 @@ def test_asymmetric_superposition_motif(neurons, evidence):
     weights but pairs them at random) are our own, set before measuring."""
     share, control, found = token_motif_shares(neurons)
     evidence.note("motifs found (i, j, k, l), first 10", plain(found[:10]))
-    evidence.note("share of tokens with a motif, and with the output weights shuffled", [round(share, 4), round(control, 4)])
+    evidence.note("share of tokens with a motif, and with the output weights shuffled",
+                  [round(share, 4), round(control, 4)])
     evidence.expect("share of tokens with a motif - 2 x shuffled control", share - 2 * control, ">", 0.0)

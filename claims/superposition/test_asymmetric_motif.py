@@ -29,5 +29,6 @@ def test_absolute_value_model_has_asymmetric_motif(model: TMSRun, target, eviden
     acts, out = single_input_neurons(model.net, model.instance(SPARSE))
     share, control, found = motif_shares(acts, out, seed=target.seed, groups=torch.arange(len(acts)) // 2)
     evidence.note("motifs found (i, j, k, l), first 10", plain(found[:10]))
-    evidence.note("share of signed inputs with a motif, and with the output weights shuffled", [round(share, 4), round(control, 4)])
+    evidence.note("share of signed inputs with a motif, and with the output weights shuffled",
+                  [round(share, 4), round(control, 4)])
     evidence.expect("share of signed inputs with a motif - 2 x shuffled control", share - 2 * control, ">", 0.0)
