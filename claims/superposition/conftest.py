@@ -26,8 +26,7 @@ HERE = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(config, items):
-    mark_slow_beyond(items, HERE, {0}, REPEATS_MODELS | BEYOND_TMS_MODELS | FLAG_RULE_NAMES | PAIRED_TMS_MODELS
-                     | BOTTLENECK_MODELS)
+    mark_slow_beyond(items, HERE, {0}, REPEATS_MODELS | BEYOND_TMS_MODELS | FLAG_RULE_NAMES | PAIRED_TMS_MODELS)
 
 
 @pytest.fixture
@@ -183,8 +182,3 @@ def flag_rules(model, target):
 def flag_rules_control(model_at_seed, target):
     """``FlagRuleBehaviour`` of the control with one head per rule, at the claim's seed."""
     return FlagRuleBehaviour(model_at_seed(FLAG_RULE_MODELS[2].name), target.seed)
-
-
-# --- Issue #18 (4.26 locally almost-orthogonal bases, 4.28, 4.34): seed 0 runs in CI, seeds 1-2 are slow. ---
-
-BOTTLENECK_MODELS = {"tms-triples-together-n9-m3"}
