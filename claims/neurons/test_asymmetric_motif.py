@@ -5,12 +5,13 @@ SmolLM2-135M, with the current token as the feature basis (``harness.interp.moti
 import torch
 
 from catalog.pretrained import SMOLLM2
-from claims.neurons.test_superposition import ONE_LAYER, TWO_LAYER
 from harness import claim
 from harness.claims.shared import prompt_seeds
 from harness.interp.motifs import motif_shares, token_features
 from harness.plain import plain
 
+#: 1- and 2-layer GELU and SoLU models: the family trained here and the TransformerLens originals
+MODELS = [f"{source}{act}-{layers}l" for layers in (1, 2) for act in ("gelu", "solu") for source in ("lm-", "")] + [SMOLLM2]
 N_TOKENS = 200  # the features: the most frequent tokens of the prompt draw's probe windows
 
 
@@ -25,7 +26,7 @@ def token_motif_shares(neurons) -> tuple[float, float, torch.Tensor]:
 @prompt_seeds()
 @claim("4.34", "The asymmetric superposition motif appears in the first MLP beyond chance: the share of frequent "
        "tokens that are the weak feature of a motif is above twice that with the output weights' neurons shuffled",
-       models=[*ONE_LAYER, *TWO_LAYER, SMOLLM2],
+       models=MODELS,
        refuted={"smollm2-135m-seed0": "SmolLM2's MLP 0: share of the 200 tokens with a motif 0 / 0 / 0.005 (prompt "
                 "draws 0-2; one motif in all) against 0.215 / 0.205 / 0.190 with the output weights shuffled"})
 def test_asymmetric_superposition_motif(neurons, evidence):
