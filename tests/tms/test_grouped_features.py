@@ -1,5 +1,6 @@
-"""Grouped feature presence (``harness.tms.data.grouped_presence``) and the within / across group
-cosines of ``harness.tms.geometry.group_cosines`` (open problems 4.16, 4.26)."""
+"""Triples of features present together (``harness.tms.data.grouped_presence``; pairs are tested
+in ``test_evaluate_interference.py``) and the within / across group cosines of
+``harness.tms.geometry.group_cosines`` (open problem 4.26)."""
 
 import torch
 
@@ -11,12 +12,6 @@ def test_triples_are_present_together():
     present = (x != 0).view(4096, 2, 3, 3)
     assert (present.all(-1) | ~present.any(-1)).all()  # each triple all or nothing
     assert abs(present[..., 0].float().mean().item() - 0.3) < 0.02
-
-
-def test_pairs_apart_never_together():
-    present = generate_features(4096, 1, 4, 0.3, "pairs_apart", torch.Generator().manual_seed(0)) != 0
-    assert not (present[..., 0::2] & present[..., 1::2]).any()
-    assert present[..., 1::2].any()
 
 
 def test_group_cosines_split_pairs():
