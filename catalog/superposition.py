@@ -108,6 +108,10 @@ SPECS = [
               TMSDataConfig((0.05,) * 6, distribution=structure))
       for structure, meaning in (("pairs_together", "present together or not at all"),
                                  ("pairs_apart", "never present together"))),
+    TMSSpec("tms-triples-together-n9-m3", "ReLU output model n=9, m=3, uniform importance, six instances "
+            "differing only in initialisation; features (0, 1, 2), (3, 4, 5), (6, 7, 8) are present together "
+            "or not at all, each triple with probability .05 (4.26, the paper's correlated feature sets)",
+            TMSModelConfig("relu_output", 9, 3), TMSDataConfig((0.05,) * 6, distribution="triples_together")),
     computation("tms-group-abs-sum-n20-m6", "20 inputs uniform on [-1, 1], 6 ReLU neurons, 2 linear "
                 "outputs: sum of |x_i| over each half of the inputs, S = .9, .97, .99 (4.13)",
                 "group_abs_sum", (0.1, 0.03, 0.01), 6, n_outputs=2),

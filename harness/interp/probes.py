@@ -3,7 +3,9 @@ split and scored on a held-out split, with a shuffled-label baseline (Hewitt & L
 control: a probe that does as well on shuffled labels measures the probe, not the model).
 
 - ``linear_probe``: accuracy on a random held-out split, with the shuffled-label baseline.
-- ``probe_auroc``: a probe fitted where ``select`` and scored (AUROC) elsewhere.
+- ``probe_auroc``: a probe fitted where ``select`` and scored (AUROC) elsewhere; ``probe_scores``
+  and ``probe_direction``: that probe's scores on every row and its weight vector;
+  ``readout_interference``: how a second feature's presence bears on a probe's readout (4.28).
 - ``sparse_probe_neurons``: the fewest neurons a k-sparse probe needs for a held-out AUROC
   (Gurnee et al. 2023, "Finding Neurons in a Haystack": neurons ranked by mean difference).
 - ``cross_validated_accuracy``: k-fold accuracy of a probe, for small sets."""
@@ -53,12 +55,45 @@ def _probe() -> Pipeline:
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
 
 
+def _fitted(features: torch.Tensor, labels: torch.Tensor, select: torch.Tensor) -> tuple[Pipeline, np.ndarray]:
+    """(``_probe`` fitted on the ``select`` rows, every row as a float64 array)."""
+    x, y, s = features.double().cpu().numpy(), labels.cpu().numpy(), select.cpu().numpy()
+    return _probe().fit(x[s], y[s]), x
+
+
+def probe_scores(features: torch.Tensor, labels: torch.Tensor, select: torch.Tensor) -> torch.Tensor:
+    """[n] float64 decision scores of a logistic-regression probe fitted on the ``select`` rows of
+    ``features`` [n, d] -> ``labels`` [n] bool, for every row (select [n] bool)."""
+    probe, x = _fitted(features, labels, select)
+    return torch.from_numpy(probe.decision_function(x))
+
+
+def probe_direction(features: torch.Tensor, labels: torch.Tensor, select: torch.Tensor) -> torch.Tensor:
+    """[d] float64 unit vector: the weights of the ``probe_scores`` probe in the space of the raw
+    ``features`` (the standardised weights divided by each feature's scale)."""
+    probe, _ = _fitted(features, labels, select)
+    weights = torch.from_numpy(probe[-1].coef_[0] / probe[0].scale_)
+    return weights / weights.norm()
+
+
 def probe_auroc(features: torch.Tensor, labels: torch.Tensor, select: torch.Tensor) -> float:
     """Held-out AUROC of a logistic-regression probe fitted on the ``select`` rows of
     ``features`` [n, d] -> ``labels`` [n] bool and scored on the other rows (select [n] bool)."""
-    x, y, s = features.double().cpu().numpy(), labels.cpu().numpy(), select.cpu().numpy()
-    probe = _probe().fit(x[s], y[s])
-    return float(roc_auc_score(y[~s], probe.decision_function(x[~s])))
+    return float(roc_auc_score(labels[~select].numpy(), probe_scores(features, labels, select)[~select].numpy()))
+
+
+def readout_interference(scores: torch.Tensor, labels: torch.Tensor, off: torch.Tensor, on: torch.Tensor
+                         ) -> tuple[float, float, float]:
+    """How a second feature's presence bears on a readout (simultaneous interference, open problem
+    4.28): (AUROC of ``scores`` for ``labels`` on the ``off`` rows, the same on the ``on`` rows,
+    shift: the mean score of the negatives on ``on`` minus that on ``off``, in units of the
+    positives' minus negatives' mean on ``off``). scores [n], labels, off, on [n] bool."""
+    def auroc(rows: torch.Tensor) -> float:
+        return float(roc_auc_score(labels[rows].numpy(), scores[rows].numpy()))
+
+    negative_off, negative_on = scores[off & ~labels].mean(), scores[on & ~labels].mean()
+    gap = scores[off & labels].mean() - negative_off
+    return auroc(off), auroc(on), float((negative_on - negative_off) / gap)
 
 
 def mean_difference_ranking(acts: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

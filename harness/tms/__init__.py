@@ -11,7 +11,7 @@ from harness.tms.data import (  # noqa: F401
 )
 from harness.tms.geometry import (  # noqa: F401
     STICKY_FRACTIONS, STICKY_GEOMETRIES, activation_kurtosis, angles_between_features,
-    dimensions_per_feature, feature_dimensionality, feature_norms, feature_overlaps, n_represented,
+    dimensions_per_feature, feature_dimensionality, feature_norms, group_cosines, feature_overlaps, n_represented,
     nearest_sticky_fraction, neuron_monosemanticity, polygon_angles, privileged_basis_score,
     superposition,
 )

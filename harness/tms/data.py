@@ -33,12 +33,13 @@ VALUE_DISTRIBUTIONS = (
     "uniform_half",    # U[0.5, 1] (open problem 4.9)
     "signed_uniform",  # U[-1, 1] (paper's absolute-value model, "Computation in Superposition")
 )
-#: Presence structures over adjacent feature pairs (2k, 2k + 1), values U[0, 1]; each feature
-#: keeps its own probability (open problem 4.16, the paper's "correlated and anticorrelated features").
-PAIRED_DISTRIBUTIONS = (
-    "pairs_together",  # the two features of a pair are present together or not at all
-    "pairs_apart",     # at most one feature of a pair is present
-)
+#: Presence structures over groups of adjacent features, by group size, values U[0, 1] (the
+#: paper's "correlated and anticorrelated features": open problems 4.16, 4.26).
+GROUPED_DISTRIBUTIONS = {
+    "pairs_together": 2,    # the two features of a pair are present together or not at all
+    "pairs_apart": 2,       # at most one feature of a pair is present
+    "triples_together": 3,  # the three features of a triple are present together or not at all
+}
 
 
 def density_sweep(n_instances: int, max_density: float = 1.0, min_density: float = 0.05) -> torch.Tensor:
@@ -106,24 +107,28 @@ def generate_features(batch_size: int, n_instances: int, n_features: int, featur
     value from ``distribution``, else 0 (notebook's ``generate_batch``)."""
     p = _probability_tensor(feature_probability, n_instances, n_features).contiguous()
     shape = (batch_size, n_instances, n_features)
-    if distribution in PAIRED_DISTRIBUTIONS:
-        return sample_values(shape, "uniform", generator) * paired_presence(shape, p, distribution, generator)
+    if distribution in GROUPED_DISTRIBUTIONS:
+        return sample_values(shape, "uniform", generator) * grouped_presence(shape, p, distribution, generator)
     values = sample_values(shape, distribution, generator)
     present = torch.rand(shape, generator=generator) < p
     return values * present
 
 
-def paired_presence(shape: tuple[int, int, int], p: torch.Tensor, structure: str,
-                    generator: torch.Generator | None = None) -> torch.Tensor:
-    """[batch, instances, features] bool presence with one uniform draw r per feature pair (2k,
-    2k + 1): feature 2k is present when r < p_2k; feature 2k + 1 when r < p_2k too
-    (``"pairs_together"``) or when p_2k <= r < p_2k + p_2k+1 (``"pairs_apart"``). p: [instances,
-    features], an even number of features."""
-    r = torch.rand(shape[0], shape[1], shape[2] // 2, generator=generator)
-    first, second = p[:, 0::2], p[:, 1::2]
+def grouped_presence(shape: tuple[int, int, int], p: torch.Tensor, structure: str,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+    """[batch, instances, features] bool presence with one uniform draw r per group of
+    ``GROUPED_DISTRIBUTIONS[structure]`` adjacent features (the first has probability p_g):
+    ``"..._together"``: every feature of the group is present when r < p_g; ``"pairs_apart"``:
+    feature 2k when r < p_2k, feature 2k + 1 when p_2k <= r < p_2k + p_2k+1. p: [instances,
+    features], a multiple of the group size of features."""
+    size = GROUPED_DISTRIBUTIONS[structure]
+    r = torch.rand(shape[0], shape[1], shape[2] // size, generator=generator)
+    first = p[:, 0::size]
+    if structure != "pairs_apart":
+        return (r < first).repeat_interleave(size, dim=-1)
     present = torch.empty(shape, dtype=torch.bool)
     present[..., 0::2] = r < first
-    present[..., 1::2] = r < first if structure == "pairs_together" else (r >= first) & (r < first + second)
+    present[..., 1::2] = (r >= first) & (r < first + p[:, 1::2])
     return present
 
 

@@ -99,3 +99,20 @@ def neurons_for_recovery(net: nn.Module, x: torch.Tensor, instance: int, share: 
         recovered = 1 - (outputs - full).pow(2).sum(-1) / (off - full).pow(2).sum(-1).clamp_min(_EPS)
     fewest = (recovered >= share).int().argmax(1)  # the first k that recovers enough (k = N always does)
     return torch.where((off - full).pow(2).sum(-1)[:, 0] > _EPS, fewest, 0).cpu()
+
+
+def single_input_neurons(net: nn.Module, instance: int, values: tuple[float, ...] = (1.0, -1.0)
+                         ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(acts [n_inputs * k, neurons], out [neurons, n_inputs * k]) of ``instance`` of a
+    one-hidden-layer ``ComputationModel`` with one output per input, for
+    ``harness.interp.motifs.asymmetric_superposition``: feature ``i * k + v`` is the input
+    ``values[v] e_i`` (k = len(values)); its activations are the hidden neurons' minus those at
+    x = 0, its readout output i (``W_out[:, i, :]``)."""
+    x = torch.zeros(net.n_inputs * len(values) + 1, net.n_instances, net.n_inputs)
+    for i in range(net.n_inputs):
+        for v, value in enumerate(values):
+            x[i * len(values) + v, :, i] = value
+    with torch.no_grad():
+        h = net.hidden_activations(x.to(net.W_in.device))[0][:, instance].cpu()
+    out = net.W_out.detach()[instance].cpu().repeat_interleave(len(values), dim=0).T
+    return h[:-1] - h[-1], out

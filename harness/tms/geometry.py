@@ -59,6 +59,19 @@ def feature_overlaps(W: torch.Tensor) -> torch.Tensor:
     return gram / feature_norms(W).clamp_min(_EPS)[..., :, None]
 
 
+def group_cosines(W: torch.Tensor, group_size: int, threshold: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
+    """|cosine| of the pairs i < j of represented features (``||W_i|| > threshold``), split into
+    pairs within one group of ``group_size`` adjacent features and pairs across groups:
+    ``[..., m, n] -> ([k_within], [k_across])`` flattened over the leading (instance) axes."""
+    norms = feature_norms(W)
+    cosine = (feature_overlaps(W) / norms.clamp_min(_EPS)[..., None, :]).abs()
+    group = torch.arange(W.shape[-1], device=W.device) // group_size
+    represented = (norms[..., :, None] > threshold) & (norms[..., None, :] > threshold)
+    pairs = represented & torch.ones_like(cosine, dtype=torch.bool).triu(diagonal=1)
+    same = group[:, None] == group[None]
+    return cosine[pairs & same], cosine[pairs & ~same]
+
+
 def superposition(W: torch.Tensor) -> torch.Tensor:
     """Interference ``sum_{j != i} (Ŵ_i · W_j)^2``: ``[..., m, n] -> [..., n]``.
     0 when feature i is orthogonal to every other feature (paper's bar-chart colour)."""

@@ -1,7 +1,8 @@
 import torch
 
 from harness.interp.probes import (cross_validated_accuracy, linear_probe, mean_difference_ranking, probe_auroc,
-                                   softmax_probes, sparse_probe_neurons)
+                                   probe_direction, probe_scores, readout_interference, softmax_probes,
+                                   sparse_probe_neurons)
 
 
 def test_probe_finds_a_planted_direction_and_shuffled_labels_do_not():
@@ -64,3 +65,31 @@ def test_softmax_probes_read_a_linear_label_and_not_a_nonlinear_one():
     accuracy = softmax_probes(features, labels, 3, groups=torch.arange(300) // 3, seed=0)
     assert accuracy[0] > 0.85
     assert accuracy[1] < 0.65
+
+
+def test_readout_interference_measures_a_shift_and_a_lost_separation():
+    gen = torch.Generator().manual_seed(4)
+    labels = torch.rand(2000, generator=gen) < 0.3
+    on = torch.arange(2000) >= 1000
+    # off: negatives ~N(0, 1), positives ~N(4, 1); on: everything +2 (a shift of half the gap)
+    scores = torch.randn(2000, generator=gen) + 4.0 * labels + 2.0 * on
+    clean, shifted, shift = readout_interference(scores.double(), labels, ~on, on)
+    assert clean > 0.95 and shifted > 0.95 and abs(shift - 0.5) < 0.1
+    # on: the positives lose their offset (the second feature cancels the first's readout)
+    scores = torch.randn(2000, generator=gen) + 4.0 * (labels & ~on)
+    assert abs(readout_interference(scores.double(), labels, ~on, on)[1] - 0.5) < 0.1
+
+
+def test_probe_scores_rank_the_held_out_rows_as_probe_auroc():
+    acts, labels, select = planted(1, seed=2)
+    scores = probe_scores(acts, labels, select)
+    assert scores.shape == (600,)
+    assert readout_interference(scores, labels, ~select, ~select)[0] == probe_auroc(acts, labels, select)
+
+
+def test_probe_direction_points_along_the_planted_neuron_in_raw_units():
+    acts, labels, select = planted(1, seed=5)
+    acts = acts * torch.linspace(1.0, 10.0, 30)  # scales differ: the raw-space weights undo them
+    direction = probe_direction(acts, labels, select)
+    assert direction.shape == (30,) and abs(float(direction.norm()) - 1.0) < 1e-9
+    assert int(direction.abs().argmax()) == 0
