@@ -26,7 +26,7 @@ from harness.interp.ablation import each_head_sites, mean_activations, patch_hoo
 from harness.interp.heads import induction_scores
 from harness.interp.hooks import NORM_OUT_HOOK
 from harness.interp.metrics import per_token_loss
-from harness.interp.neurons import neuron_activations
+from harness.interp.neurons import monosemantic_classes, neuron_activations
 from harness.interp.probes import probe_auroc
 from harness.models.memory_cache import cache_root
 from harness.models.registry import get_model_spec
@@ -186,3 +186,17 @@ def first_layer_probe(neurons_by_seed) -> Callable[[int, str], float]:
 def simple_features(neurons) -> dict[str, torch.Tensor]:
     """{feature: [n_tokens] bool} the ``SIMPLE_FEATURES`` labels on the claim's prompt draw."""
     return {name: label(neurons) for name, label in SIMPLE_FEATURES.items()}
+
+
+# --- Issue #18 (4.37, 4.41, 4.42): the share of monosemantic first-layer neurons, one measure for
+# SoLU / GELU (4.37), ReLU / GELU (4.41) and a 100 x d_model MLP against 4 x (4.42). ---
+
+MONOSEMANTIC_PURITY = 0.8
+
+
+@pytest.fixture
+def monosemantic_share() -> Callable[[NeuronMeasurements], torch.Tensor]:
+    """``monosemantic_share(neurons)``: the share of the first layer's neurons that look
+    monosemantic, at least ``MONOSEMANTIC_PURITY`` of their 20 strongest activations in one token
+    class (``monosemantic_classes``; classes as 1.7)."""
+    return lambda m: (monosemantic_classes(m.acts[0], m.classes, MONOSEMANTIC_PURITY) >= 0).float().mean()
