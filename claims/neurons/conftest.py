@@ -30,6 +30,7 @@ from harness.interp.neurons import monosemantic_classes, neuron_activations
 from harness.interp.probes import probe_auroc
 from harness.models.memory_cache import cache_root
 from harness.models.registry import get_model_spec
+from harness.plain import plain
 
 HERE = Path(__file__).parent
 N_WINDOWS = 24
@@ -194,9 +195,21 @@ def simple_features(neurons) -> dict[str, torch.Tensor]:
 MONOSEMANTIC_PURITY = 0.8
 
 
+def monosemantic_share(m: NeuronMeasurements) -> torch.Tensor:
+    """The share of the first layer's neurons that look monosemantic, at least
+    ``MONOSEMANTIC_PURITY`` of their 20 strongest activations in one token class
+    (``monosemantic_classes``; classes as 1.7)."""
+    return (monosemantic_classes(m.acts[0], m.classes, MONOSEMANTIC_PURITY) >= 0).float().mean()
+
+
 @pytest.fixture
-def monosemantic_share() -> Callable[[NeuronMeasurements], torch.Tensor]:
-    """``monosemantic_share(neurons)``: the share of the first layer's neurons that look
-    monosemantic, at least ``MONOSEMANTIC_PURITY`` of their 20 strongest activations in one token
-    class (``monosemantic_classes``; classes as 1.7)."""
-    return lambda m: (monosemantic_classes(m.acts[0], m.classes, MONOSEMANTIC_PURITY) >= 0).float().mean()
+def expect_more_monosemantic(neurons, baseline_neurons, evidence) -> Callable[[str, str, str], None]:
+    """``expect_more_monosemantic(baseline, label, baseline_label)``: notes the ``monosemantic_share``
+    of the claim's model and of the ``baseline`` model on the same prompt draw, and expects the
+    claim's model's to be larger (difference > 0)."""
+    def expect(baseline: str, label: str, baseline_label: str) -> None:
+        shares = [monosemantic_share(m) for m in (neurons, baseline_neurons(baseline))]
+        evidence.note(f"share monosemantic {label} / {baseline_label}", plain(shares, 3))
+        evidence.expect(f"{label} - {baseline_label} share of monosemantic neurons", shares[0] - shares[1], ">", 0.0)
+
+    return expect

@@ -127,16 +127,13 @@ def test_two_layer_polysemantic_neuron_disambiguated(neurons, evidence):
 @prompt_seeds()
 @claim("4.37", "SoLU models have a larger share of monosemantic first-layer neurons than GELU models of the same "
        "depth (monosemantic: at least 80% of the 20 strongest activations in one token class)", models=SOLU)
-def test_solu_has_more_monosemantic_neurons(target, neurons, baseline_neurons, monosemantic_share, evidence):
+def test_solu_has_more_monosemantic_neurons(target, expect_more_monosemantic):
     """Elhage et al. 2022 (SoLU paper, Sec. 5.2) count neurons that human raters find
     interpretable at a glance, SoLU above GELU; our deviation: an automatic rating (top-20 class
-    purity >= 0.8, classes as 1.7: the ``monosemantic_share`` fixture), threshold (difference > 0)
+    purity >= 0.8, classes as 1.7: the conftest's ``monosemantic_share``), threshold (difference > 0)
     set before measuring. Unlike 1.16 (mean purity, 1 layer) this is the paper's share-of-neurons
     form, at 1 and 2 layers."""
-    gelu = baseline_neurons(target.model.replace("solu", "gelu"))
-    shares = [monosemantic_share(m) for m in (neurons, gelu)]
-    evidence.note("share monosemantic SoLU / GELU", plain(shares, 3))
-    evidence.expect("SoLU - GELU share of monosemantic neurons", shares[0] - shares[1], ">", 0.0)
+    expect_more_monosemantic(target.model.replace("solu", "gelu"), "SoLU", "GELU")
 
 
 @prompt_seeds()
