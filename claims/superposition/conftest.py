@@ -188,7 +188,7 @@ def flag_rules_control(model_at_seed, target):
 # --- Issue #18 (4.41, 4.42, 4.44): getting rid of superposition, on the absolute-value toy. One
 # measure for all three: the monosemantic share of the live neurons of the sparse instances. ---
 
-SPARSE_DENSITY = 0.1  # instances at density <= 0.1 (S >= 0.9): features rarely co-occur, and the narrow models superpose
+SPARSE_DENSITY = 0.1  # instances at S >= 0.9: features rarely co-occur, and the narrow models superpose
 RATING_BATCH = 8192  # inputs of the training distribution (density 0.01: ~80 examples per feature)
 
 
@@ -200,8 +200,8 @@ def neuron_rating():
     the share of live neurons that look monosemantic (80% of their top 20 inputs have the same
     largest feature), and the number of (instance, feature) pairs with a monosemantic neuron."""
     def rate(run, net=None) -> dict[str, float]:
-        sparse = [i for i, d in enumerate(run.densities.tolist()) if d <= SPARSE_DENSITY + 1e-6]  # float32 densities
-        rated = [f for i, f in enumerate(neuron_features(net or run.net, run.eval_batch(RATING_BATCH)[0])) if i in sparse]
+        features = neuron_features(run.net if net is None else net, run.eval_batch(RATING_BATCH)[0])
+        rated = [f for f, d in zip(features, run.densities.tolist()) if d <= SPARSE_DENSITY + 1e-6]  # float32 densities
         live = torch.cat(rated)
         return {"monosemantic share": float((live >= 0).float().mean()),
                 "features with a neuron": sum(len(f[f >= 0].unique()) for f in rated), "live neurons": len(live)}

@@ -31,8 +31,8 @@ def test_relu_neurons_are_more_monosemantic_than_gelu(model, model_at_seed, neur
     paper's comparison (Elhage et al. 2022, Sec. 5.2) with a known feature basis."""
     gelu, relu = neuron_rating(model), neuron_rating(model_at_seed("tms-abs-n20-m10"))
     evidence.note("ReLU / GELU ratings", plain([relu, gelu], 3))
-    evidence.expect("ReLU - GELU share of monosemantic neurons", relu["monosemantic share"] - gelu["monosemantic share"],
-                    ">", 0.0)
+    evidence.expect("ReLU - GELU share of monosemantic neurons",
+                    relu["monosemantic share"] - gelu["monosemantic share"], ">", 0.0)
 
 
 @pytest.mark.slow
@@ -46,8 +46,8 @@ def test_very_wide_layer_removes_superposition(model, model_at_seed, neuron_rati
     wide, narrow = neuron_rating(model), neuron_rating(model_at_seed("tms-abs-n20-h20"))
     evidence.note("100 x / 4 x ratings", plain([wide, narrow], 3))
     evidence.expect("share of monosemantic neurons at 100 x m", wide["monosemantic share"], ">", 0.5)
-    evidence.expect("100 x - 4 x share of monosemantic neurons", wide["monosemantic share"] - narrow["monosemantic share"],
-                    ">", 0.0)
+    evidence.expect("100 x - 4 x share of monosemantic neurons",
+                    wide["monosemantic share"] - narrow["monosemantic share"], ">", 0.0)
 
 
 @pytest.mark.slow
