@@ -19,5 +19,6 @@ def widen_neurons(w_in: torch.Tensor, b_in: torch.Tensor, w_out: torch.Tensor, f
     if factor < 1:
         raise ValueError(f"factor must be >= 1, got {factor}")
     wide_in = w_in.repeat_interleave(factor, dim=-2)
-    wide_in = wide_in + noise * float(w_in.std()) * torch.randn(wide_in.shape, generator=generator, dtype=w_in.dtype)
+    draw = torch.randn(wide_in.shape, generator=generator, dtype=w_in.dtype)  # on the CPU, as a CPU generator draws
+    wide_in = wide_in + noise * float(w_in.std()) * draw.to(w_in.device)
     return wide_in, b_in.repeat_interleave(factor, dim=-1), w_out.repeat_interleave(factor, dim=-1) / factor

@@ -235,13 +235,14 @@ class TMSRun:
         """Open problem 4.44: a copy of the (one-hidden-layer) net with every neuron copied
         ``factor`` times (``harness.tms.models.widened``, noise ``noise``, seeded with the run's
         seed), then fine-tuned ``steps`` steps of the spec's training on fresh data of its
-        distribution, the output bias frozen (in eval mode; the run's own net is untouched)."""
-        net = widened(self.net, factor, noise, self.seed).to(self.device)
+        distribution, the output bias frozen; trained on the CPU as every toy model, returned in
+        eval mode on the run's device (the run's own net is untouched)."""
+        net = widened(self.net, factor, noise, self.seed)
         net.b_out.requires_grad_(False)
         train_tms(net, self.spec.data.batch_fn(self.spec.train.batch_size, self.spec.model.n_features),
                   self.spec.importance(), dataclasses.replace(self.spec.train, steps=steps),
                   FINE_TUNE_SEED_OFFSET + self.seed, self.spec.data.loss)
-        return net
+        return net.to(self.device)
 
     def to(self, device: str | torch.device) -> "TMSRun":
         self.net.to(device)
