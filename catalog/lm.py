@@ -2,7 +2,8 @@
 (attention-only 1-4 layers, GELU 1-2 layers, SoLU 1-2 layers), trained on ``catalog.corpus``'s
 ``TEXT_CORPUS`` with a BPE vocabulary of 4096, and the same architectures as tiny CPU stand-ins.
 
-- The family (``lm-attn-1l`` ... ``lm-solu-2l``): d_model 256, 8 heads of 32, context 256,
+- The family (``lm-attn-1l`` ... ``lm-solu-2l``, and from issue #18 ``lm-relu-1l``, ``lm-relu-2l`` and
+  ``lm-gelu-1l-mlp100``, whose MLP is 100 x d_model = 25600 neurons): d_model 256, 8 heads of 32, context 256,
   MLPs of 1024; 6000 steps of 32 x 256 tokens (49M tokens), AdamW, lr 1e-3 with 300 warm-up
   steps and cosine decay, weight decay 0.01, 40 log-spaced checkpoints plus one every 1000
   steps. Claims on them belong to the opt-in ``lm`` tier (``pytest -m lm``): cold, they train for
@@ -46,44 +47,56 @@ STANDIN_TRAIN = TrainConfig(steps=300, batch_size=16, lr=3e-3, warmup_steps=30, 
 
 # (family, layers): the members of the TransformerLens toy family we mirror
 MEMBERS = (("attn", 1), ("attn", 2), ("attn", 3), ("attn", 4), ("gelu", 1), ("gelu", 2), ("solu", 1), ("solu", 2))
-ACT_FN = {"gelu": "gelu", "solu": "solu_ln"}
+ACT_FN = {"gelu": "gelu", "solu": "solu_ln", "relu": "relu"}
+# issue #18: ReLU twins of the GELU members (4.41) and a 1-layer GELU model whose MLP is 100 x d_model
+# wide (4.42); (family, layers, d_mlp / d_model)
+EXTRA_MEMBERS = (("relu", 1, 4), ("relu", 2, 4), ("gelu", 1, 100))
 
 
-def text_lm_arch(family: str, n_layers: int, *, d_model: int, n_heads: int, n_ctx: int, d_vocab: int) -> dict:
+def text_lm_arch(family: str, n_layers: int, *, d_model: int, n_heads: int, n_ctx: int, d_vocab: int,
+                 mlp_ratio: int = 4) -> dict:
     arch = lm_arch(n_layers, n_ctx, d_vocab, d_model=d_model, attn_only=family == "attn", n_heads=n_heads)
     if family != "attn":
-        arch["act_fn"] = ACT_FN[family]
+        arch.update(act_fn=ACT_FN[family], d_mlp=mlp_ratio * d_model)
     return arch
 
 
-def family_member(family: str, n_layers: int) -> TextLMSpec:
+def member_name(family: str, n_layers: int, mlp_ratio: int = 4) -> str:
+    """``lm-gelu-1l``; a non-default MLP width is named by its ratio: ``lm-gelu-1l-mlp100``."""
+    return f"lm-{family}-{n_layers}l" + ("" if mlp_ratio == 4 else f"-mlp{mlp_ratio}")
+
+
+def family_member(family: str, n_layers: int, mlp_ratio: int = 4) -> TextLMSpec:
     kind = "attention-only" if family == "attn" else f"{family.upper()} MLP"
     return TextLMSpec(
-        name=f"lm-{family}-{n_layers}l",
+        name=member_name(family, n_layers, mlp_ratio),
         description=(
-            f"{n_layers}-layer {kind} language model (d_model 256, 8 heads, context 256, BPE vocab {VOCAB}) "
+            f"{n_layers}-layer {kind} language model (d_model 256, 8 heads, context 256, BPE vocab {VOCAB}"
+            + ("" if mlp_ratio == 4 else f", MLP of {mlp_ratio} x d_model") + ") "
             "trained here on the offline 80/20 prose/code corpus (catalog.corpus), 49M tokens"
         ),
-        arch=text_lm_arch(family, n_layers, d_model=256, n_heads=8, n_ctx=256, d_vocab=VOCAB),
+        arch=text_lm_arch(family, n_layers, d_model=256, n_heads=8, n_ctx=256, d_vocab=VOCAB, mlp_ratio=mlp_ratio),
         corpus=TEXT_CORPUS,
         vocab_size=VOCAB,
         train=FAMILY_TRAIN,
     )
 
 
-def standin(family: str, n_layers: int) -> TextLMSpec:
+def standin(family: str, n_layers: int, mlp_ratio: int = 4) -> TextLMSpec:
+    name = member_name(family, n_layers, mlp_ratio)
     return TextLMSpec(
-        name=f"standin-{family}-{n_layers}l",
-        description=f"CPU stand-in of lm-{family}-{n_layers}l for tests (d_model 32, 300 steps); never a claim model",
-        arch=text_lm_arch(family, n_layers, d_model=32, n_heads=4, n_ctx=32, d_vocab=STANDIN_VOCAB),
+        name=name.replace("lm-", "standin-", 1),
+        description=f"CPU stand-in of {name} for tests (d_model 32, 300 steps); never a claim model",
+        arch=text_lm_arch(family, n_layers, d_model=32, n_heads=4, n_ctx=32, d_vocab=STANDIN_VOCAB, mlp_ratio=mlp_ratio),
         corpus=STANDIN_CORPUS,
         vocab_size=STANDIN_VOCAB,
         train=STANDIN_TRAIN,
     )
 
 
-FAMILY = {spec.name: spec for spec in (family_member(f, n) for f, n in MEMBERS)}
-STANDINS = {spec.name: spec for spec in (standin(f, n) for f, n in MEMBERS)}
+ALL_MEMBERS = (*((f, n, 4) for f, n in MEMBERS), *EXTRA_MEMBERS)
+FAMILY = {spec.name: spec for spec in (family_member(*m) for m in ALL_MEMBERS)}
+STANDINS = {spec.name: spec for spec in (standin(*m) for m in ALL_MEMBERS)}
 
 for _spec in FAMILY.values():
     register_model(_spec)

@@ -138,3 +138,21 @@ REPLICATIONS = [
 
 for spec in SPECS + REPLICATIONS:
     register_model(spec)
+
+
+# --- Issue #18 (4.41, 4.42): getting rid of superposition. A GELU twin of tms-abs-n20-m10, and the
+# absolute-value task at hidden widths 4 x and 100 x the n=20 setups' bottleneck m=5 (20 and 500
+# neurons), sparse densities only (where the narrow model superposes). ---
+
+WIDTH_BASE = M  # the analogue of d_model: the n=20 models' hidden dimension
+WIDTH_DENSITIES = (0.1, 0.03, 0.01)
+GETTING_RID_SPECS = [
+    computation("tms-abs-gelu-n20-m10", "as tms-abs-n20-m10 with GELU hidden neurons (4.41)", "abs", ABS_DENSITIES,
+                ABS_NEURONS, output_activation="relu", activation="gelu"),
+    *(computation(f"tms-abs-n20-h{ratio * WIDTH_BASE}", f"absolute-value model as tms-abs-n20-m10 with "
+                  f"{ratio * WIDTH_BASE} ReLU neurons ({ratio} x m=5), S = .9, .97, .99 (4.42)", "abs", WIDTH_DENSITIES,
+                  ratio * WIDTH_BASE, output_activation="relu")
+      for ratio in (4, 100)),
+]
+for spec in GETTING_RID_SPECS:
+    register_model(spec)

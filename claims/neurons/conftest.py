@@ -26,10 +26,11 @@ from harness.interp.ablation import each_head_sites, mean_activations, patch_hoo
 from harness.interp.heads import induction_scores
 from harness.interp.hooks import NORM_OUT_HOOK
 from harness.interp.metrics import per_token_loss
-from harness.interp.neurons import neuron_activations
+from harness.interp.neurons import monosemantic_classes, neuron_activations
 from harness.interp.probes import probe_auroc
 from harness.models.memory_cache import cache_root
 from harness.models.registry import get_model_spec
+from harness.plain import plain
 
 HERE = Path(__file__).parent
 N_WINDOWS = 24
@@ -186,3 +187,29 @@ def first_layer_probe(neurons_by_seed) -> Callable[[int, str], float]:
 def simple_features(neurons) -> dict[str, torch.Tensor]:
     """{feature: [n_tokens] bool} the ``SIMPLE_FEATURES`` labels on the claim's prompt draw."""
     return {name: label(neurons) for name, label in SIMPLE_FEATURES.items()}
+
+
+# --- Issue #18 (4.37, 4.41, 4.42): the share of monosemantic first-layer neurons, one measure for
+# SoLU / GELU (4.37), ReLU / GELU (4.41) and a 100 x d_model MLP against 4 x (4.42). ---
+
+MONOSEMANTIC_PURITY = 0.8
+
+
+def monosemantic_share(m: NeuronMeasurements) -> torch.Tensor:
+    """The share of the first layer's neurons that look monosemantic, at least
+    ``MONOSEMANTIC_PURITY`` of their 20 strongest activations in one token class
+    (``monosemantic_classes``; classes as 1.7)."""
+    return (monosemantic_classes(m.acts[0], m.classes, MONOSEMANTIC_PURITY) >= 0).float().mean()
+
+
+@pytest.fixture
+def expect_more_monosemantic(neurons, baseline_neurons, evidence) -> Callable[[str, str, str], None]:
+    """``expect_more_monosemantic(baseline, label, baseline_label)``: notes the ``monosemantic_share``
+    of the claim's model and of the ``baseline`` model on the same prompt draw, and expects the
+    claim's model's to be larger (difference > 0)."""
+    def expect(baseline: str, label: str, baseline_label: str) -> None:
+        shares = [monosemantic_share(m) for m in (neurons, baseline_neurons(baseline))]
+        evidence.note(f"share monosemantic {label} / {baseline_label}", plain(shares, 3))
+        evidence.expect(f"{label} - {baseline_label} share of monosemantic neurons", shares[0] - shares[1], ">", 0.0)
+
+    return expect

@@ -16,8 +16,7 @@ import torch
 from catalog.pretrained import SMOLLM2
 from harness import claim
 from harness.claims.shared import prompt_seeds
-from harness.interp.neurons import (context_separation, max_correlation, polysemantic_neurons, selected_auroc,
-                                    top_class_purity)
+from harness.interp.neurons import context_separation, max_correlation, polysemantic_neurons, selected_auroc
 from harness.interp.probes import sparse_probe_neurons
 from harness.plain import plain
 
@@ -28,7 +27,6 @@ MIN_MATCHES = 5
 PROBE_AUROC = 0.95  # "detects the feature" (our own, set before measuring; the 1.8 neuron threshold)
 SPARSE_NEURONS = 8
 MIXED_NEURONS = 8  # polysemantic neurons examined per layer
-MONOSEMANTIC_PURITY = 0.8
 
 
 def features(labels: dict[str, torch.Tensor], neurons, evidence) -> dict[str, torch.Tensor]:
@@ -129,15 +127,13 @@ def test_two_layer_polysemantic_neuron_disambiguated(neurons, evidence):
 @prompt_seeds()
 @claim("4.37", "SoLU models have a larger share of monosemantic first-layer neurons than GELU models of the same "
        "depth (monosemantic: at least 80% of the 20 strongest activations in one token class)", models=SOLU)
-def test_solu_has_more_monosemantic_neurons(target, neurons, baseline_neurons, evidence):
+def test_solu_has_more_monosemantic_neurons(target, expect_more_monosemantic):
     """Elhage et al. 2022 (SoLU paper, Sec. 5.2) count neurons that human raters find
     interpretable at a glance, SoLU above GELU; our deviation: an automatic rating (top-20 class
-    purity >= 0.8, classes as 1.7), threshold (difference > 0) set before measuring. Unlike 1.16
-    (mean purity, 1 layer) this is the paper's share-of-neurons form, at 1 and 2 layers."""
-    gelu = baseline_neurons(target.model.replace("solu", "gelu"))
-    shares = [(top_class_purity(m.acts[0], m.classes) >= MONOSEMANTIC_PURITY).float().mean() for m in (neurons, gelu)]
-    evidence.note("share monosemantic SoLU / GELU", plain(shares, 3))
-    evidence.expect("SoLU - GELU share of monosemantic neurons", shares[0] - shares[1], ">", 0.0)
+    purity >= 0.8, classes as 1.7: the conftest's ``monosemantic_share``), threshold (difference > 0)
+    set before measuring. Unlike 1.16 (mean purity, 1 layer) this is the paper's share-of-neurons
+    form, at 1 and 2 layers."""
+    expect_more_monosemantic(target.model.replace("solu", "gelu"), "SoLU", "GELU")
 
 
 @prompt_seeds()

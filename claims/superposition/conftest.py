@@ -17,6 +17,7 @@ from harness.interp.heads import attention_patterns, attention_to_targets, induc
 from harness.interp.hooks import ALL, RESID_HOOK
 from harness.interp.probes import ProbeResult, linear_probe
 from harness.interp.subspaces import principal_axes
+from harness.tms import neuron_features
 
 BASELINE = "tms-relu-n20-m5-sweep"
 REPEATS_BASELINE = "tms-relu-n20-m5-repeats"
@@ -182,3 +183,27 @@ def flag_rules(model, target):
 def flag_rules_control(model_at_seed, target):
     """``FlagRuleBehaviour`` of the control with one head per rule, at the claim's seed."""
     return FlagRuleBehaviour(model_at_seed(FLAG_RULE_MODELS[2].name), target.seed)
+
+
+# --- Issue #18 (4.41, 4.42, 4.44): getting rid of superposition, on the absolute-value toy. One
+# measure for all three: the monosemantic share of the live neurons of the sparse instances. ---
+
+SPARSE_DENSITY = 0.1  # instances at S >= 0.9: features rarely co-occur, and the narrow models superpose
+RATING_BATCH = 8192  # inputs of the training distribution (density 0.01: ~80 examples per feature)
+
+
+@pytest.fixture
+def neuron_rating():
+    """``neuron_rating(run, net=None)``: {"monosemantic share", "features with a neuron", "live
+    neurons"} of ``net`` (default: the run's own) on ``RATING_BATCH`` fresh inputs of the ``TMSRun``'s
+    distribution, over its instances at density <= ``SPARSE_DENSITY`` (``neuron_features``):
+    the share of live neurons that look monosemantic (80% of their top 20 inputs have the same
+    largest feature), and the number of (instance, feature) pairs with a monosemantic neuron."""
+    def rate(run, net=None) -> dict[str, float]:
+        features = neuron_features(run.net if net is None else net, run.eval_batch(RATING_BATCH)[0])
+        rated = [f for f, d in zip(features, run.densities.tolist()) if d <= SPARSE_DENSITY + 1e-6]  # float32 densities
+        live = torch.cat(rated)
+        return {"monosemantic share": float((live >= 0).float().mean()),
+                "features with a neuron": sum(len(f[f >= 0].unique()) for f in rated), "live neurons": len(live)}
+
+    return rate

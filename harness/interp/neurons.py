@@ -13,6 +13,9 @@ them flattened over (batch, pos) as ``[n_tokens, d_mlp]``.
 - ``column_alignment``: |cosine| of a direction with each neuron's input weights.
 - ``effective_classes``: exp(entropy) of the token classes among a neuron's top-``k``
   activations (1: one class; c: c classes equally), a graded ``top_class_purity``.
+- ``monosemantic_classes`` / ``live_neurons``: the SoLU paper's "looks monosemantic" rating in
+  automatic form (top-``k`` purity at least ``purity``) and the class each such neuron stands for;
+  the one superposition measure of the 4.37 and 4.41-4.44 claims.
 - ``polysemantic_neurons`` / ``context_separation``: the most mixed strongly-firing neurons,
   and how well a probe on the neuron's input context tells apart the classes of its top tokens.
 - ``max_correlation``: each neuron's highest |Pearson correlation| with any neuron of another
@@ -107,6 +110,22 @@ def effective_classes(acts: torch.Tensor, classes: torch.Tensor, k: int = 20) ->
     spread evenly over c classes."""
     shares = top_class_counts(acts, classes, k) / k
     return torch.exp(-(shares * shares.clamp_min(1e-12).log()).sum(0))
+
+
+def monosemantic_classes(acts: torch.Tensor, classes: torch.Tensor, purity: float = 0.8, k: int = 20) -> torch.Tensor:
+    """[d_mlp] int: for each neuron (acts [n, d_mlp]) the most common class (classes [n] int) of
+    its ``k`` largest activations when at least ``purity`` of them are that class (the neuron
+    looks monosemantic), else -1. ``(result >= 0).float().mean()`` is the share of monosemantic
+    neurons; the distinct values >= 0 are the classes that have a neuron of their own."""
+    counts = top_class_counts(acts, classes, k)
+    best, top = counts.max(0)
+    return torch.where(best / k >= purity, top, -1)
+
+
+def live_neurons(acts: torch.Tensor, k: int = 20) -> torch.Tensor:
+    """[d_mlp] bool: the neurons (acts [n, d_mlp]) whose ``k``-th largest activation is positive;
+    a dead ReLU neuron's top ``k`` are ties at 0, whose classes mean nothing."""
+    return acts.topk(k, dim=0).values[-1] > 0
 
 
 def polysemantic_neurons(acts: torch.Tensor, classes: torch.Tensor, n: int, k: int = 20) -> torch.Tensor:

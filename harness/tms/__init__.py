@@ -15,7 +15,9 @@ from harness.tms.geometry import (  # noqa: F401
     nearest_sticky_fraction, neuron_monosemanticity, polygon_angles, privileged_basis_score,
     superposition,
 )
-from harness.tms.evaluate import classification_accuracy, output_r2, represented_sets, single_input_r2  # noqa: F401
-from harness.tms.models import ACTIVATIONS, ComputationModel, ReLUOutputModel, apply_activation  # noqa: F401
+from harness.tms.evaluate import (  # noqa: F401
+    classification_accuracy, neuron_features, output_r2, represented_sets, single_input_r2,
+)
+from harness.tms.models import ACTIVATIONS, ComputationModel, ReLUOutputModel, apply_activation, widened  # noqa: F401
 from harness.tms.train import LOSSES, TMS_TRAINING, tms_loss, train_tms  # noqa: F401
 

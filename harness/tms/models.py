@@ -26,6 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from harness.models.widening import widen_neurons
+
 
 ACTIVATIONS = ("relu", "gelu", "none")
 
@@ -190,3 +192,19 @@ class ComputationModel(nn.Module):
                 f"n_hidden_neurons={self.n_hidden_neurons}, n_outputs={self.n_outputs}, "
                 f"n_layers={self.n_layers}, activation={self.activation!r}, "
                 f"output_activation={self.output_activation!r}")
+
+
+def widened(net: ComputationModel, factor: int, noise: float, seed: int) -> ComputationModel:
+    """A copy of a one-hidden-layer ``net`` with each hidden neuron copied ``factor`` times
+    (``harness.models.widening.widen_neurons``: input-weight noise ``noise`` x their std, drawn
+    with ``seed``; output weights / ``factor``), on the CPU, where toy models train."""
+    if net.n_layers != 1:
+        raise ValueError("widened() takes a model with one hidden layer")
+    wide = ComputationModel(net.n_instances, net.n_inputs, net.n_hidden_neurons * factor, net.n_outputs,
+                            activation=net.activation, output_activation=net.output_activation, seed=seed)
+    w_in, b_in, w_out = widen_neurons(net.W_in.detach().cpu(), net.b_in.detach().cpu(), net.W_out.detach().cpu(),
+                                      factor, noise, _generator(seed))
+    with torch.no_grad():
+        for param, value in ((wide.W_in, w_in), (wide.b_in, b_in), (wide.W_out, w_out), (wide.b_out, net.b_out)):
+            param.copy_(value)
+    return wide

@@ -31,7 +31,7 @@ from harness.tms.data import (
     make_computation_batch_fn, make_feature_batch_fn,
 )
 from harness.tms.evaluate import output_r2, single_input_r2
-from harness.tms.models import ComputationModel, ReLUOutputModel
+from harness.tms.models import ComputationModel, ReLUOutputModel, widened
 from harness.tms.train import TMS_TRAINING, split_batch, tms_loss, train_tms
 
 
@@ -40,6 +40,9 @@ TMS_CODE_VERSION = 1
 
 #: Evaluation batches use generator seed ``EVAL_SEED_OFFSET + seed + offset``, never a training seed.
 EVAL_SEED_OFFSET = 1_000_003
+
+#: A fine-tuning run (``TMSRun.widened``) draws its data with seed ``FINE_TUNE_SEED_OFFSET + seed``.
+FINE_TUNE_SEED_OFFSET = 2_000_003
 
 #: Ours: an instance is trained out when its loss changed by < 5% over the last logging interval,
 #: or by no more than 3 standard deviations of batch-to-batch noise beyond that (``TMSRun.unconverged``).
@@ -227,6 +230,19 @@ class TMSRun:
         values = torch.linspace(low, 1.0, n_values, device=self.device)
         return single_input_r2(self.net, self.target_fn(), self.spec.model.n_features,
                                self.spec.data.n_instances, values)
+
+    def widened(self, factor: int, noise: float, steps: int) -> ComputationModel:
+        """Open problem 4.44: a copy of the (one-hidden-layer) net with every neuron copied
+        ``factor`` times (``harness.tms.models.widened``, noise ``noise``, seeded with the run's
+        seed), then fine-tuned ``steps`` steps of the spec's training on fresh data of its
+        distribution, the output bias frozen; trained on the CPU as every toy model, returned in
+        eval mode on the run's device (the run's own net is untouched)."""
+        net = widened(self.net, factor, noise, self.seed)
+        net.b_out.requires_grad_(False)
+        train_tms(net, self.spec.data.batch_fn(self.spec.train.batch_size, self.spec.model.n_features),
+                  self.spec.importance(), dataclasses.replace(self.spec.train, steps=steps),
+                  FINE_TUNE_SEED_OFFSET + self.seed, self.spec.data.loss)
+        return net.to(self.device)
 
     def to(self, device: str | torch.device) -> "TMSRun":
         self.net.to(device)

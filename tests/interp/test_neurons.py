@@ -9,9 +9,10 @@ from tests.toy_bridges import random_tokens, toy_bridge
 from harness.interp.ablation import cache_activations
 from harness.interp.hooks import NEURON_HOOK, NORM_OUT_HOOK
 from harness.interp.neurons import (auroc_per_neuron, column_alignment, context_separation, direct_paths,
-                                    effective_classes, max_activating_contexts, max_correlation, neuron_activations,
-                                    neuroscope_token_share, polysemantic_neurons, selected_auroc, token_variance_share,
-                                    top_class_purity, top_k_overlap, top_token_share)
+                                    effective_classes, live_neurons, max_activating_contexts, max_correlation,
+                                    monosemantic_classes, neuron_activations, neuroscope_token_share,
+                                    polysemantic_neurons, selected_auroc, token_variance_share, top_class_purity,
+                                    top_k_overlap, top_token_share)
 
 
 def test_neuron_activations_are_the_post_activations_of_each_layer():
@@ -57,6 +58,21 @@ def test_top_class_purity_counts_the_most_common_class_of_the_top_k():
     acts = torch.tensor([[6.0, 1.0], [5.0, 6.0], [4.0, 2.0], [1.0, 5.0], [2.0, 4.0], [3.0, 3.0]])
     # neuron 0's top 4: rows 0, 1, 2, 5 -> classes 0, 0, 1, 2; neuron 1's: rows 1, 3, 4, 5 -> 0, 1, 2, 2
     torch.testing.assert_close(top_class_purity(acts, classes, k=4), torch.tensor([0.5, 0.5]))
+
+
+def test_monosemantic_classes_names_the_class_of_each_pure_neuron():
+    classes = torch.tensor([0, 0, 1, 1, 2, 2])
+    acts = torch.tensor([[6.0, 1.0, 0.0], [5.0, 6.0, 0.0], [1.0, 5.0, 0.0], [2.0, 4.0, 0.0], [3.0, 3.0, 9.0],
+                         [4.0, 2.0, 8.0]])
+    # top 2: neuron 0 rows 0, 1 (class 0, 0); neuron 1 rows 1, 2 (0, 1); neuron 2 rows 4, 5 (2, 2)
+    torch.testing.assert_close(monosemantic_classes(acts, classes, purity=0.8, k=2), torch.tensor([0, -1, 2]))
+    torch.testing.assert_close(monosemantic_classes(acts, classes, purity=0.5, k=2), torch.tensor([0, 0, 2]))
+
+
+def test_live_neurons_leaves_out_neurons_whose_top_k_reach_zero():
+    acts = torch.tensor([[1.0, 0.0, 2.0], [2.0, 0.0, 0.0], [3.0, 0.0, 0.0]])
+    assert live_neurons(acts, k=2).tolist() == [True, False, False]
+    assert live_neurons(acts, k=1).tolist() == [True, False, True]
 
 
 def test_column_alignment_is_the_absolute_cosine_with_each_column():
