@@ -282,15 +282,20 @@ class RepeatMeasurements:
         runs = {"clean": [], "top head": mean_ablate_heads(model, reference, [best]), "all heads": mean_ablate_heads(model, reference, heads)}
         return {k: repeated_halves_loss(model, tokens, REPEAT_HALF_LEN, hooks)[1] for k, hooks in runs.items()}
 
+    def icl_windows(self, seed: int) -> torch.Tensor:
+        """[ICL_WINDOWS, 1 + ICL_LENGTH] probe-text windows (data seed ``seed``) on the model's device."""
+        return probe_windows(codec_for(self.model), ICL_WINDOWS, ICL_LENGTH, seed)[0].to(self.model.W_U.device)
+
     @functools.cache
     def icl_scores(self, seed: int, ablate_induction: bool = False) -> torch.Tensor:
         """[n_windows] Olsson et al.'s in-context learning score per text window: mean loss at
         tokens ``ICL_LATE`` +- ``ICL_SPAN`` minus at tokens ``ICL_EARLY`` +- ``ICL_SPAN`` (nats), on
         ``ICL_WINDOWS`` probe-text windows (data seed ``seed``); with ``ablate_induction``, the
-        induction heads (``induction_heads(seed)``) mean-ablated (per-position means over the windows)."""
-        tokens, _ = probe_windows(codec_for(self.model), ICL_WINDOWS, ICL_LENGTH, seed)
-        tokens = tokens.to(self.model.W_U.device)
-        hooks = mean_ablate_heads(self.model, tokens, self.induction_heads(seed)) if ablate_induction else []
+        induction heads (``induction_heads(seed)``) mean-ablated (per-position means over other
+        windows, data seed ``seed + 1000``: means over the scored windows would keep 1/8 of each
+        window's own activation)."""
+        tokens = self.icl_windows(seed)
+        hooks = mean_ablate_heads(self.model, self.icl_windows(seed + 1000), self.induction_heads(seed)) if ablate_induction else []
         losses = per_token_loss(run_with_hooks(self.model, tokens, hooks), tokens).cpu()  # [n, seq - 1], i predicts token i + 1
         at = lambda token: losses[:, token - 1 - ICL_SPAN : token + ICL_SPAN].mean(-1)  # noqa: E731
         return at(ICL_LATE) - at(ICL_EARLY)

@@ -41,7 +41,7 @@ def test_induction_heads_carry_in_context_learning(model, repeats, prompt_seed, 
     """Olsson et al. 2022 (argument 3: ablating the induction heads of small attention-only
     models removes most of the in-context learning score); "most" is our threshold, more than
     half (0.5), set before measuring. The heads above 0.4 on repeated random tokens are
-    mean-ablated (per-position means over the same windows). Requires an in-context learning
+    mean-ablated (per-position means over 8 other windows). Requires an in-context learning
     score below 0 (there is some to shrink)."""
     clean, ablated = repeats.icl_scores(prompt_seed).mean(), repeats.icl_scores(prompt_seed, True).mean()
     evidence.note("heads ablated", len(repeats.induction_heads(prompt_seed)))
