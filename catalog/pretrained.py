@@ -45,3 +45,9 @@ for _name, _repo in HUB_MODELS.items():
 GPT_NEO = "gpt-neo-125m"
 register_model(PretrainedSpec(name=GPT_NEO, description="EleutherAI/gpt-neo-125M from the HF hub or a local copy",
                               source="hub", repo_id="EleutherAI/gpt-neo-125M"))
+
+# --- Issue #16 (2.34): GPT-J 6B, the hub twin of the translation-heads problem; not in
+# HUB_MODELS (the causal-lm group), only the claims that name it run on it ---
+GPT_J = "gpt-j-6b"
+register_model(PretrainedSpec(name=GPT_J, description="EleutherAI/gpt-j-6b from the HF hub or a local copy",
+                              source="hub", repo_id="EleutherAI/gpt-j-6b"))
