@@ -26,7 +26,7 @@ from harness.interp.ablation import each_head_sites, mean_activations, patch_hoo
 from harness.interp.heads import induction_scores
 from harness.interp.hooks import NORM_OUT_HOOK
 from harness.interp.metrics import per_token_loss
-from harness.interp.neurons import neuron_activations
+from harness.interp.neurons import encoder_neuron_activations, is_encoder_decoder, neuron_activations
 from harness.interp.probes import probe_auroc
 from harness.models.memory_cache import cache_root
 from harness.models.registry import get_model_spec
@@ -186,3 +186,31 @@ def first_layer_probe(neurons_by_seed) -> Callable[[int, str], float]:
 def simple_features(neurons) -> dict[str, torch.Tensor]:
     """{feature: [n_tokens] bool} the ``SIMPLE_FEATURES`` labels on the claim's prompt draw."""
     return {name: label(neurons) for name, label in SIMPLE_FEATURES.items()}
+
+
+# --- Issue #18 (4.43): T5, an encoder-decoder; its neurons are its encoder MLPs' (the decoder's read
+# the encoder's output too, the encoder's only the text), measured on the same probe windows. ---
+
+
+class EncoderNeuronMeasurements(NeuronMeasurements):
+    """``NeuronMeasurements`` of an encoder-decoder model (T5): the probe windows fed to its
+    encoder, ``acts`` its encoder MLPs' neurons (``encoder_neuron_activations``); no MLP input."""
+
+    @functools.cached_property
+    def _forward(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        return encoder_neuron_activations(self.model, self.windows[0], self.layers), {}
+
+
+@per_target
+def mlp_neurons_by_seed(model, neurons_by_seed) -> Callable[[int], NeuronMeasurements]:
+    """``neurons_by_seed``, or for an encoder-decoder model its encoder's measurements by prompt draw."""
+    if not is_encoder_decoder(model):
+        return neurons_by_seed
+    codec = codec_for(model)
+    return functools.cache(lambda seed: EncoderNeuronMeasurements(model, seed, codec))
+
+
+@pytest.fixture
+def mlp_neurons(mlp_neurons_by_seed, prompt_seed) -> NeuronMeasurements:
+    """``neurons`` of any model, T5 included, on the claim's prompt draw."""
+    return mlp_neurons_by_seed(prompt_seed)
