@@ -9,9 +9,10 @@ than to the last example's French word, which a head copying French tokens would
 its OV circuit map the source word's embedding to its own translation, above the other French
 words of the list? The head claims require the behaviour (inconclusive where the model does not
 translate). Every prompt seed runs in the ``slow`` tier (a full SmolLM2 pass a draw).
-Measured (prompt seeds 0 / 1 / 2): refuted, SmolLM2 does not translate (accuracy 0.23 / 0.23 / 0.20,
-mostly copying the English word or neither), so both head claims are inconclusive on SmolLM2;
-the GPT-J twin asks them where its weights are.
+Measured (prompt seeds 0 / 1 / 2): refuted, SmolLM2 does not translate (accuracy 0.23 / 0.23 / 0.20;
+its top token is the English word on 22-28% of prompts, the French one on 5-9%, another token on
+the rest), so both head claims are inconclusive on SmolLM2; the GPT-J twin asks them where its
+weights are.
 """
 
 from catalog.pretrained import GPT_J, SMOLLM2
