@@ -21,8 +21,9 @@ POLYSEMANTIC_MAJORITY = 0.5
 
 
 @prompt_seeds()
-@claim("4.43", "Most first-layer MLP neurons of T5 (SmolLM2-135M here, the largest model available) are polysemantic: fewer than half are monosemantic (at least 80% of "
-       "their 20 strongest activations on the probe text in one token class)", models=[T5_XXL, T5_SMALL, SMOLLM2])
+@claim("4.43", "Most first-layer MLP neurons of T5 (SmolLM2-135M here, the largest model available) are polysemantic: "
+       "fewer than half are monosemantic (at least 80% of their 20 strongest activations on the probe text in one token "
+       "class)", models=[T5_XXL, T5_SMALL, SMOLLM2])
 def test_most_first_layer_neurons_are_polysemantic(mlp_neurons, evidence):
     """Our own hypothesis, threshold (a share below 0.5) set before measuring: superposition makes
     most neurons polysemantic (Elhage et al. 2022, SoLU paper, Sec. 5.2, rated most GELU neurons
