@@ -45,3 +45,19 @@ for _name, _repo in HUB_MODELS.items():
 GPT_NEO = "gpt-neo-125m"
 register_model(PretrainedSpec(name=GPT_NEO, description="EleutherAI/gpt-neo-125M from the HF hub or a local copy",
                               source="hub", repo_id="EleutherAI/gpt-neo-125M"))
+
+# --- Issue #16 (2.34): GPT-J 6B, the hub twin of the translation-heads problem; not in
+# HUB_MODELS (the causal-lm group), only the claims that name it run on it ---
+GPT_J = "gpt-j-6b"
+register_model(PretrainedSpec(name=GPT_J, description="EleutherAI/gpt-j-6b from the HF hub or a local copy",
+                              source="hub", repo_id="EleutherAI/gpt-j-6b"))
+
+# --- Issue #18 (4.43): T5, an encoder-decoder (the bridge's T5 adapter; TransformerLens's
+# HookedTransformer never supported it); not in HUB_MODELS (the causal-lm group). T5-XXL (11B
+# parameters, 44 GB in float32) does not fit this machine's memory even where its weights are ---
+T5_XXL, T5_SMALL = "t5-v1_1-xxl", "t5-small"
+register_model(PretrainedSpec(name=T5_XXL, description="google/t5-v1_1-xxl (encoder-decoder, 24 + 24 layers, gated-GELU "
+                              "MLPs of 10240 neurons) from the HF hub or a local copy", source="hub",
+                              repo_id="google/t5-v1_1-xxl"))
+register_model(PretrainedSpec(name=T5_SMALL, description="google-t5/t5-small (encoder-decoder, 6 + 6 layers, ReLU MLPs "
+                              "of 2048 neurons) from the HF hub or a local copy", source="hub", repo_id="google-t5/t5-small"))

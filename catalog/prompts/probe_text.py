@@ -50,7 +50,8 @@ def codec_for(model, tokenizer=None) -> TextCodec:
         return TextCodec(lambda text: tokenizer.encode(text).ids, lambda i: tokenizer.decode([i]),
                          tokenizer.token_to_id(END_OF_TEXT))
     hf = model.tokenizer
-    return TextCodec(lambda text: hf.encode(text, add_special_tokens=False), lambda i: hf.decode([i]), hf.bos_token_id)
+    bos = hf.bos_token_id if hf.bos_token_id is not None else hf.pad_token_id  # T5 has no BOS: its pad stands first
+    return TextCodec(lambda text: hf.encode(text, add_special_tokens=False), lambda i: hf.decode([i]), bos)
 
 
 @functools.cache

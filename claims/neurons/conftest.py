@@ -26,7 +26,9 @@ from harness.interp.ablation import each_head_sites, mean_activations, patch_hoo
 from harness.interp.heads import induction_scores
 from harness.interp.hooks import NORM_OUT_HOOK
 from harness.interp.metrics import per_token_loss
-from harness.interp.neurons import monosemantic_classes, neuron_activations
+from harness.interp.neurons import (
+    MONOSEMANTIC_PURITY, encoder_neuron_activations, is_encoder_decoder, monosemantic_classes, neuron_activations,
+)
 from harness.interp.probes import probe_auroc
 from harness.models.memory_cache import cache_root
 from harness.models.registry import get_model_spec
@@ -192,9 +194,6 @@ def simple_features(neurons) -> dict[str, torch.Tensor]:
 # --- Issue #18 (4.37, 4.41, 4.42): the share of monosemantic first-layer neurons, one measure for
 # SoLU / GELU (4.37), ReLU / GELU (4.41) and a 100 x d_model MLP against 4 x (4.42). ---
 
-MONOSEMANTIC_PURITY = 0.8
-
-
 def monosemantic_share(m: NeuronMeasurements) -> torch.Tensor:
     """The share of the first layer's neurons that look monosemantic, at least
     ``MONOSEMANTIC_PURITY`` of their 20 strongest activations in one token class
@@ -213,3 +212,31 @@ def expect_more_monosemantic(neurons, baseline_neurons, evidence) -> Callable[[s
         evidence.expect(f"{label} - {baseline_label} share of monosemantic neurons", shares[0] - shares[1], ">", 0.0)
 
     return expect
+
+
+# --- Issue #18 (4.43): T5, an encoder-decoder; its neurons are its encoder MLPs' (the decoder's read
+# the encoder's output too, the encoder's only the text), measured on the same probe windows. ---
+
+
+class EncoderNeuronMeasurements(NeuronMeasurements):
+    """``NeuronMeasurements`` of an encoder-decoder model (T5): the probe windows fed to its
+    encoder, ``acts`` its encoder MLPs' neurons (``encoder_neuron_activations``); no MLP input."""
+
+    @functools.cached_property
+    def _forward(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        return encoder_neuron_activations(self.model, self.windows[0], self.layers), {}
+
+
+@per_target
+def mlp_neurons_by_seed(model, neurons_by_seed) -> Callable[[int], NeuronMeasurements]:
+    """``neurons_by_seed``, or for an encoder-decoder model its encoder's measurements by prompt draw."""
+    if not is_encoder_decoder(model):
+        return neurons_by_seed
+    codec = codec_for(model)
+    return functools.cache(lambda seed: EncoderNeuronMeasurements(model, seed, codec))
+
+
+@pytest.fixture
+def mlp_neurons(mlp_neurons_by_seed, prompt_seed) -> NeuronMeasurements:
+    """``neurons`` of any model, T5 included, on the claim's prompt draw."""
+    return mlp_neurons_by_seed(prompt_seed)

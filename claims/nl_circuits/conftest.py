@@ -19,6 +19,7 @@ from catalog.prompts.probe_text import codec_for, probe_windows
 from catalog.prompts.repeats import word_repeats
 from catalog.prompts.strings import matching_quotes
 from catalog.prompts.text import docstring_corpus, memorised_prompts
+from catalog.prompts.word_translation import word_translations
 from harness.claims.shared import per_target
 from harness.interp.ablation import mean_ablate_heads, mlp_sites, patch_hooks, resample_ablate_heads, run_with_hooks
 from harness.interp.activation_cache import clean_run
@@ -305,3 +306,7 @@ class RepeatMeasurements:
 def repeats(model, pack) -> RepeatMeasurements:
     """The induction measurements of the SmolLM2 pack's second part (once per model and seed)."""
     return RepeatMeasurements(model, pack)
+
+
+# --- Problem 2.34, translation heads (issue #16): a prompt set of the ``nl`` fixture ---
+PROMPT_SETS["word translations"] = word_translations

@@ -177,19 +177,35 @@ def heads_above(scores: torch.Tensor, threshold: float) -> list[Head]:
     return [tuple(map(int, idx)) for idx in (scores > threshold).nonzero()]
 
 
+def ov_logits(model, head: Head, sources: torch.Tensor, columns: torch.Tensor | None = None) -> torch.Tensor:
+    """[n, d_vocab] (or [n, len(columns)]): the logits that head ``head``'s OV circuit
+    W_E W_V W_O W_U writes when it attends to the embedding of each of ``sources`` [n]
+    (vocabulary ids), restricted to the vocabulary ids ``columns`` if given (Elhage et al. 2021;
+    no norm, as in their analysis). On the model's device; only an [n, d_vocab] block is formed."""
+    layer, index = head
+    with torch.inference_mode():
+        w_v = expand_kv_heads(stacked(model, "W_V"), model.cfg.n_heads)[layer, index]  # grouped-query heads
+        w_e, w_u = stacked(model, "W_E"), stacked(model, "W_U")
+        if columns is not None:
+            w_u = w_u[:, columns.to(w_u.device)]
+        return w_e[sources.to(w_e.device)] @ w_v @ stacked(model, "W_O")[layer, index] @ w_u
+
+
 def ov_copying_accuracy(model, heads: list[Head], tokens: torch.Tensor, k: int) -> torch.Tensor:
     """[len(heads)] share of ``tokens`` [n] (vocabulary ids) that are among the top ``k`` of
-    their own row of the head's OV circuit W_E W_V W_O W_U (Elhage et al. 2021; no norm, as in
-    their analysis): how often attending to token t raises t's logit most. One head at a time,
-    so only an [n, d_vocab] block is formed."""
-    with torch.inference_mode():
-        w_v, w_o, w_u = (stacked(model, name) for name in ("W_V", "W_O", "W_U"))
-        w_v = expand_kv_heads(w_v, model.cfg.n_heads)
-        w_e = stacked(model, "W_E")
-        rows = w_e[tokens.to(w_e.device)]  # [n, d_model]
-        accuracy = []
-        for layer, head in heads:
-            logits = rows @ w_v[layer, head] @ w_o[layer, head] @ w_u  # [n, d_vocab]
-            own = logits.gather(1, tokens.to(logits.device)[:, None])
-            accuracy.append(((logits > own).sum(1) < k).float().mean())
-        return torch.stack(accuracy).cpu()
+    their own row of the head's OV circuit (``ov_logits``): how often attending to token t raises
+    t's logit most."""
+    accuracy = []
+    for head in heads:
+        logits = ov_logits(model, head, tokens)  # [n, d_vocab]
+        own = logits.gather(1, tokens.to(logits.device)[:, None])
+        accuracy.append(((logits > own).sum(1) < k).float().mean())
+    return torch.stack(accuracy).cpu()
+
+
+def ov_pair_ranks(model, head: Head, sources: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """[n] the rank (0 = first) of ``targets[i]`` among all of ``targets`` [n] in the OV circuit's
+    row of ``sources[i]`` [n] (``ov_logits``): whether attending to a word writes its own partner
+    (e.g. its translation) more than the other words' partners."""
+    logits = ov_logits(model, head, sources, targets)  # [n, n]
+    return (logits > logits.diagonal()[:, None]).sum(1).cpu()

@@ -16,6 +16,8 @@ PATTERN_HOOK = "blocks.{layer}.attn.hook_pattern"
 QKV_HOOK = "blocks.{layer}.attn.hook_{kind}"  # kind: "q", "k" or "v"
 MLP_OUT_HOOK = "blocks.{layer}.hook_mlp_out"
 NEURON_HOOK = "blocks.{layer}.mlp.hook_post"
+# an encoder-decoder bridge (T5): the input of an encoder MLP's output projection, its neurons
+ENCODER_NEURON_HOOK = "encoder_blocks.{layer}.mlp.out.hook_in"
 RESID_HOOK = "blocks.{layer}.hook_resid_{where}"  # where: "pre", "mid" or "post"
 LAYER_OUT_HOOK = "blocks.{layer}.hook_{component}_out"  # component: "mlp" or "attn"
 EMBED_HOOK = RESID_HOOK.format(layer=0, where="pre")

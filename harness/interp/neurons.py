@@ -2,7 +2,8 @@
 language models). Activations are the MLP's post-activation ``mlp.hook_post``; statistics take
 them flattened over (batch, pos) as ``[n_tokens, d_mlp]``.
 
-- ``neuron_activations``: the activations of several layers from one forward pass.
+- ``neuron_activations``: the activations of several layers from one forward pass;
+  ``encoder_neuron_activations`` those of an encoder-decoder model's (T5's) encoder MLPs.
 - ``auroc_per_neuron`` / ``auroc_matrix`` / ``selected_auroc``: how well each neuron's activation separates tokens
   with a property (a regex match) from the rest: AUROC (Mann-Whitney), the neuron chosen on one
   split and scored on the other.
@@ -36,7 +37,7 @@ from scipy.stats import rankdata
 
 from harness.interp.ablation import cache_activations
 from harness.interp.dla import final_norm, norm_parameters
-from harness.interp.hooks import NEURON_HOOK
+from harness.interp.hooks import ENCODER_NEURON_HOOK, NEURON_HOOK
 from harness.interp.probes import cross_validated_accuracy
 from harness.interp.stacked_weights import stacked
 
@@ -52,6 +53,24 @@ def neuron_activations(model, tokens: torch.Tensor, layers: list[int],
                               stop_at_layer=stop if stop < model.cfg.n_layers else None)
     return (torch.stack([cache[name].float().cpu() for name in names]),
             {name: cache[name].float().cpu() for name in extra_hooks})
+
+
+def is_encoder_decoder(model) -> bool:
+    """Whether ``model`` is an encoder-decoder bridge (T5), whose neurons are
+    ``encoder_neuron_activations``'."""
+    return hasattr(model, "encoder_blocks")
+
+
+def encoder_neuron_activations(model, tokens: torch.Tensor, layers: list[int]) -> torch.Tensor:
+    """[len(layers), batch, pos, d_mlp] float32 on the CPU: the neurons of an encoder-decoder
+    model's (T5's) encoder MLPs ``layers``, the input of each MLP's output projection (relu(W_in x)
+    in T5, gelu(W_gate x) * W_in x in T5 v1.1), for ``tokens`` [batch, pos] fed to the encoder.
+    The decoder is fed one token (``tokens[:, :1]``): the encoder does not depend on it."""
+    names = [ENCODER_NEURON_HOOK.format(layer=layer) for layer in layers]
+    device = model.cfg.device or "cpu"
+    with torch.inference_mode():
+        _, cache = model.run_with_cache(tokens.to(device), decoder_input=tokens[:, :1].to(device), names_filter=names)
+    return torch.stack([cache[name].float().cpu() for name in names])
 
 
 def auroc_per_neuron(acts: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -112,7 +131,10 @@ def effective_classes(acts: torch.Tensor, classes: torch.Tensor, k: int = 20) ->
     return torch.exp(-(shares * shares.clamp_min(1e-12).log()).sum(0))
 
 
-def monosemantic_classes(acts: torch.Tensor, classes: torch.Tensor, purity: float = 0.8, k: int = 20) -> torch.Tensor:
+MONOSEMANTIC_PURITY = 0.8  # the SoLU paper's "looks monosemantic" rating made automatic (4.37, our threshold)
+
+
+def monosemantic_classes(acts: torch.Tensor, classes: torch.Tensor, purity: float = MONOSEMANTIC_PURITY, k: int = 20) -> torch.Tensor:
     """[d_mlp] int: for each neuron (acts [n, d_mlp]) the most common class (classes [n] int) of
     its ``k`` largest activations when at least ``purity`` of them are that class (the neuron
     looks monosemantic), else -1. ``(result >= 0).float().mean()`` is the share of monosemantic

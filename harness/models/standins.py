@@ -60,6 +60,17 @@ def neox_model(vocab: int) -> Any:
                                             max_position_embeddings=N_CTX, vocab_size=vocab, bos_token_id=0, eos_token_id=0))
 
 
+def t5_model(vocab: int, n_layers: int, n_heads: int, gated: bool) -> Any:
+    """T5's encoder-decoder at ``n_layers`` + ``n_layers`` layers x ``n_heads`` heads (d_head 2);
+    ``gated``: T5 v1.1's gated-GELU MLP, else the original's ReLU one."""
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    return T5ForConditionalGeneration(T5Config(
+        vocab_size=vocab, d_model=32, d_kv=2, d_ff=64, num_layers=n_layers, num_decoder_layers=n_layers,
+        num_heads=n_heads, feed_forward_proj="gated-gelu" if gated else "relu", decoder_start_token_id=0,
+        pad_token_id=0, eos_token_id=0))
+
+
 def legacy_tl_state(config: dict[str, Any], gen: torch.Generator) -> dict[str, torch.Tensor]:
     """Random weights in the legacy TransformerLens (HookedTransformer) state-dict format."""
     d, h, dh, m, v = config["d_model"], config["n_heads"], config["d_head"], config["d_mlp"], config["d_vocab"]
@@ -120,11 +131,19 @@ STANDINS: dict[str, Callable[[Path, int], None]] = {
 }
 
 
-def standin_root(texts: list[str], cache_root: Path) -> Path:
-    """``<cache_root>/standins/<key>/``: one stand-in directory per ``STANDINS`` name, its
-    tokenizer trained on ``texts``; written once (atomically, under a file lock) per texts and
-    ``VERSION``. Point ``$MI_CLAIMS_HF_LOCAL_DIR`` at it to load them as the hub models."""
-    key = hashlib.sha256(json.dumps([VERSION, texts]).encode()).hexdigest()[:16]
+# the encoder-decoder hub models (problem 4.43), at their real layer and head counts
+T5_STANDINS: dict[str, Callable[[Path, int], None]] = {
+    "t5-small": hf_writer(lambda vocab: t5_model(vocab, 6, 8, gated=False)),
+    "t5-v1_1-xxl": hf_writer(lambda vocab: t5_model(vocab, 24, 64, gated=True)),
+}
+
+
+def standin_root(texts: list[str], cache_root: Path, writers: dict[str, Callable[[Path, int], None]] = STANDINS) -> Path:
+    """``<cache_root>/standins/<key>/``: one stand-in directory per name of ``writers``
+    (``STANDINS`` or ``T5_STANDINS``), its tokenizer trained on ``texts``; written once
+    (atomically, under a file lock) per texts, names and ``VERSION``. Point
+    ``$MI_CLAIMS_HF_LOCAL_DIR`` at it to load them as the hub models."""
+    key = hashlib.sha256(json.dumps([VERSION, texts, sorted(writers)]).encode()).hexdigest()[:16]
     root = Path(cache_root) / "standins" / key
     root.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(root) + ".lock"):
@@ -132,7 +151,7 @@ def standin_root(texts: list[str], cache_root: Path) -> Path:
             scratch = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root.parent))
             try:
                 tokenizer = train_word_tokenizer(texts)
-                for name, write in STANDINS.items():
+                for name, write in writers.items():
                     (scratch / name).mkdir()
                     write(scratch / name, len(tokenizer))
                     tokenizer.save_pretrained(scratch / name)

@@ -37,13 +37,14 @@ def standins() -> Path:
     return standin_root([*TEMPLATES, " ".join(NAMES + PLACES + OBJECTS)], memory_cache.cache_root())
 
 
-def run_claims_on(standins: Path, models: list[str], report_dir: Path, *select: str) -> list[dict]:
-    """The claims of ``CLAIM_FILES`` on ``models`` (stand-ins), few IOI prompts, ``select``: more
+def run_claims_on(standins: Path, models: list[str], report_dir: Path, *select: str,
+                  files: list[str] = CLAIM_FILES) -> list[dict]:
+    """The claims of ``files`` on ``models`` (stand-ins), few IOI prompts, ``select``: more
     pytest options; their claims.json records."""
     env = {**os.environ, LOCAL_DIR_ENV: str(standins), "HF_HUB_OFFLINE": "1",
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", *CLAIM_FILES, "-p", "tests.claims.few_ioi_prompts", "-p", "no:randomly",
+        [sys.executable, "-m", "pytest", *files, "-p", "tests.claims.few_ioi_prompts", "-p", "no:randomly",
          "-n", "0", "-q", "--claims-models", ",".join(models), "--claims-report-dir", str(report_dir), *select],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800,
     )

@@ -9,7 +9,7 @@ from harness.interp.composition import expand_kv_heads
 from harness.interp.heads import (attention_patterns, attention_to_targets_per_example, clear_top_head, attention_to_targets,
                                  bos_targets, copying_scores, offset_induction_targets,
                                  duplicate_token_targets, duplicate_token_scores, heads_above, induction_scores,
-                                 induction_targets, ov_copying_accuracy, ov_eigenvalues, previous_token_scores, previous_token_targets,
+                                 induction_targets, ov_copying_accuracy, ov_eigenvalues, ov_pair_ranks, previous_token_scores, previous_token_targets,
                                  top_head)
 
 TL_NAMES = {"previous_token_head": (previous_token_scores, previous_token_targets),
@@ -125,3 +125,15 @@ def test_ov_copying_accuracy_matches_dense_ov_circuit(arch):
             in_top = (circuit[tokens].topk(3, dim=1).indices == tokens[:, None]).any(1)
             assert abs(float(accuracy[i]) - float(in_top.float().mean())) < 1e-6
     assert (ov_copying_accuracy(model, heads, tokens, k=model.cfg.d_vocab) == 1).all()
+
+
+@pytest.mark.parametrize("arch", ["ln-gelu", "rms-gqa"])
+def test_ov_pair_ranks_rank_each_partner_in_the_dense_ov_circuit(arch):
+    model = toy_bridge(arch)
+    sources, targets = torch.arange(1, 11), torch.randperm(model.cfg.d_vocab, generator=torch.Generator().manual_seed(0))[:10]
+    ranks = ov_pair_ranks(model, (1, 3), sources, targets)
+    with torch.inference_mode():
+        w_v = expand_kv_heads(model.W_V, model.cfg.n_heads)
+        block = (model.W_E @ w_v[1, 3] @ model.W_O[1, 3] @ model.W_U)[sources][:, targets]  # [10, 10]
+    order = block.argsort(1, descending=True)
+    assert ranks.tolist() == [int((order[i] == i).nonzero()) for i in range(10)]

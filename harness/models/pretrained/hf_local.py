@@ -65,12 +65,14 @@ def load_tokenizer(candidates: list[Path | str], allow_hub: bool) -> Any:
 
 
 def boot_hf_local(repo_id: str, directory: Path, device: str) -> TransformerBridge:
-    """A bridge from an HF-format model directory (config.json + weights + tokenizer)."""
+    """A bridge from an HF-format model directory (config.json + weights + tokenizer): a causal
+    LM, or an encoder-decoder (T5, problem 4.43) as its sequence-to-sequence LM, which the bridge's
+    T5 adapter hooks (``encoder_blocks.<layer>``, ``decoder_blocks.<layer>``)."""
     import torch
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
-    model = AutoModelForCausalLM.from_pretrained(
-        directory, dtype=torch.float32, local_files_only=True
-    )
+    config = AutoConfig.from_pretrained(directory, local_files_only=True)
+    auto = AutoModelForSeq2SeqLM if config.is_encoder_decoder else AutoModelForCausalLM
+    model = auto.from_pretrained(directory, dtype=torch.float32, local_files_only=True)
     tokenizer = load_tokenizer([directory], allow_hub=False)
     return bridge_from_hf_model(repo_id, model, tokenizer, device)
