@@ -37,7 +37,9 @@ def test_smollm2_has_many_induction_heads(model, repeats, prompt_seed, evidence)
        "random tokens or on repeated words scores below 0.2 on the other kind", models=MODELS,
        refuted={"smollm2-135m-seed0-prompts0": "every head above 0.4 on one kind scores at least 0.27 on the other "
                 "(L17H3-5, L18H6, L18H7 above 0.4 on both; L23H2 0.45 / 0.39 and L23H7 0.42 / 0.27 on random tokens / "
-                "words): no head specialises"})
+                "words): no head specialises",
+                "smollm2-135m-seed0-prompts1": "the lowest score of an induction head on either kind is 0.25 (L23H7 on words)",
+                "smollm2-135m-seed0-prompts2": "the lowest score of an induction head on either kind is 0.27 (L23H7 on words)"})
 def test_induction_heads_specialise_by_text(model, repeats, prompt_seed, evidence):
     """Our own hypothesis, thresholds set before measuring: if the heads specialise, some head is
     an induction head (> 0.4) on one kind of repeat and not (< 0.2, half the detector threshold)
