@@ -10,8 +10,9 @@ it once it is.
 """
 
 from harness import claim
+from harness.claims.shared import expect_phase_transition
 from harness.interp.heads import DETECTOR_THRESHOLD
-from harness.interp.phase import change_point_p_value, onset_ratio, points_within_change, steepest_change_step
+from harness.interp.phase import steepest_change_step
 from harness.interp.plots import line_plot
 
 
@@ -24,9 +25,7 @@ def test_three_layer_model_has_the_phase_change(formation, evidence):
     checkpoints inside the rise."""
     steps, scores = formation.steps, formation.induction
     evidence.require("final max layer-1 induction score", scores[-1], ">", DETECTOR_THRESHOLD)
-    evidence.require("checkpoints inside the rise (10%-90%)", points_within_change(steps, scores), ">=", 4)
-    evidence.expect("onset ratio of the induction score's rise", onset_ratio(steps, scores), ">", 0.5)
-    evidence.expect("change-point p-value", change_point_p_value(steps, scores).p_value, "<", 0.01)
+    expect_phase_transition(evidence, steps, scores, "induction score")
 
 
 @claim("5.22", "The induction phase change comes at the same point of training at 2 and 3 layers: within 10% of training",

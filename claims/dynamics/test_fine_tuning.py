@@ -9,14 +9,15 @@ the old model as step 0.
 Every threshold is our own hypothesis, set before measuring.
 """
 
+from catalog.datasets import REPEAT_HALF_LEN, repeated_random_tokens
+from catalog.fine_tuning import COPIED
 from harness import claim
+from harness.claims.shared import expect_phase_transition
 from harness.interp.heads import DETECTOR_THRESHOLD, induction_scores
-from harness.interp.phase import change_point_p_value, onset_ratio, points_within_change
+from harness.interp.phase import onset_ratio
 from harness.interp.plots import line_plot
 from harness.interp.statistics import top_share
 from harness.interp.weights import circuit_changes
-from catalog.datasets import REPEAT_HALF_LEN, repeated_random_tokens
-from catalog.fine_tuning import COPIED
 
 MODELS = ["toy-attn-2l-ft-shifted"]
 SEEDS = [0, 1, 2]
@@ -115,6 +116,4 @@ def test_fine_tuning_is_a_phase_transition(fine_tuning, evidence):
     measures time steps on a log scale, which has no step 0)."""
     steps, accuracy = fine_tuning.steps[1:], {task: curve[1:] for task, curve in fine_tuning.accuracy.items()}
     evidence.note("onset ratio of task 1's fall", onset_ratio(steps, accuracy["task 1"]))
-    evidence.require("checkpoints inside the rise (10%-90%)", points_within_change(steps, accuracy["task 2"]), ">=", 4)
-    evidence.expect("onset ratio of the task-2 accuracy's rise", onset_ratio(steps, accuracy["task 2"]), ">", 0.5)
-    evidence.expect("change-point p-value", change_point_p_value(steps, accuracy["task 2"]).p_value, "<", 0.01)
+    expect_phase_transition(evidence, steps, accuracy["task 2"], "task-2 accuracy")

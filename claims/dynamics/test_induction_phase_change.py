@@ -9,8 +9,9 @@ of 1000 steps). Measured: the max layer-1 induction score at each checkpoint.
 """
 
 from harness import claim
-from harness.interp.phase import change_point_p_value, change_window, onset_ratio, points_within_change, progress_steps, steepest_change_step
+from harness.claims.shared import expect_phase_transition
 from harness.interp.heads import DETECTOR_THRESHOLD
+from harness.interp.phase import change_window, progress_steps, steepest_change_step
 from harness.interp.plots import line_plot
 
 
@@ -28,9 +29,7 @@ def test_induction_head_forms_abruptly(formation, evidence, target, plot_dir):
                     {"max layer-1 induction score": scores}, title=f"{target.id}: induction score over training", ylabel="score"))
     evidence.note("80% change window (share of training)", change_window(steps, scores))
     evidence.require("final max layer-1 induction score", scores[-1], ">", DETECTOR_THRESHOLD)
-    evidence.require("checkpoints inside the rise (10%-90%)", points_within_change(steps, scores), ">=", 4)
-    evidence.expect("onset ratio of the induction score's rise", onset_ratio(steps, scores), ">", 0.5)
-    evidence.expect("change-point p-value", change_point_p_value(steps, scores).p_value, "<", 0.01)
+    expect_phase_transition(evidence, steps, scores, "induction score")
 
 
 @claim("5.12", "The induction circuit's K-composition is a progress measure: it makes half its rise before the induction score does",
@@ -78,8 +77,6 @@ def test_k_composition_is_a_phase_transition(formation, evidence):
     ratio > 0.5 and change-point p-value < 0.01; "at the same time": the steepest changes of the
     two curves lie within 100 steps (4 checkpoints, 10% of training) of each other."""
     steps, composition = formation.steps, formation.circuit_k_composition
-    evidence.require("checkpoints inside the rise (10%-90%)", points_within_change(steps, composition), ">=", 4)
-    evidence.expect("onset ratio of the K-composition's rise", onset_ratio(steps, composition), ">", 0.5)
-    evidence.expect("change-point p-value", change_point_p_value(steps, composition).p_value, "<", 0.01)
+    expect_phase_transition(evidence, steps, composition, "K-composition")
     gap = abs(steepest_change_step(steps, composition) - steepest_change_step(steps, formation.induction))
     evidence.expect("steps between the steepest changes of K-composition and induction score", gap, "<=", 100)

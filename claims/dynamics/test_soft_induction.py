@@ -9,10 +9,10 @@ checkpoints (every 25 of 1000 steps).
 """
 
 from harness import claim
-from harness.interp.heads import DETECTOR_THRESHOLD
-from harness.interp.phase import change_point_p_value, onset_ratio, points_within_change
-from harness.interp.plots import line_plot
+from harness.claims.shared import expect_phase_transition
 from harness.interp.accuracy import task_accuracy
+from harness.interp.heads import DETECTOR_THRESHOLD
+from harness.interp.plots import line_plot
 from harness.models.tasks import task_batch
 
 MODELS = ["translate-attn-2l"]
@@ -46,6 +46,4 @@ def test_soft_induction_is_a_phase_transition(soft_induction, evidence, target, 
     evidence.attach("max layer-1 soft-induction score", line_plot(
         plot_dir / f"{target.id}-soft-induction.png", steps, {"max layer-1 soft-induction score": curve},
         title=f"{target.id}: soft induction over training", ylabel="score"))
-    evidence.require("checkpoints inside the rise (10%-90%)", points_within_change(steps, curve), ">=", 4)
-    evidence.expect("onset ratio of the soft-induction score's rise", onset_ratio(steps, curve), ">", 0.5)
-    evidence.expect("change-point p-value", change_point_p_value(steps, curve).p_value, "<", 0.01)
+    expect_phase_transition(evidence, steps, curve, "soft-induction score")
