@@ -26,7 +26,7 @@ from harness.interp.ablation import each_head_sites, mean_activations, patch_hoo
 from harness.interp.heads import induction_scores
 from harness.interp.hooks import NORM_OUT_HOOK
 from harness.interp.metrics import per_token_loss
-from harness.interp.neurons import neuron_activations
+from harness.interp.neurons import neuron_activations, selected_auroc
 from harness.interp.probes import probe_auroc
 from harness.models.memory_cache import cache_root
 from harness.models.registry import get_model_spec
@@ -186,3 +186,19 @@ def first_layer_probe(neurons_by_seed) -> Callable[[int, str], float]:
 def simple_features(neurons) -> dict[str, torch.Tensor]:
     """{feature: [n_tokens] bool} the ``SIMPLE_FEATURES`` labels on the claim's prompt draw."""
     return {name: label(neurons) for name, label in SIMPLE_FEATURES.items()}
+
+
+# --- Issue #18 (4.32, 4.33): the number neuron of MLP 0 (4.31's feature), chosen per prompt draw
+# (claims/neurons/test_number_neuron.py). ---
+
+@pytest.fixture
+def number_neuron(neurons, simple_features) -> int:
+    """The MLP-0 neuron whose activation best separates number tokens (AUROC) on the selection
+    half of the claim's prompt draw (4.36's best single neuron)."""
+    return selected_auroc(neurons.acts[0], simple_features["number"], neurons.selection)[0]
+
+
+@per_target
+def number_vocabulary(model, neurons_by_seed) -> torch.Tensor:
+    """[d_vocab] bool: the vocabulary's number tokens (``TOKEN_KINDS["number"]``), decoded once."""
+    return regex_labels(neurons_by_seed(0).codec, torch.arange(model.cfg.d_vocab), TOKEN_KINDS["number"])

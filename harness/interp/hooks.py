@@ -16,6 +16,7 @@ PATTERN_HOOK = "blocks.{layer}.attn.hook_pattern"
 QKV_HOOK = "blocks.{layer}.attn.hook_{kind}"  # kind: "q", "k" or "v"
 MLP_OUT_HOOK = "blocks.{layer}.hook_mlp_out"
 NEURON_HOOK = "blocks.{layer}.mlp.hook_post"
+MLP_NORM_IN_HOOK = "blocks.{layer}.mlp.ln.hook_in"  # SoLU's activations before the MLP's own LayerNorm
 RESID_HOOK = "blocks.{layer}.hook_resid_{where}"  # where: "pre", "mid" or "post"
 LAYER_OUT_HOOK = "blocks.{layer}.hook_{component}_out"  # component: "mlp" or "attn"
 EMBED_HOOK = RESID_HOOK.format(layer=0, where="pre")
