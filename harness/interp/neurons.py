@@ -40,7 +40,7 @@ from scipy.stats import rankdata
 
 from harness.interp.ablation import cache_activations
 from harness.interp.dla import final_norm, norm_parameters, stacked_bias
-from harness.interp.hooks import EMBED_HOOK, MLP_NORM_IN_HOOK, MLP_OUT_HOOK, NEURON_HOOK, Z_HOOK
+from harness.interp.hooks import EMBED_HOOK, MLP_NORM_IN_HOOK, MLP_OUT_HOOK, NEURON_HOOK, Z_HOOK, Hook
 from harness.interp.probes import cross_validated_accuracy
 from harness.interp.stacked_weights import stacked
 
@@ -277,7 +277,23 @@ def mlp_norm_activations(model, tokens: torch.Tensor, layer: int) -> tuple[torch
     after it (``mlp.hook_post``, what ``W_out`` reads), for ``tokens`` [batch, pos]; an MLP
     without its own norm (GELU, ReLU) gives ``mlp.hook_post`` twice."""
     post = NEURON_HOOK.format(layer=layer)
-    before = MLP_NORM_IN_HOOK.format(layer=layer) if model.cfg.act_fn == "solu_ln" else post
+    before = pre_norm_hook(model, layer)
     cache = cache_activations(model, tokens, {before, post},
                               stop_at_layer=layer + 1 if layer + 1 < model.cfg.n_layers else None)
     return cache[before].float().cpu(), cache[post].float().cpu()
+
+
+def pre_norm_hook(model, layer: int) -> str:
+    """The hook of MLP ``layer``'s activations before its own norm: SoLU's ``mlp.ln.hook_in``, or
+    ``mlp.hook_post`` for an MLP without one."""
+    return MLP_NORM_IN_HOOK.format(layer=layer) if model.cfg.act_fn == "solu_ln" else NEURON_HOOK.format(layer=layer)
+
+
+def small_activation_ablation(model, layers: list[int], ratio: float = 0.1) -> list[Hook]:
+    """Forward hooks that zero, in each of ``layers``' MLPs, the activations before its own norm
+    (``pre_norm_hook``) below ``ratio`` of the token's largest |activation| there, so that a
+    norm after them (SoLU's LayerNorm) normalises what is left."""
+    def zero_small(act: torch.Tensor, hook=None) -> torch.Tensor:
+        return act * (act.abs() >= ratio * act.abs().amax(-1, keepdim=True))
+
+    return [(pre_norm_hook(model, layer), zero_small) for layer in layers]

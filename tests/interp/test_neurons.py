@@ -10,12 +10,13 @@ from sklearn.metrics import roc_auc_score
 from tests.toy_bridges import BASE, random_tokens, toy_bridge
 from transformer_lens.model_bridge import TransformerBridge
 
-from harness.interp.ablation import cache_activations
+from harness.interp.ablation import ablated, cache_activations
 from harness.interp.hooks import NEURON_HOOK, NORM_OUT_HOOK
 from harness.interp.neurons import (auroc_per_neuron, column_alignment, context_separation, direct_paths,
                                     effective_classes, gap_shares, max_activating_contexts, max_correlation,
                                     mlp_norm_activations, neuron_activations, neuron_input_contributions, neuroscope_token_share,
-                                    polysemantic_neurons, secondary_tokens, selected_auroc, small_neuron_output_share,
+                                    polysemantic_neurons, secondary_tokens, selected_auroc, small_activation_ablation,
+                                    small_neuron_output_share,
                                     token_variance_share, top_class_purity, top_k_overlap, top_token_share)
 
 
@@ -185,3 +186,16 @@ def test_mlp_norm_activations_read_solu_before_its_layernorm():
     torch.testing.assert_close(after, neuron_activations(solu, tokens, [1])[0][0])
     gelu_before, gelu_after = mlp_norm_activations(toy_bridge("ln-gelu"), tokens, 0)
     torch.testing.assert_close(gelu_before, gelu_after)
+
+
+def test_small_activation_ablation_zeroes_the_small_activations_before_the_norm():
+    gelu, tokens = toy_bridge("ln-gelu"), random_tokens(2, 8, seed=4)
+    post = neuron_activations(gelu, tokens, [0])[0][0]
+    kept = post * (post.abs() >= 0.3 * post.abs().amax(-1, keepdim=True))
+    with ablated(gelu, small_activation_ablation(gelu, [0], 0.3)):
+        out = cache_activations(gelu, tokens, ["blocks.0.hook_mlp_out"])["blocks.0.hook_mlp_out"]
+    torch.testing.assert_close(out, kept @ gelu.W_out[0].detach() + gelu.b_out[0].detach(), atol=1e-5, rtol=1e-4)
+    solu = TransformerBridge.boot_native(dict(BASE, act_fn="solu_ln", seed=0)).eval()
+    with ablated(solu, small_activation_ablation(solu, [1], 2.0)):  # everything is small: the norm sees zeros
+        post = neuron_activations(solu, tokens, [1])[0][0]
+    torch.testing.assert_close(post, post[:1, :1].expand_as(post))
