@@ -10,15 +10,13 @@ selection half of the claim's prompt draw (4.36's best single neuron; SmolLM2: n
 (80% prose, 20% code); a claim needing number tokens is inconclusive below 5 in a half (draw 2).
 """
 
-import torch
-
 from catalog.pretrained import SMOLLM2
 from claims.neurons.test_superposition import ONE_LAYER, features
 from harness import claim
 from harness.claims.shared import prompt_seeds
 from harness.interp.ablation import neuron_sites, patch_hooks, run_with_hooks
 from harness.interp.metrics import per_token_loss
-from harness.interp.neurons import (auroc_per_neuron, direct_paths, gap_shares, neuron_activations,
+from harness.interp.neurons import (auroc_per_neuron, context_pair_activations, direct_paths, gap_shares,
                                     neuron_input_contributions, secondary_tokens)
 from harness.plain import plain
 
@@ -112,18 +110,12 @@ def test_number_neuron_adversarial_input(model, neurons, simple_features, number
     label, select = features(simple_features, neurons, evidence)["number"], neurons.selection
     activation = neurons.acts[0][:, number_neuron]
     tokens = secondary_tokens(activation[select], neurons.token_ids[select], label[select])
-    pairs = [(a, b) for a in tokens for b in tokens if a != b]
-    bos = neurons.codec.bos
-
-    def fire(sequences: list[list[int]]) -> torch.Tensor:
-        return neuron_activations(model, torch.tensor(sequences), [0])[0][0, :, -1, number_neuron]
-
-    alone = dict(zip(tokens.tolist(), fire([[bos, int(a)] for a in tokens]).tolist()))
-    combined = fire([[bos, *[int(b)] * CONTEXT, int(a)] for a, b in pairs])
-    best = int(combined.argmax())
-    a, b = (int(t) for t in pairs[best])
-    evidence.note("secondary tokens and their activation alone", {neurons.codec.decode(t): round(v, 3) for t, v in alone.items()})
-    evidence.note("best input (context token, last token)", [neurons.codec.decode(b), neurons.codec.decode(a)])
+    alone, combined = context_pair_activations(model, 0, number_neuron, tokens, neurons.codec.bos, CONTEXT)
+    best, flat = combined.fill_diagonal_(float("-inf")).flatten().max(0)
+    a, b = divmod(int(flat), len(tokens))
+    evidence.note("secondary tokens and their activation alone",
+                  {neurons.codec.decode(int(t)): round(float(v), 3) for t, v in zip(tokens, alone)})
+    evidence.note("best input (context token, last token)", [neurons.codec.decode(int(tokens[i])) for i in (b, a)])
     evidence.expect("best combined activation - 90th percentile of number tokens",
-                    combined[best] - activation[~select & label].quantile(0.9), ">", 0.0)
-    evidence.expect("best combined activation - its stronger token alone", combined[best] - max(alone[a], alone[b]), ">", 0.0)
+                    best - activation[~select & label].quantile(0.9), ">", 0.0)
+    evidence.expect("best combined activation - its stronger token alone", best - max(alone[a], alone[b]), ">", 0.0)

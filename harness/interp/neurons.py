@@ -27,7 +27,9 @@ them flattened over (batch, pos) as ``[n_tokens, d_mlp]``.
 - ``neuron_input_contributions``: a neuron's pre-activation on a token stream split exactly into
   what each residual component (embedding, each head, each earlier MLP, biases) writes into it;
   ``gap_shares``: each component's share of the pre-activation's gap between two token groups.
-- ``secondary_tokens``: a neuron's strongest tokens outside its main feature (its other features).
+- ``secondary_tokens``: a neuron's strongest tokens outside its main feature (its other features);
+  ``context_pair_activations``: the neuron on inputs built from two of them (one after a run of
+  the other), and on each alone.
 - ``small_neuron_output_share`` / ``mlp_norm_activations``: the share of an MLP's output written by
   neurons that are small before the MLP's own norm (SoLU's LayerNorm: Elhage et al. 2022's
   "smuggled" superposition), and the activations before and after that norm.
@@ -256,6 +258,20 @@ def secondary_tokens(activation: torch.Tensor, token_ids: torch.Tensor, main: to
     (activation [n_tokens]) outside its main feature (``main`` [n_tokens] bool), strongest first."""
     top = activation.masked_fill(main, float("-inf")).topk(k).indices
     return torch.tensor(list(dict.fromkeys(token_ids[top].tolist()))[:n])
+
+
+def context_pair_activations(model, layer: int, neuron: int, tokens: torch.Tensor, bos: int,
+                             context: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(alone [k], combined [k, k]) float32 on the CPU: the neuron's activation (``mlp.hook_post``)
+    at the last position of BOS then token a (``alone[a]``) and of BOS, ``context`` copies of
+    token b, then a (``combined[a, b]``; its diagonal repeats one token), for the k ``tokens`` [k]
+    (token ids): two features, the current token and the context, put together."""
+    k = len(tokens)
+    last, run = tokens.repeat_interleave(k), tokens.repeat(k)  # row a * k + b: b's run, then a
+    combined = torch.cat([torch.full((k * k, 1), bos), run[:, None].expand(-1, context), last[:, None]], dim=1)
+    alone = torch.stack([torch.full((k,), bos), tokens], dim=1)
+    fire = [neuron_activations(model, inputs, [layer])[0][0, :, -1, neuron] for inputs in (alone, combined)]
+    return fire[0], fire[1].view(k, k)
 
 
 def small_neuron_output_share(pre_norm: torch.Tensor, post: torch.Tensor, w_out: torch.Tensor,

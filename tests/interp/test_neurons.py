@@ -12,7 +12,8 @@ from transformer_lens.model_bridge import TransformerBridge
 
 from harness.interp.ablation import ablated, cache_activations
 from harness.interp.hooks import NEURON_HOOK, NORM_OUT_HOOK
-from harness.interp.neurons import (auroc_per_neuron, column_alignment, context_separation, direct_paths,
+from harness.interp.neurons import (auroc_per_neuron, column_alignment, context_pair_activations, context_separation,
+                                    direct_paths,
                                     effective_classes, gap_shares, max_activating_contexts, max_correlation,
                                     mlp_norm_activations, neuron_activations, neuron_input_contributions, neuroscope_token_share,
                                     polysemantic_neurons, secondary_tokens, selected_auroc, small_activation_ablation,
@@ -199,3 +200,13 @@ def test_small_activation_ablation_zeroes_the_small_activations_before_the_norm(
     with ablated(solu, small_activation_ablation(solu, [1], 2.0)):  # everything is small: the norm sees zeros
         post = neuron_activations(solu, tokens, [1])[0][0]
     torch.testing.assert_close(post, post[:1, :1].expand_as(post))
+
+
+def test_context_pair_activations_read_the_last_position_of_each_built_input():
+    model, tokens = toy_bridge("ln-gelu"), torch.tensor([3, 7, 11])
+    alone, combined = context_pair_activations(model, 0, 5, tokens, bos=0, context=4)
+    acts = neuron_activations(model, torch.tensor([[0, 11, 11, 11, 11, 7], [0, 3, 3, 3, 3, 3], [0, 7, 7, 7, 7, 7]]), [0])[0]
+    assert combined.shape == (3, 3) and alone.shape == (3,)
+    torch.testing.assert_close(combined[1, 2], acts[0, 0, -1, 5])  # 11's run, then 7
+    torch.testing.assert_close(combined.diagonal()[:1], acts[0, 1, -1, 5:6])
+    torch.testing.assert_close(alone[1], neuron_activations(model, torch.tensor([[0, 7]]), [0])[0][0, 0, -1, 5])
