@@ -191,11 +191,22 @@ def simple_features(neurons) -> dict[str, torch.Tensor]:
 # --- Issue #18 (4.32, 4.33): the number neuron of MLP 0 (4.31's feature), chosen per prompt draw
 # (claims/neurons/test_number_neuron.py). ---
 
+@per_target
+def number_neuron_by_seed(neurons_by_seed) -> Callable[[int], int]:
+    """``number_neuron_by_seed(prompt_seed)``: the MLP-0 neuron whose activation best separates
+    number tokens (AUROC) on the selection half of that draw (4.36's best single neuron), chosen
+    once per draw for the claims that share it."""
+    def choose(seed: int) -> int:
+        m = neurons_by_seed(seed)
+        return selected_auroc(m.acts[0], SIMPLE_FEATURES["number"](m), m.selection)[0]
+
+    return functools.cache(choose)
+
+
 @pytest.fixture
-def number_neuron(neurons, simple_features) -> int:
-    """The MLP-0 neuron whose activation best separates number tokens (AUROC) on the selection
-    half of the claim's prompt draw (4.36's best single neuron)."""
-    return selected_auroc(neurons.acts[0], simple_features["number"], neurons.selection)[0]
+def number_neuron(number_neuron_by_seed, prompt_seed) -> int:
+    """The number neuron (``number_neuron_by_seed``) of the claim's prompt draw."""
+    return number_neuron_by_seed(prompt_seed)
 
 
 @per_target
