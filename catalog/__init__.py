@@ -45,3 +45,6 @@ for _tag, _names in MODEL_GROUPS.items():
 
 # ------------------------------------------------------------------ 3.13 / 3.14 / 3.15 / 3.17 (issue #17)
 from catalog import in_context_regression, majority, multiplication  # noqa: E402, F401  (registrations)
+
+# --- Issue #18 (4.39): a small 1-layer SoLU / GELU pair trained here (catalog/small_lm.py) ---
+from catalog import small_lm  # noqa: E402,F401  (registration side effects)

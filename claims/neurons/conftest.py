@@ -28,6 +28,7 @@ from harness.interp.hooks import NORM_OUT_HOOK
 from harness.interp.metrics import per_token_loss
 from harness.interp.neurons import (
     MONOSEMANTIC_PURITY, encoder_neuron_activations, is_encoder_decoder, monosemantic_classes, neuron_activations,
+    selected_auroc,
 )
 from harness.interp.probes import probe_auroc
 from harness.models.memory_cache import cache_root
@@ -240,3 +241,30 @@ def mlp_neurons_by_seed(model, neurons_by_seed) -> Callable[[int], NeuronMeasure
 def mlp_neurons(mlp_neurons_by_seed, prompt_seed) -> NeuronMeasurements:
     """``neurons`` of any model, T5 included, on the claim's prompt draw."""
     return mlp_neurons_by_seed(prompt_seed)
+
+
+# --- Issue #18 (4.32, 4.33): the number neuron of MLP 0 (4.31's feature), chosen per prompt draw
+# (claims/neurons/test_number_neuron.py). ---
+
+@per_target
+def number_neuron_by_seed(neurons_by_seed) -> Callable[[int], int]:
+    """``number_neuron_by_seed(prompt_seed)``: the MLP-0 neuron whose activation best separates
+    number tokens (AUROC) on the selection half of that draw (4.36's best single neuron), chosen
+    once per draw for the claims that share it."""
+    def choose(seed: int) -> int:
+        m = neurons_by_seed(seed)
+        return selected_auroc(m.acts[0], SIMPLE_FEATURES["number"](m), m.selection)[0]
+
+    return functools.cache(choose)
+
+
+@pytest.fixture
+def number_neuron(number_neuron_by_seed, prompt_seed) -> int:
+    """The number neuron (``number_neuron_by_seed``) of the claim's prompt draw."""
+    return number_neuron_by_seed(prompt_seed)
+
+
+@per_target
+def number_vocabulary(model, neurons_by_seed) -> torch.Tensor:
+    """[d_vocab] bool: the vocabulary's number tokens (``TOKEN_KINDS["number"]``), decoded once."""
+    return regex_labels(neurons_by_seed(0).codec, torch.arange(model.cfg.d_vocab), TOKEN_KINDS["number"])

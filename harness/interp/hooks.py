@@ -18,6 +18,7 @@ MLP_OUT_HOOK = "blocks.{layer}.hook_mlp_out"
 NEURON_HOOK = "blocks.{layer}.mlp.hook_post"
 # an encoder-decoder bridge (T5): the input of an encoder MLP's output projection, its neurons
 ENCODER_NEURON_HOOK = "encoder_blocks.{layer}.mlp.out.hook_in"
+MLP_NORM_IN_HOOK = "blocks.{layer}.mlp.ln.hook_in"  # SoLU's activations before the MLP's own LayerNorm
 RESID_HOOK = "blocks.{layer}.hook_resid_{where}"  # where: "pre", "mid" or "post"
 LAYER_OUT_HOOK = "blocks.{layer}.hook_{component}_out"  # component: "mlp" or "attn"
 EMBED_HOOK = RESID_HOOK.format(layer=0, where="pre")

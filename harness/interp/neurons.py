@@ -28,6 +28,15 @@ them flattened over (batch, pos) as ``[n_tokens, d_mlp]``.
 - ``direct_paths``: a neuron read off the weights alone: how much each token's embedding drives
   its input (the embedding's projection on its input weights) and its direct effect on each
   logit (its output weights through the unembedding).
+- ``neuron_input_contributions``: a neuron's pre-activation on a token stream split exactly into
+  what each residual component (embedding, each head, each earlier MLP, biases) writes into it;
+  ``gap_shares``: each component's share of the pre-activation's gap between two token groups.
+- ``secondary_tokens``: a neuron's strongest tokens outside its main feature (its other features);
+  ``context_pair_activations``: the neuron on inputs built from two of them (one after a run of
+  the other), and on each alone.
+- ``small_neuron_output_share`` / ``mlp_norm_activations``: the share of an MLP's output written by
+  neurons that are small before the MLP's own norm (SoLU's LayerNorm: Elhage et al. 2022's
+  "smuggled" superposition), and the activations before and after that norm.
 """
 
 from __future__ import annotations
@@ -36,8 +45,8 @@ import torch
 from scipy.stats import rankdata
 
 from harness.interp.ablation import cache_activations
-from harness.interp.dla import final_norm, norm_parameters
-from harness.interp.hooks import ENCODER_NEURON_HOOK, NEURON_HOOK
+from harness.interp.dla import final_norm, norm_parameters, stacked_bias
+from harness.interp.hooks import EMBED_HOOK, ENCODER_NEURON_HOOK, MLP_NORM_IN_HOOK, MLP_OUT_HOOK, NEURON_HOOK, Z_HOOK, Hook
 from harness.interp.probes import cross_validated_accuracy
 from harness.interp.stacked_weights import stacked
 
@@ -237,3 +246,111 @@ def top_k_overlap(before: torch.Tensor, after: torch.Tensor, k: int = 20) -> tor
     before and after fine-tuning)."""
     first, second = before.topk(k, dim=0).indices.T, after.topk(k, dim=0).indices.T  # [d_mlp, k]
     return (first[:, :, None] == second[:, None, :]).any(-1).float().mean(-1)
+
+
+def neuron_input_contributions(model, tokens: torch.Tensor, layer: int, neuron: int) -> tuple[torch.Tensor, list[str]]:
+    """([n_components, batch, pos] float32 on the CPU, component names): what each residual
+    component writes into the neuron's pre-activation (``W_gate`` for a gated MLP, else ``W_in``)
+    for ``tokens`` [batch, pos]. The block's ``ln2`` is linear once its per-position scale is
+    fixed at the run's (``ln2.hook_scale``; a LayerNorm also centres), so the components
+    ("embed", "L{l}H{h}" for each head of layers <= ``layer``, "MLP{l}" for earlier MLPs with
+    their output bias, and "bias": the attention biases, the norm's bias and the neuron's input
+    bias) sum to the pre-activation exactly."""
+    gated = getattr(model.cfg, "gated_mlp", False)
+    centred = model.cfg.normalization_type in ("LN", "LNPre")
+    scale_hook = f"blocks.{layer}.ln2.hook_scale"
+    names = [EMBED_HOOK, scale_hook, *(Z_HOOK.format(layer=l) for l in range(layer + 1)),
+             *(MLP_OUT_HOOK.format(layer=l) for l in range(layer))]
+    cache = cache_activations(model, tokens, names, stop_at_layer=layer + 1 if layer + 1 < model.cfg.n_layers else None)
+    norm_weight, norm_bias = norm_parameters(model.blocks[layer].ln2)
+    with torch.inference_mode():
+        column = stacked(model, "W_gate" if gated else "W_in")[layer][:, neuron]
+        read = column if norm_weight is None else column * norm_weight
+        w_o, b_o = stacked(model, "W_O"), stacked_bias(model, "b_O")
+        parts, labels = [cache[EMBED_HOOK]], ["embed"]
+        for l in range(layer + 1):
+            parts += list(torch.einsum("bphd,hdm->hbpm", cache[Z_HOOK.format(layer=l)], w_o[l]))
+            labels += [f"L{l}H{h}" for h in range(model.cfg.n_heads)]
+        for l in range(layer):
+            parts.append(cache[MLP_OUT_HOOK.format(layer=l)])
+            labels.append(f"MLP{l}")
+        bias = (torch.zeros_like(read) if b_o is None else b_o[: layer + 1].sum(0)).expand_as(parts[0])
+        components = torch.stack([*parts, bias])
+        if centred:
+            components = components - components.mean(-1, keepdim=True)
+        out = components / cache[scale_hook] @ read.to(components.dtype)
+        constant = 0.0 if norm_bias is None else float(norm_bias @ column)
+        b_in = stacked_bias(model, "b_gate" if gated else "b_in")
+        out[-1] += constant + (0.0 if b_in is None else float(b_in[layer][neuron]))
+    return out.float().cpu(), [*labels, "bias"]
+
+
+def gap_shares(contributions: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """[n_components]: each component's share of the gap in their sum between the ``labels``
+    tokens and the others (contributions [n_components, n], labels [n] bool): mean over
+    positives minus mean over negatives, over the same for the sum (shares sum to 1)."""
+    gaps = contributions[:, labels].mean(1) - contributions[:, ~labels].mean(1)
+    return gaps / gaps.sum()
+
+
+def secondary_tokens(activation: torch.Tensor, token_ids: torch.Tensor, main: torch.Tensor, n: int = 3,
+                     k: int = 20) -> torch.Tensor:
+    """[<= n] token ids: the distinct current tokens among a neuron's ``k`` strongest activations
+    (activation [n_tokens]) outside its main feature (``main`` [n_tokens] bool), strongest first."""
+    top = activation.masked_fill(main, float("-inf")).topk(k).indices
+    return torch.tensor(list(dict.fromkeys(token_ids[top].tolist()))[:n])
+
+
+def context_pair_activations(model, layer: int, neuron: int, tokens: torch.Tensor, bos: int,
+                             context: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(alone [k], combined [k, k]) float32 on the CPU: the neuron's activation (``mlp.hook_post``)
+    at the last position of BOS then token a (``alone[a]``) and of BOS, ``context`` copies of
+    token b, then a (``combined[a, b]``; its diagonal repeats one token), for the k ``tokens`` [k]
+    (token ids): two features, the current token and the context, put together."""
+    k = len(tokens)
+    last, run = tokens.repeat_interleave(k), tokens.repeat(k)  # row a * k + b: b's run, then a
+    combined = torch.cat([torch.full((k * k, 1), bos), run[:, None].expand(-1, context), last[:, None]], dim=1)
+    alone = torch.stack([torch.full((k,), bos), tokens], dim=1)
+    fire = [neuron_activations(model, inputs, [layer])[0][0, :, -1, neuron] for inputs in (alone, combined)]
+    return fire[0], fire[1].view(k, k)
+
+
+def small_neuron_output_share(pre_norm: torch.Tensor, post: torch.Tensor, w_out: torch.Tensor,
+                              ratio: float = 0.1) -> torch.Tensor:
+    """[n]: per token, the share of the MLP's neuron output ``post @ w_out`` (post [n, d_mlp] the
+    activations the output weights read, w_out [d_mlp, d_model]) written by the neurons whose
+    activation before the MLP's norm (pre_norm [n, d_mlp]; ``post`` itself for an MLP without
+    one) is below ``ratio`` of that token's largest |activation|: the projection of their part on
+    the whole, <small, total> / |total|^2 (the small and the other neurons' shares sum to 1)."""
+    small = pre_norm.abs() < ratio * pre_norm.abs().amax(-1, keepdim=True)
+    post, w_out = post.double(), w_out.double()
+    total, part = post @ w_out, (post * small) @ w_out
+    return ((part * total).sum(-1) / total.pow(2).sum(-1).clamp_min(1e-12)).float()
+
+
+def mlp_norm_activations(model, tokens: torch.Tensor, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(before [batch, pos, d_mlp], after [batch, pos, d_mlp]) float32 on the CPU: MLP ``layer``'s
+    activations before its own norm (SoLU's ``solu_ln``: x * softmax(x), then a LayerNorm) and
+    after it (``mlp.hook_post``, what ``W_out`` reads), for ``tokens`` [batch, pos]; an MLP
+    without its own norm (GELU, ReLU) gives ``mlp.hook_post`` twice."""
+    post = NEURON_HOOK.format(layer=layer)
+    before = pre_norm_hook(model, layer)
+    cache = cache_activations(model, tokens, {before, post},
+                              stop_at_layer=layer + 1 if layer + 1 < model.cfg.n_layers else None)
+    return cache[before].float().cpu(), cache[post].float().cpu()
+
+
+def pre_norm_hook(model, layer: int) -> str:
+    """The hook of MLP ``layer``'s activations before its own norm: SoLU's ``mlp.ln.hook_in``, or
+    ``mlp.hook_post`` for an MLP without one."""
+    return MLP_NORM_IN_HOOK.format(layer=layer) if model.cfg.act_fn == "solu_ln" else NEURON_HOOK.format(layer=layer)
+
+
+def small_activation_ablation(model, layers: list[int], ratio: float = 0.1) -> list[Hook]:
+    """Forward hooks that zero, in each of ``layers``' MLPs, the activations before its own norm
+    (``pre_norm_hook``) below ``ratio`` of the token's largest |activation| there, so that a
+    norm after them (SoLU's LayerNorm) normalises what is left."""
+    def zero_small(act: torch.Tensor, hook=None) -> torch.Tensor:
+        return act * (act.abs() >= ratio * act.abs().amax(-1, keepdim=True))
+
+    return [(pre_norm_hook(model, layer), zero_small) for layer in layers]

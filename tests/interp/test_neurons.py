@@ -1,18 +1,24 @@
 """Neuron statistics: activations from one pass, AUROC against sklearn's, selected / held-out
 AUROC, the token variance share, top-class purity, effective classes, polysemantic-neuron choice,
-context separation, max correlation and column alignment on constructed cases."""
+context separation, max correlation and column alignment on constructed cases; a neuron's input
+split by component, gap shares, secondary tokens and the small-neuron output share."""
+
+import pytest
 
 import torch
 from sklearn.metrics import roc_auc_score
-from tests.toy_bridges import random_tokens, toy_bridge
+from tests.toy_bridges import BASE, random_tokens, toy_bridge
+from transformer_lens.model_bridge import TransformerBridge
 
-from harness.interp.ablation import cache_activations
+from harness.interp.ablation import ablated, cache_activations
 from harness.interp.hooks import NEURON_HOOK, NORM_OUT_HOOK
-from harness.interp.neurons import (auroc_per_neuron, column_alignment, context_separation, direct_paths,
-                                    effective_classes, live_neurons, max_activating_contexts, max_correlation,
-                                    monosemantic_classes, neuron_activations, neuroscope_token_share,
-                                    polysemantic_neurons, selected_auroc, token_variance_share, top_class_purity,
-                                    top_k_overlap, top_token_share)
+from harness.interp.neurons import (auroc_per_neuron, column_alignment, context_pair_activations, context_separation,
+                                    direct_paths, effective_classes, gap_shares, live_neurons, max_activating_contexts,
+                                    max_correlation, mlp_norm_activations, monosemantic_classes, neuron_activations,
+                                    neuron_input_contributions, neuroscope_token_share, polysemantic_neurons,
+                                    secondary_tokens, selected_auroc, small_activation_ablation,
+                                    small_neuron_output_share, token_variance_share, top_class_purity, top_k_overlap,
+                                    top_token_share)
 
 
 def test_neuron_activations_are_the_post_activations_of_each_layer():
@@ -153,3 +159,69 @@ def test_direct_paths_read_the_weights_through_the_norms():
     torch.testing.assert_close(embedding_input, model.W_E @ (model.W_in[1][:, 3] * ln2))
     effect = (model.W_out[1][3] * ln_final) @ model.W_U
     torch.testing.assert_close(logit_effect, effect - effect.mean())
+
+
+@pytest.mark.parametrize("arch", ["ln-gelu", "rms-gqa"])
+@pytest.mark.parametrize("layer", [0, 1])
+def test_neuron_input_contributions_sum_to_the_pre_activation(arch, layer):
+    model, tokens = toy_bridge(arch), random_tokens(3, 10, seed=2)
+    contributions, names = neuron_input_contributions(model, tokens, layer, 5)
+    pre = cache_activations(model, tokens, [f"blocks.{layer}.mlp.hook_pre"])[f"blocks.{layer}.mlp.hook_pre"][..., 5]
+    assert contributions.shape == (len(names), 3, 10) and names[0] == "embed" and names[-1] == "bias"
+    assert len(names) == 2 + (layer + 1) * model.cfg.n_heads + layer
+    torch.testing.assert_close(contributions.sum(0), pre.float().cpu(), atol=1e-4, rtol=1e-4)
+
+
+def test_gap_shares_split_the_gap_between_groups():
+    labels = torch.tensor([True, True, False, False])
+    contributions = torch.tensor([[3.0, 3.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0], [5.0, 5.0, 5.0, 5.0]])
+    torch.testing.assert_close(gap_shares(contributions, labels), torch.tensor([0.75, 0.25, 0.0]))
+
+
+def test_secondary_tokens_are_the_strongest_distinct_tokens_outside_the_main_feature():
+    activation = torch.tensor([9.0, 8.0, 7.0, 6.0, 5.0, 1.0])
+    token_ids = torch.tensor([1, 2, 2, 3, 4, 5])
+    main = torch.tensor([True, False, False, False, False, False])
+    assert secondary_tokens(activation, token_ids, main, n=2, k=4).tolist() == [2, 3]
+
+
+def test_small_neuron_output_share_is_the_projection_of_the_small_neurons_part():
+    pre = torch.tensor([[10.0, 0.5, 0.5], [10.0, 5.0, 5.0]])
+    post = torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
+    w_out = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    # token 0: neuron 1 is small and writes (0, 1) of the total (1, 1): half; token 1: nothing is small
+    torch.testing.assert_close(small_neuron_output_share(pre, post, w_out), torch.tensor([0.5, 0.0]))
+
+
+def test_mlp_norm_activations_read_solu_before_its_layernorm():
+    solu = TransformerBridge.boot_native(dict(BASE, act_fn="solu_ln", seed=0)).eval()
+    tokens = random_tokens(2, 8, seed=3)
+    before, after = mlp_norm_activations(solu, tokens, 1)
+    pre = cache_activations(solu, tokens, ["blocks.1.mlp.hook_pre"])["blocks.1.mlp.hook_pre"].float()
+    torch.testing.assert_close(before, pre * pre.softmax(-1))  # x * softmax(x), not yet normalised
+    torch.testing.assert_close(after, neuron_activations(solu, tokens, [1])[0][0])
+    gelu_before, gelu_after = mlp_norm_activations(toy_bridge("ln-gelu"), tokens, 0)
+    torch.testing.assert_close(gelu_before, gelu_after)
+
+
+def test_small_activation_ablation_zeroes_the_small_activations_before_the_norm():
+    gelu, tokens = toy_bridge("ln-gelu"), random_tokens(2, 8, seed=4)
+    post = neuron_activations(gelu, tokens, [0])[0][0]
+    kept = post * (post.abs() >= 0.3 * post.abs().amax(-1, keepdim=True))
+    with ablated(gelu, small_activation_ablation(gelu, [0], 0.3)):
+        out = cache_activations(gelu, tokens, ["blocks.0.hook_mlp_out"])["blocks.0.hook_mlp_out"]
+    torch.testing.assert_close(out, kept @ gelu.W_out[0].detach() + gelu.b_out[0].detach(), atol=1e-5, rtol=1e-4)
+    solu = TransformerBridge.boot_native(dict(BASE, act_fn="solu_ln", seed=0)).eval()
+    with ablated(solu, small_activation_ablation(solu, [1], 2.0)):  # everything is small: the norm sees zeros
+        post = neuron_activations(solu, tokens, [1])[0][0]
+    torch.testing.assert_close(post, post[:1, :1].expand_as(post))
+
+
+def test_context_pair_activations_read_the_last_position_of_each_built_input():
+    model, tokens = toy_bridge("ln-gelu"), torch.tensor([3, 7, 11])
+    alone, combined = context_pair_activations(model, 0, 5, tokens, bos=0, context=4)
+    acts = neuron_activations(model, torch.tensor([[0, 11, 11, 11, 11, 7], [0, 3, 3, 3, 3, 3], [0, 7, 7, 7, 7, 7]]), [0])[0]
+    assert combined.shape == (3, 3) and alone.shape == (3,)
+    torch.testing.assert_close(combined[1, 2], acts[0, 0, -1, 5])  # 11's run, then 7
+    torch.testing.assert_close(combined.diagonal()[:1], acts[0, 1, -1, 5:6])
+    torch.testing.assert_close(alone[1], neuron_activations(model, torch.tensor([[0, 7]]), [0])[0][0, 0, -1, 5])
