@@ -79,32 +79,38 @@ def test_deeper_neuron_end_to_end(model, neurons, evidence):
 
 @prompt_seeds()
 @claim("1.3", "A 1-layer model has a trigram neuron: at B, its activation after 'A B' is over twice that after "
-       "'X B' (X another token), more than half of it needing A, on held-out text", models=MLP_OF_DEPTH[1])
+       "'X B' and over twice that after 'A X' (X another token), more than half of it needing A and more than half "
+       "needing B, on held-out text", models=MLP_OF_DEPTH[1])
 def test_trigram_neuron(model, neurons, evidence):
     """Our own hypothesis and threshold (half of the activation needs A: "A B" > 2 x "X B"), set
-    before measuring; the open problem's example is "ice cream -> sundae". Candidates: the 32
-    neurons with the largest activation on the selection half, each with the bigram (previous,
-    current token) of that activation. Each bigram is appended to the first 6 tokens of each
-    window, and compared with the window's own 7th token then B (``bigram_after_prefixes``); the
-    candidate whose share (A B - X B) / (A B) is largest on the selection windows is measured on
-    the held-out ones. Requires a positive activation on "A B"."""
+    before measuring; the open problem's example is "ice cream -> sundae". The "A X" control
+    (half needs B as well, so an "A, then anything" neuron does not pass) was added after a
+    review, before any measurement of the models it runs on. Candidates: the 32 neurons with the
+    largest activation on the selection half, each with the bigram (previous, current token) of
+    that activation. Each bigram is appended to the first 6 tokens of each window, and compared
+    with the window's own 7th token in place of A, then of B (``bigram_after_prefixes``); the
+    candidate whose smaller share, (A B - X B) / (A B) or (A B - A X) / (A B), is largest on the
+    selection windows is measured on the held-out ones. Requires a positive activation on "A B"."""
     windows, select = neurons.windows[0], neurons.selection
     strongest, at = neurons.acts[0][select].max(0)
     candidates = strongest.topk(min(TRIGRAM_CANDIDATES, len(strongest))).indices
     previous = windows[:, :-1].flatten()[select]
     bigrams = torch.stack([previous[at[candidates]], neurons.token_ids[select][at[candidates]]], dim=1)
 
-    def share_needing_a(rows: torch.Tensor, among: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        with_a, without_a = bigram_after_prefixes(model, 0, candidates[among], bigrams[among], windows[rows, : PREFIX + 1],
-                                                  windows[rows, PREFIX + 1])
-        return with_a, torch.where(with_a > 0, (with_a - without_a) / with_a, float("-inf"))  # only a positive A B counts
+    def shares(rows: torch.Tensor, among: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(activation on A B, share needing A, share needing B); only a positive A B counts."""
+        with_a, without_a, without_b = bigram_after_prefixes(model, 0, candidates[among], bigrams[among],
+                                                             windows[rows, : PREFIX + 1], windows[rows, PREFIX + 1])
+        share = lambda without: torch.where(with_a > 0, (with_a - without) / with_a, float("-inf"))  # noqa: E731
+        return with_a, share(without_a), share(without_b)
 
     selection_rows = select.view(len(windows), -1)[:, 0]
-    best = share_needing_a(selection_rows, torch.arange(len(candidates)))[1].argmax().view(1)
-    with_a, share = share_needing_a(~selection_rows, best)
+    best = torch.minimum(*shares(selection_rows, torch.arange(len(candidates)))[1:]).argmax().view(1)
+    with_a, needs_a, needs_b = shares(~selection_rows, best)
     evidence.note("neuron, bigram A B", [int(candidates[best]), *(neurons.codec.decode(int(t)) for t in bigrams[best][0])])
     evidence.require("held-out activation on 'A B'", with_a[0], ">", 0.0)
-    evidence.expect("held-out share of the activation on 'A B' that needs A", share[0], ">", 0.5)
+    evidence.expect("held-out share of the activation on 'A B' that needs A", needs_a[0], ">", 0.5)
+    evidence.expect("held-out share of the activation on 'A B' that needs B", needs_b[0], ">", 0.5)
 
 
 @prompt_seeds()

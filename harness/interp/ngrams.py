@@ -20,18 +20,19 @@ def repeated_bigrams(tokens: torch.Tensor) -> torch.Tensor:
 
 
 def bigram_after_prefixes(model, layer: int, neurons: torch.Tensor, bigrams: torch.Tensor, prefixes: torch.Tensor,
-                          others: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(with_a [m], without_a [m]) for m candidate trigram neurons (``neurons`` [m], indices in
-    ``layer``'s MLP) and their bigrams "A B" (``bigrams`` [m, 2]): each neuron's mean activation
-    at B after each prefix (``prefixes`` [c, L], e.g. BOS and the start of a text window) followed
-    by "A B", and followed by "X B" with X the prefix's own next token (``others`` [c]); prefixes
-    whose X is A are left out of both means."""
+                          others: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(with_a [m], without_a [m], without_b [m]) for m candidate trigram neurons (``neurons`` [m],
+    indices in ``layer``'s MLP) and their bigrams "A B" (``bigrams`` [m, 2]): each neuron's mean
+    activation at the last token after each prefix (``prefixes`` [c, L], e.g. BOS and the start of
+    a text window) followed by "A B", by "X B" and by "A X", with X the prefix's own next token
+    (``others`` [c]); prefixes whose X is A are left out of the first two means, those whose X is
+    B of the third (a trigram neuron needs both tokens: low on "X B" and on "A X")."""
     m, c = len(neurons), len(prefixes)
-    b = bigrams[:, 1, None].expand(m, c)
-    prompts = torch.stack([torch.cat([prefixes.expand(m, c, -1), first[..., None], b[..., None]], dim=-1)
-                           for first in (bigrams[:, 0, None].expand(m, c), others.expand(m, c))])  # [2, m, c, L + 2]
+    a, b, x = bigrams[:, 0, None].expand(m, c), bigrams[:, 1, None].expand(m, c), others.expand(m, c)
+    prompts = torch.stack([torch.cat([prefixes.expand(m, c, -1), first[..., None], second[..., None]], dim=-1)
+                           for first, second in ((a, b), (x, b), (a, x))])  # [3, m, c, L + 2]
     acts, _ = neuron_activations(model, prompts.flatten(0, 2), [layer])
-    at_b = acts[0, :, -1].view(2, m, c, -1).gather(3, neurons.view(1, m, 1, 1).expand(2, m, c, 1))[..., 0]  # [2, m, c]
-    keep = (others[None, :] != bigrams[:, :1]).float()  # [m, c]
-    with_a, without_a = (at_b * keep).sum(-1) / keep.sum(-1).clamp(min=1)
-    return with_a, without_a
+    at_last = acts[0, :, -1].view(3, m, c, -1).gather(3, neurons.view(1, m, 1, 1).expand(3, m, c, 1))[..., 0]  # [3, m, c]
+    keep = torch.stack([x != a, x != a, x != b]).float()  # [3, m, c]
+    with_a, without_a, without_b = (at_last * keep).sum(-1) / keep.sum(-1).clamp(min=1)
+    return with_a, without_a, without_b

@@ -18,10 +18,11 @@ def test_bigram_after_prefixes_reads_each_candidate_at_b():
     model = toy_bridge("ln-gelu")
     prefixes, others = random_tokens(3, 4, seed=1), torch.tensor([5, 6, 7])
     neurons, bigrams = torch.tensor([2, 9]), torch.tensor([[5, 8], [1, 3]])
-    with_a, without_a = bigram_after_prefixes(model, 0, neurons, bigrams, prefixes, others)
+    measured = bigram_after_prefixes(model, 0, neurons, bigrams, prefixes, others)
     for i, (neuron, (a, b)) in enumerate(zip(neurons.tolist(), bigrams.tolist())):
-        keep = others != a  # the prefix whose X is A (5, for the first) is left out
-        at_b = [neuron_activations(model, torch.cat([prefixes, first[:, None], torch.full((3, 1), b)], 1), [0])[0][0, :, -1, neuron]
-                for first in (torch.full((3,), a), others)]
-        torch.testing.assert_close(with_a[i], at_b[0][keep].mean())
-        torch.testing.assert_close(without_a[i], at_b[1][keep].mean())
+        full = lambda t: torch.full((3,), t)  # noqa: E731
+        for value, (first, second), keep in zip(measured, ((full(a), full(b)), (others, full(b)), (full(a), others)),
+                                                (others != a, others != a, others != b)):
+            # the prefixes whose X is A (5, for the first candidate) or B are left out where X replaces it
+            at_last = neuron_activations(model, torch.cat([prefixes, first[:, None], second[:, None]], 1), [0])[0][0, :, -1, neuron]
+            torch.testing.assert_close(value[i], at_last[keep].mean())
