@@ -2,9 +2,10 @@
 (checkpoint, metric) is evaluated once and read back by every later run.
 
 One file per evaluation: ``<cache root>/metrics/<key>.pt``, ``key`` = sha256 of the metric's
-name, its inputs (tensors by content), the checkpoint's weight hash, the device kind and dtype it
-ran in, and the code that measures: the source of ``harness/`` and ``catalog/`` and of the file
-that defines the measurement. Any change to that code, to the inputs or to the weights gives a
+name, its inputs (tensors by content), the checkpoint's class, config and weight hash, the device
+kind and dtype it ran in, and the code that measures: the versions of torch, TransformerLens and
+transformers, and the source of ``harness/`` and ``catalog/`` and of the file that defines the
+measurement. Any change to that code, to the inputs or to the weights gives a
 new key, so a stale value is never read; the old files stay until the cache is cleared. Writes
 are atomic (a temporary file renamed into place); an unreadable file is measured again.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import inspect
 import json
 import os
@@ -29,6 +31,7 @@ from harness.models.memory_cache import cache_root, placement, weight_hash
 T = TypeVar("T")
 DIRNAME = "metrics"
 PACKAGES = ("harness", "catalog")  # whose source every metric's key includes
+LIBRARIES = ("torch", "transformer-lens", "transformers")  # whose code runs the models
 
 
 @functools.cache
@@ -55,9 +58,17 @@ def input_digest(value: Any) -> Any:
     return repr(value)
 
 
+@functools.cache
+def library_versions() -> str:
+    return "|".join(f"{package} {importlib.metadata.version(package)}" for package in LIBRARIES)
+
+
 def metric_path(root: Path, name: str, code: str, inputs: Any, model: Any) -> Path:
+    """Two architectures can share a checkpoint's weights (a seed's initialisation), so the
+    model's class and config (its module tree, for a model without ``cfg``) are in the key."""
     where = placement(model)
-    fields = [name, code, input_digest(inputs), weight_hash(model), device_kind(torch.device(where["device"] or "cpu")), where["dtype"]]
+    fields = [name, code, library_versions(), input_digest(inputs), type(model).__qualname__, repr(getattr(model, "cfg", model)),
+              weight_hash(model), device_kind(torch.device(where["device"] or "cpu")), where["dtype"]]
     return root / DIRNAME / (hashlib.sha256(json.dumps(fields).encode()).hexdigest() + ".pt")
 
 
@@ -89,6 +100,8 @@ def over_checkpoints(checkpoints: dict[int, Any], name: str, measure: Callable[[
     ``name`` must say what ``measure`` computes: two metrics of one name, one module and one set
     of inputs share entries. Values: anything ``torch.load(weights_only=True)`` reads back
     (tensors, numbers, and lists / dicts of them)."""
+    if isinstance(measure, functools.partial):  # its file would be functools'
+        raise TypeError("over_checkpoints: pass a function (a lambda or def), not a functools.partial")
     defined = measure if inspect.isroutine(measure) else type(measure)  # a function, or a callable object
     code = source_digest(Path(inspect.getsourcefile(defined)).resolve())
     folder = root or cache_root()
@@ -98,6 +111,6 @@ def over_checkpoints(checkpoints: dict[int, Any], name: str, measure: Callable[[
         found, value = read(path)
         if not found:
             value = measure(model)
-            write(path, value)
+            write(path, value.clone() if isinstance(value, torch.Tensor) else value)  # a view would save its whole storage
         values.append(value)
     return values

@@ -1,3 +1,6 @@
+import functools
+
+import pytest
 import torch
 
 from harness.models.metric_cache import DIRNAME, over_checkpoints, source_digest
@@ -62,3 +65,16 @@ def test_a_change_to_the_measuring_file_changes_the_key(tmp_path):
     source.write_text("A = 2\n")
     source_digest.cache_clear()
     assert source_digest(source) != before
+
+
+def test_two_architectures_with_the_same_weights_do_not_share_entries(tmp_path):
+    relu, gelu = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU()), torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.GELU())
+    gelu.load_state_dict(relu.state_dict())
+    x = -torch.ones(1, 2)
+    values = [over_checkpoints({0: m}, "output", Counted(x), x, root=tmp_path)[0] for m in (relu, gelu)]
+    assert not torch.equal(values[0], values[1])
+
+
+def test_a_partial_is_refused(tmp_path):
+    with pytest.raises(TypeError, match="partial"):
+        over_checkpoints(checkpoints_of(1.0), "output", functools.partial(lambda m, x: m(x), x=torch.ones(1, 2)), root=tmp_path)
