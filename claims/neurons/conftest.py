@@ -27,7 +27,7 @@ from harness.interp.heads import induction_scores
 from harness.interp.hooks import NORM_OUT_HOOK
 from harness.interp.metrics import per_token_loss
 from harness.interp.neurons import (
-    MONOSEMANTIC_PURITY, encoder_neuron_activations, is_encoder_decoder, monosemantic_classes, neuron_activations,
+    MONOSEMANTIC_PURITY, encoder_neuron_activations, is_encoder_decoder, live_top_class_purity, neuron_activations,
     selected_auroc,
 )
 from harness.interp.probes import probe_auroc
@@ -196,10 +196,10 @@ def simple_features(neurons) -> dict[str, torch.Tensor]:
 # SoLU / GELU (4.37), ReLU / GELU (4.41) and a 100 x d_model MLP against 4 x (4.42). ---
 
 def monosemantic_share(m: NeuronMeasurements) -> torch.Tensor:
-    """The share of the first layer's neurons that look monosemantic, at least
+    """The share of the first layer's live neurons that look monosemantic, at least
     ``MONOSEMANTIC_PURITY`` of their 20 strongest activations in one token class
-    (``monosemantic_classes``; classes as 1.7)."""
-    return (monosemantic_classes(m.acts[0], m.classes, MONOSEMANTIC_PURITY) >= 0).float().mean()
+    (``live_top_class_purity``; classes as 1.7; a dead ReLU neuron's ties are left out)."""
+    return (live_top_class_purity(m.acts[0], m.classes) >= MONOSEMANTIC_PURITY).float().mean()
 
 
 @pytest.fixture

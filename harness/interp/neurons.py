@@ -159,6 +159,13 @@ def live_neurons(acts: torch.Tensor, k: int = 20) -> torch.Tensor:
     return acts.topk(k, dim=0).values[-1] > 0
 
 
+def live_top_class_purity(acts: torch.Tensor, classes: torch.Tensor, k: int = 20) -> torch.Tensor:
+    """[live neurons]: ``top_class_purity`` of the ``live_neurons`` only (acts [n, d_mlp], classes
+    [n] int); ``(result >= MONOSEMANTIC_PURITY).float().mean()`` is the share of monosemantic
+    neurons among them."""
+    return top_class_purity(acts, classes, k)[live_neurons(acts, k)]
+
+
 def polysemantic_neurons(acts: torch.Tensor, classes: torch.Tensor, n: int, k: int = 20) -> torch.Tensor:
     """[n] the neurons (acts [tokens, d_mlp]) with the most ``effective_classes`` among those
     whose mean top-``k`` activation is above the layer's median (a weak neuron's top tokens are

@@ -79,7 +79,7 @@ def probe_direction(features: torch.Tensor, labels: torch.Tensor, select: torch.
 def probe_auroc(features: torch.Tensor, labels: torch.Tensor, select: torch.Tensor) -> float:
     """Held-out AUROC of a logistic-regression probe fitted on the ``select`` rows of
     ``features`` [n, d] -> ``labels`` [n] bool and scored on the other rows (select [n] bool)."""
-    return float(roc_auc_score(labels[~select].numpy(), probe_scores(features, labels, select)[~select].numpy()))
+    return float(roc_auc_score(labels[~select].cpu().numpy(), probe_scores(features, labels, select)[~select].cpu().numpy()))
 
 
 def readout_interference(scores: torch.Tensor, labels: torch.Tensor, off: torch.Tensor, on: torch.Tensor

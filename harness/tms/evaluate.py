@@ -11,7 +11,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from harness.interp.neurons import live_neurons, monosemantic_classes
+from harness.interp.neurons import MONOSEMANTIC_PURITY, live_neurons, monosemantic_classes
 from harness.tms.models import apply_activation
 
 
@@ -119,13 +119,16 @@ def single_input_neurons(net: nn.Module, instance: int, values: tuple[float, ...
     return h[:-1] - h[-1], out
 
 
-def neuron_features(net: nn.Module, x: torch.Tensor, purity: float = 0.8, k: int = 20) -> list[torch.Tensor]:
+def neuron_features(net: nn.Module, x: torch.Tensor, purity: float = MONOSEMANTIC_PURITY, k: int = 20) -> list[torch.Tensor]:
     """Per instance, the input feature each live first-hidden-layer neuron stands for, or -1 when
     it is polysemantic: ``[live neurons]`` int (``harness.interp.neurons.monosemantic_classes`` with
     an example's class its largest ``|x_i|``; live: ``live_neurons``), over x ``[batch, instances,
     features]`` of a ``ComputationModel``. Our measure, the SoLU paper's "looks monosemantic"
-    rating made automatic, with the features known."""
+    rating made automatic, with the features known. An input with no feature is a class of its
+    own, and a neuron whose top activations are mostly such inputs stands for no feature (-1)."""
     with torch.no_grad():
         acts = net.hidden_activations(x)[0].cpu()  # [batch, instances, neurons]
-    classes = x.abs().argmax(-1).cpu()
-    return [monosemantic_classes(a, c, purity, k)[live_neurons(a, k)] for a, c in zip(acts.unbind(1), classes.unbind(1))]
+    none = x.shape[-1]
+    classes = torch.where(x.abs().amax(-1) > 0, x.abs().argmax(-1), none).cpu()
+    rated = [monosemantic_classes(a, c, purity, k)[live_neurons(a, k)] for a, c in zip(acts.unbind(1), classes.unbind(1))]
+    return [torch.where(r == none, -1, r) for r in rated]

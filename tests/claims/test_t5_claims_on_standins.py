@@ -51,15 +51,15 @@ def test_encoder_neurons_are_the_mlp_output_projections_input(t5_standins, monke
 
 def test_the_t5_claim_measures_the_standins_encoder_neurons(t5_standins, monkeypatch):
     """The claim's body, in this process, on the t5-small stand-in's ``EncoderNeuronMeasurements``:
-    one finite share of monosemantic neurons, over all of the stand-in's 64 neurons."""
+    one finite share of monosemantic neurons, over the stand-in's live neurons (of 64)."""
     monkeypatch.setenv(LOCAL_DIR_ENV, str(t5_standins))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     bridge = load_hub_model(T5_SMALL, get_model_spec(T5_SMALL).repo_id)
     evidence = Evidence(claim_id="claims/neurons/test_t5_superposition.py::x", problem="4.43", model=T5_SMALL, seed=0)
-    t5_claims.test_most_first_layer_neurons_are_polysemantic(mlp_neurons=EncoderNeuronMeasurements(bridge, 0, codec_for(bridge)),
-                                                             evidence=evidence)
+    t5_claims.test_most_first_layer_neurons_of_t5_are_polysemantic(
+        mlp_neurons=EncoderNeuronMeasurements(bridge, 0, codec_for(bridge)), evidence=evidence)
     (measured,) = evidence.measurements
-    assert measured.passed is not None and 0 <= measured.value <= 1 and evidence.notes["neurons measured"] == 64
+    assert measured.passed is not None and 0 <= measured.value <= 1 and 0 < evidence.notes["live neurons measured"] <= 64
 
 
 @pytest.mark.slow

@@ -22,6 +22,16 @@ def test_neuron_features_names_monosemantic_neurons_and_leaves_out_dead_ones():
     assert [f.tolist() for f in neuron_features(net, x, purity=0.8, k=20)] == [[0, -1]]
 
 
+def test_a_neuron_driven_by_inputs_without_features_stands_for_none():
+    net = ComputationModel(1, 2, 1, seed=0)
+    with torch.no_grad():
+        net.W_in.copy_(torch.tensor([[[-1.0, -1.0]]]))
+        net.b_in.copy_(torch.tensor([[1.0]]))  # fires most when no feature is present
+    x = torch.zeros(60, 1, 2)
+    x[:20, 0, 0] = torch.linspace(0.1, 1.0, 20)  # 40 inputs without any feature
+    assert [f.tolist() for f in neuron_features(net, x, purity=0.8, k=20)] == [[-1]]
+
+
 def test_widened_model_computes_the_same_without_noise():
     net = ComputationModel(2, 5, 4, output_activation="relu", seed=1)
     wide = widened(net, 3, 0.0, seed=2)
