@@ -56,21 +56,24 @@ def test_very_wide_layer_removes_superposition(model, model_at_seed, neuron_rati
 
 @pytest.mark.slow
 @claim("4.44", "Widening the trained absolute-value toy's hidden layer x10 (each neuron copied with noise) and "
-       "fine-tuning it lowers superposition: a larger share of monosemantic live neurons, and more features with a "
-       "neuron of their own", models=["tms-abs-n20-m10"], seeds=SEEDS,
-       refuted={"tms-abs-n20-m10-seed1": "the monosemantic share fell 0.300 -> 0.260 (features with a neuron 6 -> 7); "
-                "seeds 0 / 2 rose 0.167 -> 0.270 / 0.267 -> 0.307 (features 3 -> 15 / 6 -> 14)"})
+       "fine-tuning it lowers superposition: a larger share of monosemantic live neurons than before, and than the "
+       "same fine-tuning without widening", models=["tms-abs-n20-m10"], seeds=SEEDS,
+       refuted={"tms-abs-n20-m10-seed1": "the monosemantic share fell 0.300 -> 0.260, though above the control's 0.167; "
+                "seeds 0 / 2 rose 0.167 -> 0.270 / 0.267 -> 0.307, above their controls' 0.200 / 0.233"})
 def test_widened_and_fine_tuned_layer_has_less_superposition(model, neuron_rating, evidence):
-    """Our own hypothesis and thresholds (both differences > 0), set before measuring. The
+    """Our own hypothesis and threshold (after - before share > 0), set before measuring. The
     problem's recipe (``TMSRun.widened``): every neuron copied ``WIDEN`` times, input-weight noise
     ``WIDEN_NOISE`` x their std, output weights / ``WIDEN``, then ``FINE_TUNE_STEPS`` steps of the
     model's own training. Deviation: the toy is one MLP, so "freeze all but the MLP" freezes only
-    its output bias. Control (noted): the same fine-tuning without widening."""
+    its output bias. Changes after a review, after the first measurement: the control (the same
+    fine-tuning without widening) was only noted, and is now compared too (after - control share
+    > 0), so that the extra training alone cannot pass the claim; the count of features with a
+    monosemantic neuron was an expectation and is now a note (10 neurons an instance before and
+    in the control, 100 after: the widened model can name twice the features by construction)."""
     before = neuron_rating(model)
     after = neuron_rating(model, model.widened(WIDEN, WIDEN_NOISE, FINE_TUNE_STEPS))
-    evidence.note("before / after / control (fine-tuned, not widened)",
-                  plain([before, after, neuron_rating(model, model.widened(1, 0.0, FINE_TUNE_STEPS))], 3))
-    evidence.expect("after - before share of monosemantic neurons",
-                    after["monosemantic share"] - before["monosemantic share"], ">", 0.0)
-    evidence.expect("after - before features with a monosemantic neuron",
-                    after["features with a neuron"] - before["features with a neuron"], ">", 0)
+    control = neuron_rating(model, model.widened(1, 0.0, FINE_TUNE_STEPS))
+    evidence.note("before / after / control (fine-tuned, not widened)", plain([before, after, control], 3))
+    for baseline, rating in (("before", before), ("control", control)):
+        evidence.expect(f"after - {baseline} share of monosemantic neurons",
+                        after["monosemantic share"] - rating["monosemantic share"], ">", 0.0)
