@@ -6,9 +6,8 @@ import torch
 
 from catalog.pretrained import SMOLLM2
 from harness import claim
-from harness.claims.shared import prompt_seeds
+from harness.claims.shared import expect_motif_beyond_chance, prompt_seeds
 from harness.interp.motifs import motif_shares, token_features
-from harness.plain import plain
 
 #: 1- and 2-layer GELU and SoLU models: the family trained here and the TransformerLens originals
 MODELS = [f"{source}{act}-{layers}l" for layers in (1, 2) for act in ("gelu", "solu") for source in ("lm-", "")] + [SMOLLM2]
@@ -39,9 +38,8 @@ def test_asymmetric_superposition_motif(neurons, evidence):
     motif's criteria (``asymmetric_superposition``: input ratio >= 2, the inhibitor cancels at
     least half the interference and less than half of the weak feature's signal) and the
     threshold (2x the shuffled control, which keeps the activations and the set of output
-    weights but pairs them at random) are our own, set before measuring."""
-    share, control, found = token_motif_shares(neurons)
-    evidence.note("motifs found (i, j, k, l), first 10", plain(found[:10]))
-    evidence.note("share of tokens with a motif, and with the output weights shuffled",
-                  [round(share, 4), round(control, 4)])
-    evidence.expect("share of tokens with a motif - 2 x shuffled control", share - 2 * control, ">", 0.0)
+    weights but pairs them at random) are our own, set before measuring. The precondition (the
+    shuffled share under 0.25, ``expect_motif_beyond_chance``) was added after a review, after the
+    measurements: on the absolute-value toy the shuffled share is about 0.5, so the test there
+    could not pass at all."""
+    expect_motif_beyond_chance(evidence, *token_motif_shares(neurons), "tokens")

@@ -11,6 +11,7 @@ import pytest
 
 from harness.interp.heads import named_scores
 from harness.interp.phase import change_point_p_value, onset_ratio, points_within_change
+from harness.plain import plain
 
 
 def per_target(build: Callable[..., Any]) -> Any:
@@ -86,3 +87,17 @@ def expect_phase_transition(evidence: Any, steps: Any, curve: Any, name: str) ->
     evidence.require("checkpoints inside the rise (10%-90%)", points_within_change(steps, curve), ">=", 4)
     evidence.expect(f"onset ratio of the {name}'s rise", onset_ratio(steps, curve), ">", PHASE_ONSET)
     evidence.expect("change-point p-value", change_point_p_value(steps, curve).p_value, "<", PHASE_P_VALUE)
+
+
+MOTIF_CHANCE_CEILING = 0.25  # above it, "twice the shuffled share" is out of reach (4.34, set after a review)
+
+
+def expect_motif_beyond_chance(evidence: Any, share: float, control: float, found: Any, unit: str) -> None:
+    """4.34's test (``harness.interp.motifs.motif_shares``): the share of ``unit`` that are the weak
+    feature of an asymmetric superposition motif is above twice the shuffled control's. Requires
+    the control under ``MOTIF_CHANCE_CEILING``: where chance motifs are that common, twice it is
+    nearly unreachable and the test has no power (inconclusive, not refuted)."""
+    evidence.note("motifs found (i, j, k, l), first 10", plain(found[:10]))
+    evidence.note(f"share of {unit} with a motif, and with the output weights shuffled", [round(share, 4), round(control, 4)])
+    evidence.require(f"share of {unit} with a motif, output weights shuffled", control, "<", MOTIF_CHANCE_CEILING)
+    evidence.expect(f"share of {unit} with a motif - 2 x shuffled control", share - 2 * control, ">", 0.0)
