@@ -2,14 +2,14 @@
 labelled words, then a word whose category is the answer:
 
     - cat: animal
-    - bus: vehicle
+    - plum: fruit
     - dog: animal
     - pear:            -> " fruit" (wrong: " animal", the prompt's other label)
 
 Each prompt has two of ``CATEGORIES`` (its two labels, natural single tokens) and draws its words
-from them; the answer is the query's category, the wrong answer the other label. The prompts of one prompt seed are the same for every shot
-count but for the number of demonstrations shown (the first ``shots`` of the same 8), so the
-accuracies at different shot counts are paired per prompt. Labels are balanced: the query's
+from them; the answer is the query's category, the wrong answer the other label. The prompts of
+one prompt seed are the same for every shot count but for the number of demonstrations shown (the
+first ``shots`` of the same 8), so the accuracies at different shot counts are paired per prompt. Labels are balanced: the query's
 category cycles over the four (each the answer of a quarter of the prompts, the other label
 drawn among the other three), and the demonstrations come in pairs of one word of each label
 (in random order), so every even prefix has as many of each. Positions "label 1" ..

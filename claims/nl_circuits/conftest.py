@@ -328,6 +328,10 @@ class FewShotMeasurements:
         task = few_shot_task(shots)
         return (self.nl.last_logits(task, seed).argmax(-1) == self.nl.task(task, seed).correct).float()
 
+    def above_wrong(self, shots: int, seed: int) -> torch.Tensor:
+        """[n_prompts] 1.0 where logit(right label) > logit(wrong label) at the query, else 0.0."""
+        return (self.nl.logit_attribution(few_shot_task(shots), seed).logits > 0).float()
+
     def label_heads(self, seed: int) -> list[Head]:
         """The ``LABEL_HEADS`` heads of largest mean direct effect on logit(right label) -
         logit(wrong label) at the query, with the most demonstrations, best first."""

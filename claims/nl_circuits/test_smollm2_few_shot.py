@@ -1,6 +1,6 @@
 """Few-shot learning (open problem 2.36: "what's up with few-shot learning?"), asked of
 SmolLM2-135M-Instruct as accuracy against the number of shots on a toy classification prompt
-(``catalog.prompts.few_shot``: "- cat: animal\\n- bus: vehicle\\n- pear:" -> " fruit", two of four
+(``catalog.prompts.few_shot``: "- cat: animal\\n- plum: fruit\\n- pear:" -> " fruit", two of four
 natural single-token labels a prompt, 100 prompts per shot count 0, 1, 2, 4, 8 and prompt seed),
 and the heads that attend to the labels: the heads of largest direct effect (DLA) on
 logit(right label) - logit(wrong label) at the query, with 8 demonstrations. The existing 2.36
@@ -9,10 +9,12 @@ it on a task. Every prompt seed runs in the ``slow`` tier (five SmolLM2 passes a
 cold with the model's load, 2 cores under load).
 Measured (prompt seeds 0 / 1 / 2): top-1 accuracy at 0 / 1 / 2 / 4 / 8 shots 0.00 / 0.50 / 0.61 /
 0.94 / 1.00, 0.00 / 0.50 / 0.62 / 0.92 / 0.98, 0.00 / 0.52 / 0.60 / 0.90 / 1.00 (with no example
-the top token is never a label); the label heads (L29H1, L23H5, L23H7 on every draw) put 0.22 /
-0.22 / 0.22 of their attention on the 8 labels (refuted: not most; uniform attention would give
-8/44 = 0.18), but more on the right labels than on the others (+0.11 / +0.11 / +0.11; per prompt
-minimum -0.06 / -0.05 / -0.08, 10th percentile +0.03 / +0.05 / +0.04).
+the top token is never a label); but the right label is above the wrong one at 0 shots already
+(0.97 / 0.93 / 0.96; 0.75-0.85 at 1 shot, 0.99-1.00 at 8): the examples teach the answer's form and
+label set, the categories the model knows. The label heads (L29H1, L23H5, L23H7 on every draw)
+put 0.22 / 0.22 / 0.22 of their attention on the 8 labels (refuted: not most; uniform attention
+would give 8/44 = 0.18), but more on the right labels than on the others (+0.11 / +0.11 / +0.11;
+per prompt minimum -0.06 / -0.05 / -0.08, 10th percentile +0.03 / +0.05 / +0.04).
 """
 
 from catalog.pretrained import SMOLLM2
@@ -39,6 +41,8 @@ def test_few_shot_accuracy_rises_with_shots(model, few_shot, prompt_seed, eviden
     paired difference (the same queries at every shot count)."""
     correct = {shots: few_shot.correct(shots, prompt_seed) for shots in SHOTS}
     evidence.note("top-1 accuracy by number of shots", {shots: round(float(c.mean()), 3) for shots, c in correct.items()})
+    evidence.note("right label above the wrong one, by number of shots",
+                  {shots: round(float(few_shot.above_wrong(shots, prompt_seed).mean()), 3) for shots in SHOTS})
     gain = correct[MAX_SHOTS] - correct[0]
     evidence.expect("accuracy with 8 shots - with 0 shots", gain.mean(), ">", SHOT_GAIN, per_example=gain)
     evidence.expect("top-1 accuracy with 8 shots", correct[MAX_SHOTS].mean(), ">", FEW_SHOT_ACCURACY)

@@ -5,6 +5,8 @@ attention is summed over the right / other labels of each prompt, the other head
 
 from __future__ import annotations
 
+import types
+
 import torch
 
 from catalog.prompts.few_shot import SHOTS, few_shot_classification
@@ -16,9 +18,9 @@ HEADS = [(3, 1), (2, 0), (1, 2)]  # the stub's label heads, best first
 
 
 class StubNL:
-    """Logits: the right label on even prompts, the wrong one on odd; direct effects: ``HEADS``
-    first; attention from the end: ``RIGHT_ATTENTION`` on each right label by the label heads,
-    nothing on the other labels, 0.5 by every other head."""
+    """Logits: the right label on even prompts (and above the wrong one), the wrong one on odd;
+    direct effects: ``HEADS`` first; attention from the end: ``RIGHT_ATTENTION`` on each right
+    label by the label heads, nothing on the other labels, 0.5 by every other head."""
 
     def __init__(self, tokenizer):
         self.tokenizer = tokenizer
@@ -30,6 +32,10 @@ class StubNL:
         task = self.task(name, seed)
         answers = torch.where(torch.arange(len(task.texts)) % 2 == 0, task.correct, task.wrong)
         return torch.nn.functional.one_hot(answers, len(self.tokenizer)).float()
+
+    def logit_attribution(self, name, seed):
+        diff = torch.where(torch.arange(len(self.task(name, seed).texts)) % 2 == 0, 1.0, -1.0)
+        return types.SimpleNamespace(logits=diff)
 
     def head_dla(self, name, seed):
         scores = torch.zeros(N_LAYERS, N_HEADS)
@@ -49,6 +55,7 @@ class StubNL:
 def test_few_shot_measurements_read_accuracy_and_label_attention(tokenizer):
     few_shot = FewShotMeasurements(StubNL(tokenizer))
     assert [float(few_shot.correct(shots, 0).mean()) for shots in SHOTS] == [0.5] * len(SHOTS)
+    assert torch.equal(few_shot.above_wrong(max(SHOTS), 0), few_shot.correct(max(SHOTS), 0))
     assert LABEL_HEADS == len(HEADS) and few_shot.label_heads(0) == HEADS
     attention = few_shot.label_attention(0)
     right_labels = max(SHOTS) // 2
