@@ -13,6 +13,7 @@ from catalog.prompts.agreement import subject_verb_agreement
 from catalog.prompts.code import html_closing_tags, methods_by_type
 from catalog.prompts.emails import email_prompts
 from catalog.prompts.facts import capital_prompts
+from catalog.prompts.few_shot import SHOTS, few_shot_classification, few_shot_task, label_key
 from catalog.prompts.natural_language import TASKS, NLTask
 from catalog.prompts.numbers import AdditionPrompts, counting, numbered_lines, two_digit_addition
 from catalog.prompts.probe_text import codec_for, probe_windows
@@ -27,7 +28,7 @@ from harness.interp.attribution import attribute_heads
 from harness.interp.dla import LogitAttribution, attribution_hooks, logit_attribution_from_cache
 from harness.interp.embedding import token_table_hooks
 from harness.interp.heads import (DETECTOR_THRESHOLD, attention_patterns, attention_to_targets_per_example, heads_above,
-                                  induction_targets, offset_induction_targets, top_head)
+                                  induction_targets, offset_induction_targets, top_head, top_heads)
 from harness.interp.hooks import MLP_OUT_HOOK, PATTERN_HOOK, Head
 from harness.interp.lens import logit_lens_predictions
 from harness.interp.metrics import answer_logit_diff, logit_diff, per_token_loss, repeated_halves_loss
@@ -310,3 +311,46 @@ def repeats(model, pack) -> RepeatMeasurements:
 
 # --- Problem 2.34, translation heads (issue #16): a prompt set of the ``nl`` fixture ---
 PROMPT_SETS["word translations"] = word_translations
+
+
+# --- 2.36 few-shot (issue #16): toy classification prompts of the ``nl`` fixture, one set per shot count ---
+PROMPT_SETS.update({few_shot_task(shots): functools.partial(few_shot_classification, shots=shots) for shots in SHOTS})
+LABEL_HEADS = 3  # "the heads that attend to the labels": the 3 heads of largest direct effect (our choice)
+
+
+class FewShotMeasurements:
+    def __init__(self, nl: NLMeasurements):
+        self.nl = nl
+
+    def correct(self, shots: int, seed: int) -> torch.Tensor:
+        """[n_prompts] 1.0 where the right label is the model's top token at the query (``shots``
+        demonstrations, prompt seed ``seed``), else 0.0."""
+        task = few_shot_task(shots)
+        return (self.nl.last_logits(task, seed).argmax(-1) == self.nl.task(task, seed).correct).float()
+
+    def above_wrong(self, shots: int, seed: int) -> torch.Tensor:
+        """[n_prompts] 1.0 where logit(right label) > logit(wrong label) at the query, else 0.0."""
+        return (self.nl.logit_attribution(few_shot_task(shots), seed).logits > 0).float()
+
+    def label_heads(self, seed: int) -> list[Head]:
+        """The ``LABEL_HEADS`` heads of largest mean direct effect on logit(right label) -
+        logit(wrong label) at the query, with the most demonstrations, best first."""
+        return top_heads(self.nl.head_dla(few_shot_task(max(SHOTS)), seed), LABEL_HEADS)
+
+    @functools.cache
+    def label_attention(self, seed: int) -> dict[str, torch.Tensor]:
+        """{"labels", "right labels", "other labels"}: [n_prompts] the ``label_heads``' mean
+        attention from the query to all the demonstrations' label tokens, to those equal to the
+        right answer, to the others (summed over the tokens; with the most demonstrations)."""
+        task, shots = few_shot_task(max(SHOTS)), max(SHOTS)
+        batch, (layers, heads) = self.nl.task(task, seed), zip(*self.label_heads(seed))
+        keys = [label_key(i + 1) for i in range(shots)]
+        attention = torch.stack([self.nl.attention_from_end(task, key, seed)[list(layers), :, list(heads)].mean(0) for key in keys])
+        right = torch.stack([batch.tokens[torch.arange(len(batch.texts)), batch.positions[key]] == batch.correct for key in keys])
+        return {"labels": attention.sum(0), "right labels": (attention * right).sum(0), "other labels": (attention * ~right).sum(0)}
+
+
+@per_target
+def few_shot(model, nl) -> FewShotMeasurements:
+    """The few-shot classification measurements (2.36), on the ``nl`` fixture's passes."""
+    return FewShotMeasurements(nl)
