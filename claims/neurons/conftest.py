@@ -27,8 +27,8 @@ from harness.interp.heads import induction_scores
 from harness.interp.hooks import NORM_OUT_HOOK
 from harness.interp.metrics import per_token_loss
 from harness.interp.neurons import (
-    MONOSEMANTIC_PURITY, encoder_neuron_activations, is_encoder_decoder, live_top_class_purity, neuron_activations,
-    selected_auroc,
+    MONOSEMANTIC_PURITY, encoder_neuron_activations, is_encoder_decoder, live_top_class_purity, max_activating_contexts,
+    neuron_activations, selected_auroc,
 )
 from harness.interp.probes import probe_auroc
 from harness.models.memory_cache import cache_root
@@ -39,6 +39,7 @@ HERE = Path(__file__).parent
 N_WINDOWS = 24
 MAX_WINDOW = 64
 MAX_LAYERS = 8  # SmolLM2's first 8 of 30 layers: a forward through all 30 costs ~30 s here
+PAGE = 20  # contexts on a neuron's page: its strongest activations, as on a Neuroscope page
 
 
 def pytest_collection_modifyitems(config, items):
@@ -95,6 +96,13 @@ class NeuronMeasurements:
     def is_code(self) -> torch.Tensor:
         """[n_tokens] bool: the position is in a code window."""
         return self.windows[1][:, None].expand(-1, self.windows[0].shape[1] - 1).flatten()
+
+    @functools.cache
+    def neuroscope(self, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(values [d_mlp, PAGE], contexts [d_mlp, PAGE, 8]): ``max_activating_contexts`` of MLP
+        ``layer``'s neurons over the windows (BOS left out), computed once per layer and draw."""
+        windows = self.windows[0][:, 1:]
+        return max_activating_contexts(self.acts[self.layers.index(layer)].unflatten(0, windows.shape), windows, k=PAGE)
 
     def matches(self, pattern: str) -> torch.Tensor:
         """[n_tokens] bool: the current token's text matches ``pattern``."""
@@ -158,6 +166,17 @@ def neurons_by_seed(model, target) -> Callable[[int], NeuronMeasurements]:
 def neurons(neurons_by_seed, prompt_seed) -> NeuronMeasurements:
     """The shared neuron measurements of the claim's model on the claim's prompt draw."""
     return neurons_by_seed(prompt_seed)
+
+
+@pytest.fixture
+def show_neuron(neurons, evidence) -> Callable[[int, int], None]:
+    """``show_neuron(layer, neuron)``: the neuron's page in the report (``Evidence.show_neuron``):
+    its ``PAGE`` max-activating contexts over the claim's probe windows (``neurons.neuroscope``)."""
+    def show(layer: int, neuron: int) -> None:
+        values, contexts = neurons.neuroscope(layer)
+        evidence.show_neuron(layer, neuron, values[neuron], contexts[neuron], neurons.codec.decode)
+
+    return show
 
 
 @pytest.fixture

@@ -13,17 +13,17 @@ from scipy.stats import spearmanr
 from catalog.pretrained import SMOLLM2
 from harness import claim
 from harness.claims.shared import prompt_seeds
-from harness.interp.neurons import direct_paths, max_activating_contexts, token_variance_share, top_token_share
+from harness.interp.neurons import direct_paths, token_variance_share, top_token_share
 from harness.interp.ngrams import bigram_after_prefixes
 
 # n layers -> the GELU / SoLU models of that depth, ours and TransformerLens's
 MLP_OF_DEPTH = {n: [f"{source}{act}-{n}l" for source in ("lm-", "") for act in ("gelu", "solu")] for n in (1, 2)}
-TOP = 20  # strongest activations read per neuron, as on a Neuroscope page
 TRIGRAM_CANDIDATES = 32  # neurons tried as trigram neurons: those with the largest selection-half activation
 PREFIX = 6  # window tokens before the probed bigram
+TOP = 20  # strongest activations read per neuron (1.1, 1.5)
 
 
-def expect_reverse_engineered(model, neurons, evidence) -> None:
+def expect_reverse_engineered(model, neurons, evidence, show_neuron) -> None:
     """1.1 / 1.5: the neuron of the middle measured MLP layer whose activation the current token
     explains best on the selection half (``token_variance_share``), read off its weights
     (``direct_paths``) and checked on the held-out half: its input, Spearman correlation of each
@@ -41,6 +41,7 @@ def expect_reverse_engineered(model, neurons, evidence) -> None:
     activation, ids, nxt = acts[held_out, neuron], neurons.token_ids[held_out], following[held_out]
     boosted = logit_effect >= logit_effect.quantile(0.95)
     evidence.note("layer, neuron", [layer, neuron])
+    show_neuron(layer, neuron)
     evidence.note("base rate: share of held-out positions followed by a boosted token", round(float(boosted[nxt].float().mean()), 3))
     evidence.note("its 10 most boosted tokens", [neurons.codec.decode(int(t)) for t in logit_effect.topk(10).indices])
     evidence.expect("Spearman: embedding projection vs activation (held out)",
@@ -53,11 +54,11 @@ def expect_reverse_engineered(model, neurons, evidence) -> None:
 @claim("1.1", "A 1-layer model's most token-driven neuron is read off its weights: its activation follows the "
        "token embedding's projection on its input weights (Spearman > 0.5), and its direct logit effect boosts the "
        "tokens that follow its strongest activations (over 25% of them in its top 5%)", models=MLP_OF_DEPTH[1])
-def test_one_layer_neuron_end_to_end(model, neurons, evidence):
+def test_one_layer_neuron_end_to_end(model, neurons, evidence, show_neuron):
     """Our own hypothesis and thresholds (Spearman 0.5, share 0.25), set before measuring. In a 1-layer model a neuron's output adds directly to the logits (the
     open problem's premise), so its direct logit effect is its whole effect up to the final
     norm. Selection and measurements: ``expect_reverse_engineered``."""
-    expect_reverse_engineered(model, neurons, evidence)
+    expect_reverse_engineered(model, neurons, evidence, show_neuron)
 
 
 @prompt_seeds()
@@ -69,12 +70,12 @@ def test_one_layer_neuron_end_to_end(model, neurons, evidence):
                 "prompt draws 0-2): Spearman of its embedding projection with its activation 0.122 / -0.066 / 0.091; "
                 "share of its top-20 activations followed by a top-5%-boosted token 0.70 / 0.0 / 0.30, against base "
                 "rates 0.53 / 0.015 / 0.49 (read through the ln2 and final-norm weights)"})
-def test_deeper_neuron_end_to_end(model, neurons, evidence):
+def test_deeper_neuron_end_to_end(model, neurons, evidence, show_neuron):
     """As 1.1 (our own hypothesis and thresholds, set before measuring), on the middle measured
     layer: layer 1 of a 2-layer model, layer 4 of SmolLM2 (whose embedding reaches it through 4
     layers, and whose output reaches the logits through 26: the direct paths may no longer be the
     neuron's story, which is what this measures)."""
-    expect_reverse_engineered(model, neurons, evidence)
+    expect_reverse_engineered(model, neurons, evidence, show_neuron)
 
 
 @prompt_seeds()
@@ -118,16 +119,12 @@ def test_trigram_neuron(model, neurons, evidence):
        "token at half or more of their 20 max-activating contexts", models=[SMOLLM2, *MLP_OF_DEPTH[1], *MLP_OF_DEPTH[2]],
        refuted={"smollm2-135m-seed0": "SmolLM2's first MLP layer: 7.5% / 2.9% / 3.7% of neurons have one token in "
                 "half their top-20 contexts (prompt draws 0-2); its most single-token neuron fires on 'ascii_' in code"})
-def test_neuroscope_token_neurons(neurons, evidence):
+def test_neuroscope_token_neurons(neurons, evidence, show_neuron):
     """Our own automatic criterion and threshold (0.25), set before measuring. The Neuroscope
-    index (``max_activating_contexts``): each neuron's 20 strongest activations over the probe
-    windows, with the 8 tokens up to each; the page of the neuron with the most concentrated
-    contexts is noted (its 5 strongest contexts, decoded)."""
-    windows = neurons.windows[0][:, 1:]
-    _, contexts = max_activating_contexts(neurons.acts[0].unflatten(0, windows.shape), windows, k=TOP)
-    share = top_token_share(contexts)
-    page = contexts[int(share.argmax()), :5]
-    evidence.note("Neuroscope page of the most single-token neuron",
-                  ["".join(neurons.codec.decode(int(t)) for t in context if t >= 0) for context in page])
+    index (``neurons.neuroscope``, ``max_activating_contexts``): each neuron's 20 strongest
+    activations over the probe windows, with the 8 tokens up to each; the page of the neuron with
+    the most concentrated contexts is shown."""
+    share = top_token_share(neurons.neuroscope(0)[1])
+    show_neuron(0, int(share.argmax()))
     evidence.expect("share of neurons with one token in half their top-20 contexts", (share >= 0.5).float().mean(), ">", 0.25,
                     per_example=share)

@@ -22,17 +22,18 @@ PYTHON_KEYWORDS = r"^\s?(def|return|import|from|self|class|if|elif|else|for|whil
 ONE_LAYER_MLP = ["lm-gelu-1l", "lm-solu-1l", "gelu-1l", "solu-1l"]
 
 
-def expect_regex_neurons(neurons, labels: dict[str, torch.Tensor], evidence) -> None:
+def expect_regex_neurons(neurons, labels: dict[str, torch.Tensor], evidence, show_neuron) -> None:
     """For each labelled token set: the neuron (any measured layer) with the highest AUROC on the
     first half of the prose and of the code windows, its AUROC on the other half > 0.95; requires
-    >= ``MIN_MATCHES`` labelled tokens in each half."""
+    >= ``MIN_MATCHES`` labelled tokens in each half. Each neuron's page is shown."""
     acts = neurons.acts.permute(1, 0, 2).flatten(1)  # [n_tokens, layers x d_mlp]
     for name, label in labels.items():
         evidence.require(f"{name} tokens in the smaller half",
                          min(int(label[s].sum()) for s in (neurons.selection, ~neurons.selection)), ">=", MIN_MATCHES)
         neuron, chosen, held_out = selected_auroc(acts, label, neurons.selection)
-        evidence.note(f"{name} neuron", {"layer": neuron // neurons.acts.shape[2], "neuron": neuron % neurons.acts.shape[2],
-                                         "selection AUROC": round(chosen, 3)})
+        layer, index = divmod(neuron, neurons.acts.shape[2])
+        evidence.note(f"{name} neuron", {"layer": layer, "neuron": index, "selection AUROC": round(chosen, 3)})
+        show_neuron(neurons.layers[layer], index)
         evidence.expect(f"{name}: held-out AUROC of the best neuron", held_out, ">", 0.95)
 
 
@@ -42,12 +43,12 @@ def expect_regex_neurons(neurons, labels: dict[str, torch.Tensor], evidence) -> 
        refuted={"smollm2-135m-seed0-prompts0": "prompt draw 0: the best opening-parenthesis neuron (layer 3) scores "
                 "0.930 held out (numbers 0.974, newlines 0.998); draw 1 holds (0.966 / 0.992 / 0.989), draw 2 has too "
                 "few number tokens (4) to test"})
-def test_regex_neurons(neurons, evidence):
+def test_regex_neurons(neurons, evidence, show_neuron):
     """Our own hypothesis and threshold (AUROC 0.95), set before measuring; the issue asks for the
     regex scored against the activation by AUROC. The neuron (any measured layer) is the one with
     the highest AUROC on the first half of the prose and of the code windows; its AUROC is
     measured on the other half. Requires >= 5 matching tokens in each half."""
-    expect_regex_neurons(neurons, {name: neurons.matches(pattern) for name, pattern in REGEXES.items()}, evidence)
+    expect_regex_neurons(neurons, {name: neurons.matches(pattern) for name, pattern in REGEXES.items()}, evidence, show_neuron)
 
 
 @prompt_seeds()
@@ -84,7 +85,7 @@ def test_polysemantic_neurons(neurons, evidence):
        refuted={"smollm2-135m-seed0": "SmolLM2 layer 4: the probe reaches 0.95 / 0.95 / 0.96 held-out accuracy, but "
                 "its direction is less aligned with any neuron's gate weights than random directions are: ratio "
                 "0.21 / 0.22 / 0.42 (prompt draws 0-2)"})
-def test_neuron_aligned_with_probe(model, neurons, evidence):
+def test_neuron_aligned_with_probe(model, neurons, evidence, show_neuron):
     """Our own hypothesis and threshold (2x), set before measuring. The probe (logistic
     regression, ``harness.interp.probes``) reads the middle measured layer's MLP input (its
     norm's output) and must reach held-out accuracy > 0.8. Alignment: the largest |cosine| of the
@@ -97,7 +98,9 @@ def test_neuron_aligned_with_probe(model, neurons, evidence):
     weights = (model.W_gate if getattr(model.cfg, "gated_mlp", False) else model.W_in)[layer].detach().cpu()
     random = torch.randn(20, weights.shape[0], generator=torch.Generator().manual_seed(neurons.seed))
     baseline = torch.stack([column_alignment(weights, d).max() for d in random]).mean()
-    evidence.note("layer, neuron", [layer, int(column_alignment(weights, probe.direction).argmax())])
+    aligned = int(column_alignment(weights, probe.direction).argmax())
+    evidence.note("layer, neuron", [layer, aligned])
+    show_neuron(layer, aligned)
     evidence.expect("best alignment / random", column_alignment(weights, probe.direction).max() / baseline, ">", 2.0)
 
 
@@ -108,9 +111,9 @@ def test_neuron_aligned_with_probe(model, neurons, evidence):
                 "half (layer 3, AUROC 0.936) scores 0.759 held out",
                 "smollm2-135m-seed0-prompts2": "SmolLM2, prompt draw 2: the best keyword neuron on the selection "
                 "half (layer 6, AUROC 0.978) scores 0.332 held out; draw 1 has no keyword in one half (inconclusive)"})
-def test_python_keyword_neuron(neurons, evidence):
+def test_python_keyword_neuron(neurons, evidence, show_neuron):
     """A neuron family of the SoLU paper (Elhage et al. 2022, section 6: neurons for Python
     keywords); the AUROC threshold 0.95 is ours, set before measuring, the selection as in 1.8.
     Positives: tokens matching ``PYTHON_KEYWORDS`` in code windows; "if" or "for" in prose are
     negatives. SmolLM2 (first 8 layers) is measured too."""
-    expect_regex_neurons(neurons, {"Python keyword": neurons.matches(PYTHON_KEYWORDS) & neurons.is_code}, evidence)
+    expect_regex_neurons(neurons, {"Python keyword": neurons.matches(PYTHON_KEYWORDS) & neurons.is_code}, evidence, show_neuron)

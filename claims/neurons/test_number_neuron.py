@@ -27,12 +27,13 @@ CONTEXT = 7  # copies of one secondary token before another in an adversarial in
 @claim("4.32", "The number neuron's input comes from the current token's embedding and one layer-0 attention head: "
        "together they carry over 80% of the gap in its pre-activation between number and other tokens",
        models=[*ONE_LAYER, SMOLLM2])
-def test_number_neuron_input(model, neurons, simple_features, number_neuron, evidence):
+def test_number_neuron_input(model, neurons, simple_features, number_neuron, evidence, show_neuron):
     """Our own hypothesis and threshold (0.8), fixed after an exploratory look at SmolLM2's draw 0
     (embedding 0.57, head L0H3 0.39 of the gap) and before any other draw or model. The neuron's
     pre-activation (``W_gate``'s for SmolLM2's gated MLP: whether it fires) split exactly into the
     residual components' writes through ``ln2`` at the run's scale (``neuron_input_contributions``);
     a component's share: its gap (mean on number tokens - mean on the others) over the total gap."""
+    show_neuron(0, number_neuron)
     label = features(simple_features, neurons, evidence)["number"]
     contributions, names = neuron_input_contributions(model, neurons.windows[0], 0, number_neuron)
     shares = gap_shares(contributions[:, :, 1:].flatten(1), label)
@@ -48,10 +49,11 @@ def test_number_neuron_input(model, neurons, simple_features, number_neuron, evi
        refuted={"smollm2-135m-seed0": "AUROC 0.519 (draw 0, neuron 1365: the raw embeddings projected on W_gate do "
                 "not single out the vocabulary's 10 digits) and 0.002 (draws 1-2, neuron 664: digits project lowest; it "
                 "fires on SiLU's negative lobe, gate -1.25 and up -1.64 on numbers against -0.68 / -0.69 elsewhere)"})
-def test_number_neuron_reads_digit_embeddings(model, number_vocabulary, number_neuron, evidence):
+def test_number_neuron_reads_digit_embeddings(model, number_vocabulary, number_neuron, evidence, show_neuron):
     """Our own hypothesis and threshold (0.9), set before measuring. ``direct_paths``: each
     token's embedding projected on the neuron's input weights times ``ln2``'s weight (norm scale
     left out); AUROC of the number tokens of the vocabulary against all others."""
+    show_neuron(0, number_neuron)
     embedding_input, _ = direct_paths(model, 0, number_neuron)
     evidence.expect("AUROC of number tokens by embedding projection",
                     auroc_per_neuron(embedding_input[:, None], number_vocabulary), ">", 0.9)
@@ -62,11 +64,12 @@ def test_number_neuron_reads_digit_embeddings(model, number_vocabulary, number_n
        "output weights read through the unembedding (AUROC > 0.75)", models=[*ONE_LAYER, SMOLLM2],
        refuted={"smollm2-135m-seed0-prompts0": "neuron 1365: AUROC 0.465, its direct effect does not favour digits "
                 "(the neuron of draws 1-2: 0.933)"})
-def test_number_neuron_output(model, neurons, number_vocabulary, number_neuron, evidence):
+def test_number_neuron_output(model, neurons, number_vocabulary, number_neuron, evidence, show_neuron):
     """Our own hypothesis and threshold (0.75), set before measuring: a number is often followed by
     a digit (SmolLM2 splits numbers into digits). The output: ``direct_paths``' centred logit
     effect per unit of activation (final norm scale left out); its 10 most boosted tokens are
     noted."""
+    show_neuron(0, number_neuron)
     _, logit_effect = direct_paths(model, 0, number_neuron)
     evidence.note("its 10 most boosted tokens", [neurons.codec.decode(int(t)) for t in logit_effect.topk(10).indices])
     evidence.expect("AUROC of number tokens by direct logit effect",
@@ -79,12 +82,13 @@ def test_number_neuron_output(model, neurons, number_vocabulary, number_neuron, 
        refuted={"smollm2-135m-seed0-prompts1": "neuron 664: +0.0018 nats at number tokens against +0.0026 elsewhere; "
                 "draw 0 (neuron 1365) holds by 0.0022 (-0.0001 against -0.0023): one neuron's ablation barely moves "
                 "the loss"})
-def test_number_neuron_helps_after_numbers(model, neurons, simple_features, number_neuron, evidence):
+def test_number_neuron_helps_after_numbers(model, neurons, simple_features, number_neuron, evidence, show_neuron):
     """Our own hypothesis and threshold (difference > 0), set before measuring: its whole effect
     (direct and through every later layer), where the direct-effect claim above reads one path.
     The neuron is set to its mean over the windows' tokens at every position; the loss increase
     over the clean run is compared between positions whose current token is a number and the
     others (positions with a next token)."""
+    show_neuron(0, number_neuron)
     windows = neurons.windows[0]
     label = features(simple_features, neurons, evidence)["number"].view(len(windows), -1)[:, :-1]
     sites = neuron_sites([(0, number_neuron)])
@@ -101,12 +105,13 @@ def test_number_neuron_helps_after_numbers(model, neurons, simple_features, numb
        "activations, and above either secondary token alone", models=[*ONE_LAYER, SMOLLM2],
        refuted={"smollm2-135m-seed0-prompts1": "secondary tokens '-', ' it', a newline + indent fire it at most "
                 "0.36 alone; the best combination (indent run, then ' it') stays 0.09 below the 90th percentile"})
-def test_number_neuron_adversarial_input(model, neurons, simple_features, number_neuron, evidence):
+def test_number_neuron_adversarial_input(model, neurons, simple_features, number_neuron, evidence, show_neuron):
     """Our own hypothesis and thresholds (the 90th percentile; the difference > 0), set before
     measuring. Secondary features: the 3 distinct current tokens among the neuron's 20 strongest
     non-number activations on the selection half (``secondary_tokens``). Inputs: BOS, ``CONTEXT``
     copies of b, then a, for each ordered pair a != b; alone: BOS then a. The percentile: of its
     activations on the held-out half's number tokens. Superposition makes the combination add."""
+    show_neuron(0, number_neuron)
     label, select = features(simple_features, neurons, evidence)["number"], neurons.selection
     activation = neurons.acts[0][:, number_neuron]
     tokens = secondary_tokens(activation[select], neurons.token_ids[select], label[select])

@@ -53,7 +53,7 @@ def test_probe_on_mlp_activations(neurons, simple_features, prompt_seed, first_l
 @prompt_seeds()
 @claim("4.36", "On the first MLP layer, a probe over all neurons detects number tokens and code positions better "
        "(held-out AUROC) than the best single neuron", models=[*ONE_LAYER, SMOLLM2])
-def test_probe_beats_best_neuron(neurons, simple_features, prompt_seed, first_layer_probe, evidence):
+def test_probe_beats_best_neuron(neurons, simple_features, prompt_seed, first_layer_probe, evidence, show_neuron):
     """Gurnee et al. 2023 ("Finding Neurons in a Haystack", Sec. 4, Fig. 3) find that k-sparse
     probes gain over k = 1 for most features in early layers (superposition spreads them). Our
     threshold (difference > 0), set before measuring. The neuron: the best AUROC on the selection
@@ -61,6 +61,7 @@ def test_probe_beats_best_neuron(neurons, simple_features, prompt_seed, first_la
     for name, label in features(simple_features, neurons, evidence).items():
         neuron, _, single = selected_auroc(neurons.acts[0], label, neurons.selection)
         evidence.note(f"{name}: best neuron and its held-out AUROC", [neuron, round(single, 3)])
+        show_neuron(0, neuron)
         evidence.expect(f"{name}: probe - best neuron held-out AUROC",
                         first_layer_probe(prompt_seed, name) - single, ">", 0.0)
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pytest
 import torch
 
 from harness.interp.compare import OPS
+from harness.interp.neurons import top_token_share
 from harness.plain import plain
 
 
@@ -116,6 +117,7 @@ class Evidence:
     measurements: list[Measurement] = dataclasses.field(default_factory=list)
     notes: dict[str, Any] = dataclasses.field(default_factory=dict)
     attachments: dict[str, str] = dataclasses.field(default_factory=dict)  # title -> file path
+    neuron_pages: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # ``show_neuron``'s
 
     def expect(self, name: str, value: Any, op: str, threshold: float, per_example: Any = None) -> bool:
         """Record ``value op threshold``; returns whether it held (NaN/inf -> False, and an
@@ -160,6 +162,19 @@ class Evidence:
         """Link a file (a plot) from the report; write it under ``report_dir()``."""
         self.attachments[title] = str(path)
 
+    def show_neuron(self, layer: int, neuron: int, values: torch.Tensor, contexts: torch.Tensor,
+                    decode: Callable[[int], str]) -> None:
+        """Show a neuron's page in the report (a small Neuroscope): its ``k`` strongest activations
+        ``values`` [k], largest first, and the tokens leading up to each, ``contexts`` [k, width]
+        token ids, the activating token last and -1 before the text's start (the neuron's row of
+        ``harness.interp.neurons.max_activating_contexts``), decoded to strings by ``decode``."""
+        self.neuron_pages.append({
+            "layer": int(layer), "neuron": int(neuron), "max activation": round(float(values[0]), 4),
+            "top-token share": round(float(top_token_share(contexts[None])[0]), 4),
+            "contexts": [{"tokens": [decode(int(t)) for t in context if t >= 0], "activation": round(float(value), 4)}
+                         for value, context in zip(values, contexts)],
+        })
+
     def where(self) -> str:
         return f"({self.model}, seed {self.seed})"
 
@@ -183,4 +198,5 @@ class Evidence:
             "measurements": [m.to_json() for m in self.measurements],
             "notes": {k: plain(v) for k, v in self.notes.items()},
             "attachments": dict(self.attachments),
+            "neuron_pages": list(self.neuron_pages),
         }

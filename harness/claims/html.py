@@ -217,6 +217,7 @@ def run_view(run: dict[str, Any], report_dir: str | None) -> dict[str, Any]:
         ],
         "notes": {k: v for k, v in run.get("notes", {}).items() if k != "ground truth"},
         "attachments": {t: relative(p, report_dir) for t, p in run.get("attachments", {}).items()},
+        "neuron_pages": run.get("neuron_pages", []),
         "hash": (provenance.get("weights") or "")[:12], "weights": provenance.get("weights") or "",
         "device": provenance.get("device", ""), "dtype": provenance.get("dtype", ""),
         "duration": run.get("duration", 0.0), "setup_duration": run.get("setup_duration", 0.0),

@@ -61,6 +61,7 @@ class ClaimRun:
     measurements: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     notes: dict[str, Any] = dataclasses.field(default_factory=dict)
     attachments: dict[str, str] = dataclasses.field(default_factory=dict)
+    neuron_pages: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # ``Evidence.show_neuron``'s
     duration: float = 0.0  # the claim body
     setup_duration: float = 0.0  # loading (or training) the model, and other fixtures
     machine_dependent_reason: str | None = None
@@ -166,6 +167,14 @@ def attachment_links(runs: list[ClaimRun], report_dir: Path) -> list[str]:
     return links
 
 
+def neuron_page_line(runs: list[ClaimRun]) -> list[str]:
+    """One line naming the runs' neuron pages (``Evidence.show_neuron``; the pages are in the HTML report)."""
+    pages = [f"layer {p['layer']} neuron {p['neuron']} ({run.model}, seed {run.seed}; max {p['max activation']:.3g}, "
+             f"top-token share {p['top-token share']:.2g})"
+             for run in sorted(runs, key=lambda r: (r.model, r.seed)) for p in run.neuron_pages]
+    return [f"Neuron pages (HTML report): {'; '.join(pages)}", ""] if pages else []
+
+
 def verdict_text(run: ClaimRun) -> str:
     return SYMBOL[run.verdict] + (" · 🔸 fragile" if run.fragile else "")
 
@@ -247,6 +256,7 @@ def render_markdown(
                 )
             lines += spread_lines(group)
             lines.append("")
+            lines += neuron_page_line(group)
             if links := attachment_links(group, report_dir):
                 lines += links + [""]
     return "\n".join(lines)

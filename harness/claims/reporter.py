@@ -61,6 +61,7 @@ class ClaimsReporter:
             run.outcome, run.message = result["outcome"], result["message"]
             run.measurements, run.notes = result["measurements"], result["notes"]
             run.attachments, run.provenance = result["attachments"], result["provenance"]
+            run.neuron_pages = result["neuron_pages"]
         if report.skipped and not hasattr(report, "wasxfail") and run.outcome is None:
             run.outcome, run.message = "skipped", skip_reason(report)
         elif report.failed and report.when != "call":

@@ -1,6 +1,6 @@
 """A synthetic claims run for the report tests: 3 models x 3 seeds, every verdict kind, a NaN,
 claims missing some models, a claim that did not run (an interrupted run), per-example spreads,
-a plot attachment and a ``ground truth`` note."""
+a plot attachment, a neuron page and a ``ground truth`` note."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ MODELS = ("toy-attn-1l", "toy-attn-2l", "toy-attn-3l")
 PNG = bytes.fromhex(  # a 1x1 red PNG
     "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763f8cfc000000301010018dd8db00000000049454e44ae426082"
 )
+NEURON_PAGE = {"layer": 1, "neuron": 7, "max activation": 2.0, "top-token share": 0.5, "contexts": [
+    {"tokens": ["x", " =", " 4", "2"], "activation": 2.0}, {"tokens": ["<b>", "\n", "7"], "activation": 0.5}]}
 
 
 def measured(value: float, op: str = ">", threshold: float = 0.4, name: str = "score", spread: bool = False) -> dict:
@@ -41,7 +43,7 @@ def synthetic_runs(report_dir: Path) -> list[ClaimRun]:
     # splits by seed on one model; a skipped model
     for seed, value in enumerate((0.6, 0.3, 0.7)):
         runs.append(run("test_by_seed", model="toy-attn-2l", seed=seed, problem="1.9", outcome="holds" if value > 0.4 else "fails",
-                        measurements=[measured(value)]))
+                        measurements=[measured(value)], neuron_pages=[NEURON_PAGE] if seed == 0 else []))
         runs.append(run("test_by_seed", model="toy-attn-3l", seed=seed, problem="1.9", outcome="skipped", message="no weights"))
     # splits by model: refuted as expected on one, holds on another (marked refuted), a NaN error
     runs += [

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from harness.claims.evidence import Evidence, ExpectationFailed, Inconclusive, MeasurementError, spread_of
 from harness.interp.compare import OPS
+from harness.interp.neurons import max_activating_contexts
 from harness.plain import plain
 
 PYTHON_OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne}
@@ -141,8 +142,24 @@ def test_notes_and_attachments_become_plain_json():
                           "count": False}],
         "notes": {"heads": {"(1, 2)": [0.25, 0.5], "n": 3, "where": "/tmp/x"}},
         "attachments": {"pattern": "/tmp/plot.png"},
+        "neuron_pages": [],
     }
     assert plain(("a", 1.5, None)) == ["a", 1.5, None]
+
+
+def test_a_neuron_page_holds_its_strongest_contexts_and_survives_json():
+    acts = torch.zeros(2, 5, 3)
+    acts[1, 3, 2], acts[0, 1, 2], acts[0, 4, 2] = 5.0, 2.0, 1.0  # neuron 2: strongest at row 1, position 3
+    tokens = torch.arange(10).view(2, 5)
+    values, contexts = max_activating_contexts(acts, tokens, k=3, width=3)
+    ev = make_evidence()
+    ev.show_neuron(4, 2, values[2], contexts[2], lambda t: f"<t{t}>")
+    page = json.loads(json.dumps(ev.to_json()))["neuron_pages"][0]
+    assert {k: page[k] for k in ("layer", "neuron", "max activation")} == {"layer": 4, "neuron": 2, "max activation": 5.0}
+    assert [c["activation"] for c in page["contexts"]] == [5.0, 2.0, 1.0]
+    assert page["contexts"][0]["tokens"] == ["<t6>", "<t7>", "<t8>"]  # the activating token (acts' max) last
+    assert page["contexts"][1]["tokens"] == ["<t0>", "<t1>"]  # nothing before the row's start
+    assert page["top-token share"] == pytest.approx(1 / 3, abs=1e-4)
 
 
 def test_matches_snapshot_records_an_expectation_and_the_detail():

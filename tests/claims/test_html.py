@@ -70,6 +70,10 @@ def test_the_page_has_every_section_count_problem_and_claim(synthetic):
     assert "Toolkit against known circuits" in html and "attribution patching" in html
     assert "## Toolkit against known circuits" in md and "| reverse | attribution patching | toy-attn-1l | 0 | 0.9 | 0.8 | 0.95 |" in md
     assert "http://" not in html and "https://" not in html  # self-contained
+    assert html.count('<details class="neuron-page">') == 1 and "neuron page: layer 1, neuron 7" in html
+    assert "<mark>2</mark>" in html and "&lt;b&gt;⏎<mark>7</mark>" in html  # the activating token marked, text escaped
+    assert "linear-gradient(to right, #f4b183 25.0%" in html  # the activation's bar: 0.5 of the page's max 2.0
+    assert "Neuron pages (HTML report): layer 1 neuron 7 (toy-attn-2l, seed 0; max 2, top-token share 0.5)" in md
 
 
 def test_an_older_record_without_newer_fields_renders():
@@ -78,4 +82,4 @@ def test_an_older_record_without_newer_fields_renders():
               "claims": [{"nodeid": "f.py::t[m-seed0]", "claim": "t", "file": "claims/a/f.py", "problem": "3.16", "statement": "s",
                           "model": "m", "seed": 0, "verdict": "holds", "measurements": [{"name": "v", "value": 1.0, "op": ">", "threshold": 0.0, "passed": True}]}]}
     html = render_html(record)
-    assert "1/1 hold" in html and "not recorded" in html
+    assert "1/1 hold" in html and "not recorded" in html and "neuron-page" not in html

@@ -104,5 +104,9 @@ def test_the_report_renders_filters_and_opens_a_claim_in_chromium(tmp_path, brow
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
     assert "seed 1: fail; score = 0.3" in cell.get_attribute("title")  # the hover text: each seed's values
     cell.click()
-    assert browser.find_element("id", cell.find_element("xpath", "..").get_attribute("data-anchor")).get_attribute("open") is not None
+    by_seed = browser.find_element("id", cell.find_element("xpath", "..").get_attribute("data-anchor"))
+    assert by_seed.get_attribute("open") is not None
+    page = by_seed.find_element("css selector", "details.neuron-page")
+    page.find_element("css selector", "summary").click()
+    assert page.find_element("css selector", "table.neuroscope mark").is_displayed()  # the neuron page opens
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
