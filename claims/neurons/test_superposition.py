@@ -7,8 +7,9 @@ members of the family trained here (``lm`` tier) and the TransformerLens origina
 without them). Since the family is not trained here (~92 CPU-hours), 4.29, 4.37 and 4.40 also run on
 ``catalog.small_lm``'s tiny 1-layer pair (``SMALL``: d_model 64, 512-token vocab, 1000 steps on the
 stand-in corpus) on seeds 0-2, prompt draw 0 (windows of 31 tokens, their context), ``slow`` tier
-(each trains in ~20 s cold): results about tiny models, not the family's. Two simple features: "is a number" (the current token is digits, ``TOKEN_KINDS``)
-and "is in code" (the position is in a code window).
+(each trains in ~20 s cold): results about tiny models, not the family's. Two simple features:
+"is a number" (the current token is digits, ``TOKEN_KINDS``) and "is in code" (the position is in a
+code window).
 
 A probe or a neuron is chosen on the first half of the prose and of the code windows
 (``neurons.selection``) and scored (AUROC) on the other half.
@@ -156,8 +157,8 @@ def test_solu_has_more_monosemantic_neurons(target, expect_more_monosemantic):
 
 
 @prompt_seeds(seeds=(0,), fast=None)  # two models train in ~20 s each cold
-@claim("4.37", "A small 1-layer SoLU model trained here has a larger share of monosemantic first-layer neurons than its "
-       "GELU twin (as above)", models=["lm-small-solu-1l"], seeds=SMALL_SEEDS,
+@claim("4.37", "A small 1-layer SoLU model trained here has a larger share of monosemantic first-layer neurons than "
+       "its GELU twin (as above)", models=["lm-small-solu-1l"], seeds=SMALL_SEEDS,
        refuted={"lm-small-solu-1l-seed1": "share monosemantic SoLU 0.333 / GELU 0.336 (difference -0.003; prompt draw "
                 "0); seeds 0 and 2 hold (0.366 / 0.281, 0.353 / 0.336)"})
 def test_small_solu_has_more_monosemantic_neurons(target, expect_more_monosemantic):
