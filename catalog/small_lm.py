@@ -3,6 +3,8 @@
 (``catalog.lm.standin``: d_model 32, 4 heads, context 32) at d_model 64 (MLP 256), trained
 ``SMALL_TRAIN`` on the stand-ins' corpus and 512-token BPE. Unlike the stand-ins (300 steps, code
 paths only), they are claim models: their held-out loss is noted by the claims that use them.
+They keep 20 log-spaced checkpoints and one every 100 steps (as the family, ``catalog.lm``) for
+5.23 (neuron formation over training).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from harness.models.lm import TextLMSpec
 from harness.models.registry import register_model
 from harness.models.training import TrainConfig
 
-SMALL_TRAIN = TrainConfig(steps=1000, batch_size=16, lr=3e-3, warmup_steps=50, lr_schedule="cosine", log_every=250)
+SMALL_TRAIN = TrainConfig(steps=1000, batch_size=16, lr=3e-3, warmup_steps=50, lr_schedule="cosine", log_every=250,
+                          checkpoint_every=100, log_checkpoints=20)
 
 
 def small_member(family: str) -> TextLMSpec:
