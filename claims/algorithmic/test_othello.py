@@ -1,10 +1,13 @@
 """A small Othello-GPT (3.20, 3.30-3.33): ``othello-gpt-4l`` (catalog/othello.py), 4 layers,
-d_model 64, trained for 1000 steps of 64 synthetic games of uniformly random legal moves to
+d_model 64, trained for 4000 steps of 64 synthetic games of uniformly random legal moves to
 predict the legal next moves. Li et al. 2023 ("Emergent world representations") trained 8
 layers of d_model 512 on millions of games; ours is sized to train on a loaded 2-core CPU, so
-every seed is ``slow``. Deviation: it is trained on the uniform distribution over the legal next
-moves (the optimum of Li et al.'s next-move loss on random games, with less noise per game).
-Evaluation: 300 held-out random games (seed 1000); probes are fitted on 70% of the games and
+every seed is ``slow``. The budget changed after a first measurement: 1000 steps gave top-1 legal
+0.774 on seed 0 (final loss 2.861; 3.20 refuted, 3.30-3.33 inconclusive), too little to test the
+probe claims (precondition 0.8), so a 4000-step trial was run on seed 0 (0.892), and 4000 steps is
+the budget for every seed; no threshold changed. Deviation: it is trained on the uniform
+distribution over the legal next moves (the optimum of Li et al.'s next-move loss on random
+games, with less noise per game). Evaluation: 300 held-out random games (seed 1000); probes are fitted on 70% of the games and
 scored on the other 30%. Thresholds are ours, set before measuring, unless a paper is named."""
 
 import pytest
@@ -21,8 +24,8 @@ pytestmark = pytest.mark.slow
 
 @claim("3.20", "A 4-layer Othello-GPT trained on random games predicts a legal next move: top-1 legal on > 90% of held-out positions",
        models=[OTHELLO_MODEL], seeds=SEEDS,
-       refuted={"othello-gpt-4l-seed0": "top-1 legal 0.774 after 1000 steps of 64 games (final loss 2.861, uniform 4.11): "
-                                        "this budget does not learn the rules; the probe claims are inconclusive on it"})
+       refuted={f"othello-gpt-4l-seed{seed}": f"top-1 legal {legal} after 4000 steps of 64 games: close to the rules, "
+                "not at 0.9" for seed, legal in ((0, 0.892), (1, 0.891), (2, 0.895))})
 def test_predicts_legal_moves(othello_gpt, evidence):
     """Threshold 0.9 (ours: the rules learned, not guessed; a uniformly random square is legal
     about 14% of the time). Li et al. 2023's 8-layer model errs on 0.01% of synthetic positions."""
@@ -61,7 +64,10 @@ def test_layers_compute_then_use_the_board(othello_gpt, model, evidence):
 
 
 @claim("3.32", "Last-layer neurons are square detectors: > 10% have AUROC > 0.9 for one square's state, legality, flip or play, and legality is the commonest best feature",
-       models=[OTHELLO_MODEL], seeds=SEEDS)
+       models=[OTHELLO_MODEL], seeds=SEEDS,
+       refuted={f"othello-gpt-4l-seed{seed}": f"{share} of last-layer neurons read a square (> 0.1 holds), but "
+                f"'empty' is the commonest best feature, not 'legal' ({empty} empty / {legal} legal readers)"
+                for seed, share, empty, legal in ((0, 0.172, 25, 19), (1, 0.195, 32, 15), (2, 0.207, 26, 26))})
 def test_last_layer_neurons_read_single_squares(othello_gpt, evidence):
     """Our hypothesis, after Nanda 2023's finding of interpretable late neurons (e.g. "this
     square is legal"): a neuron "reads one square" when its activation separates one binary
@@ -80,7 +86,11 @@ def test_last_layer_neurons_read_single_squares(othello_gpt, evidence):
 
 
 @claim("3.33", "Memory decays in the residual stream: the move k back is linearly decodable after 3 of 4 blocks at > 50% for k = 1, less at each k up to 4",
-       models=[OTHELLO_MODEL], seeds=SEEDS)
+       models=[OTHELLO_MODEL], seeds=SEEDS,
+       refuted={f"othello-gpt-4l-seed{seed}": f"the move 1..4 back is decoded at {accuracy}: far below 0.5 at k = 1, "
+                "and not falling from k = 3 to 4" for seed, accuracy in
+                ((0, "0.177 / 0.147 / 0.100 / 0.110"), (1, "0.171 / 0.153 / 0.111 / 0.120"),
+                 (2, "0.177 / 0.151 / 0.101 / 0.119"))})
 def test_recent_moves_fade_from_the_residual(othello_gpt, evidence):
     """Our conjecture, set before measuring: the residual stream keeps a record of recent moves
     that fades with distance. A 64-way linear probe of the square played k moves back (k = 1..4)
