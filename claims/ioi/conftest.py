@@ -12,13 +12,14 @@ from catalog.datasets import REPEAT_HALF_LEN, repeated_tokens_for
 from catalog.prompts.ioi import DATA_SEED, N_PROMPTS, IOIPrompts, ioi_prompts
 from catalog.prompts.natural_language import acronyms
 from harness.claims.shared import per_target
+from harness.interp.ablation import head_sites
 from harness.interp.attribution import attribute_heads
 from harness.interp.circuits import HeadPositionCircuitEvaluator
 from harness.interp.dla import LogitAttribution, logit_attribution
 from harness.interp.heads import attention_patterns, top_heads
 from harness.interp.ioi import attention_from_to, backup_heads, compensation, head_dla_with_ablation
 from harness.interp.metrics import answer_logit_diff
-from harness.interp.patching import path_patch_heads_to_logits, path_patch_sender_sets
+from harness.interp.patching import patch_sites, path_patch_heads_to_logits, path_patch_sender_sets
 
 N_NAME_MOVERS = 3  # GPT-2 small has three name movers (9.6, 9.9, 10.0)
 N_S_INHIBITION = 4  # GPT-2 small has four S-inhibition heads (7.3, 7.9, 8.6, 8.10)
@@ -87,6 +88,19 @@ class IOIMeasurements:
         logits carrying its ABC output (path patching, noising)."""
         p = self.prompts
         return path_patch_heads_to_logits(self.model, p.tokens, p.corrupted, p.io, p.s)
+
+    @property
+    def head_direct_effects(self) -> torch.Tensor:
+        """[n_layers, n_heads]: the drop of the mean IO - S logit difference when one head's
+        direct path to the logits carries its ABC output (``head_paths_to_logits``)."""
+        return self.clean_logit_diff - self.head_paths_to_logits
+
+    def head_total_effects(self, heads: list[tuple[int, int]]) -> torch.Tensor:
+        """[len(heads)]: the drop of the mean IO - S logit difference when one head's output
+        (``hook_z``, every position) is patched from the ABC prompts, through every path."""
+        p = self.prompts
+        sites = [head_sites([head])[0] for head in heads]
+        return self.clean_logit_diff - patch_sites(self.model, p.corrupted, p.tokens, sites, self.io_minus_s)
 
     @property
     def heads_below_name_movers(self) -> int:

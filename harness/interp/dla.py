@@ -172,3 +172,13 @@ def neuron_attribution(model, tokens: torch.Tensor, layer: int, answers: torch.T
         b_out = torch.zeros_like(w_out[0]) if b_out is None else b_out[layer]
         bias = residual_to_logits(b_out.expand(tokens.shape[0], -1), scale, direction, weight, centred)
         return residual_to_logits(neuron_out, scale, direction, weight, centred).cpu(), bias.cpu()
+
+
+def misleading_direct_effects(direct: torch.Tensor, total: torch.Tensor, floor: float,
+                              factor: float = 10.0) -> torch.Tensor:
+    """[n] bool: components whose direct effect ``direct`` [n] misleads about their total effect
+    ``total`` [n] (the same intervention's effect through every path): opposite signs, or sizes
+    more than ``factor`` apart. Only components with an effect above ``floor`` either way count:
+    below it both are noise."""
+    larger, smaller = torch.maximum(direct.abs(), total.abs()), torch.minimum(direct.abs(), total.abs())
+    return (larger > floor) & ((direct * total < 0) | (larger > factor * smaller))

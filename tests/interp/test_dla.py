@@ -7,7 +7,13 @@ from hypothesis import strategies as st
 from tests.toy_bridges import ARCHS, random_tokens, toy_bridge
 from transformer_lens.tools.analysis import direct_logit_attribution
 
-from harness.interp.dla import attribution_hooks, logit_attribution, logit_attribution_from_cache, neuron_attribution
+from harness.interp.dla import (
+    attribution_hooks,
+    logit_attribution,
+    logit_attribution_from_cache,
+    misleading_direct_effects,
+    neuron_attribution,
+)
 
 ATOL = 1e-4  # float32 sums of ~20 terms of size ~1
 
@@ -101,3 +107,10 @@ def test_toolkit_on_smollm2():
     assert copying_scores(model).shape == (30, 9)
     scores = composition_scores(model, "K")
     assert scores.shape == (30, 9, 30, 9) and 0 < scores.max() <= 1
+
+
+def test_misleading_direct_effects_flags_opposite_signs_and_tenfold_gaps_above_the_noise_floor():
+    direct = torch.tensor([1.0, 1.0, 0.01, 0.5, 0.02, 2.0])
+    total = torch.tensor([0.9, -0.3, 1.2, 0.04, -0.01, 2.5])
+    # consistent, opposite sign, 120x apart, 12.5x apart, both below the floor, consistent
+    assert misleading_direct_effects(direct, total, floor=0.1).tolist() == [False, True, True, True, False, False]
