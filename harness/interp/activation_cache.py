@@ -23,6 +23,7 @@ import weakref
 from typing import Iterable, Protocol
 
 import torch
+from torch.utils.weak import WeakIdKeyDictionary
 
 DEFAULT_MEMORY = 2 << 30
 
@@ -73,10 +74,25 @@ def memory_bound() -> int:
         raise ValueError(f"MI_CLAIMS_ACTIVATION_MEMORY: {err}") from None
 
 
-def tokens_digest(tokens: torch.Tensor) -> str:
-    """sha1 of the tokens' dtype, shape and bytes."""
+def bytes_digest(tokens: torch.Tensor) -> str:
+    """sha1 of the tokens' dtype, shape and bytes (a copy to the host: on a GPU, a sync)."""
     tokens = tokens.detach().cpu().contiguous()
     return hashlib.sha1(f"{tokens.dtype}|{tuple(tokens.shape)}|".encode() + tokens.numpy().tobytes()).hexdigest()
+
+
+_digests = WeakIdKeyDictionary()  # tokens tensor -> (its in-place version counter, digest)
+
+
+def tokens_digest(tokens: torch.Tensor) -> str:
+    """``bytes_digest`` of the tokens, remembered per tensor object until it is edited in place, so
+    that repeated lookups of one tokens tensor copy it to the host once. Inference-mode tensors
+    keep no version counter: they are hashed on every lookup."""
+    if tokens.is_inference():
+        return bytes_digest(tokens)
+    known = _digests.get(tokens)
+    if known is None or known[0] != tokens._version:
+        known = _digests[tokens] = (tokens._version, bytes_digest(tokens))
+    return known[1]
 
 
 class ModelTensors:
