@@ -91,13 +91,13 @@ def count_pass(label: str, model: torch.nn.Module, module: torch.nn.Module, args
 
 
 def count_block(label: str, model: torch.nn.Module, *hook_args) -> None:
-    count = _counts[label]
+    count = _counts.setdefault(label, PassCount())  # a block called on its own before any pass adds nothing
     if count.shape is not None:
         count.needed_flops += layer_flops(model.cfg, *count.shape)
 
 
 def count_unembed(label: str, model: torch.nn.Module, module: torch.nn.Module, args: tuple, logits: torch.Tensor) -> None:
-    count = _counts[label]
+    count = _counts.setdefault(label, PassCount())
     if count.shape is not None:
         count.needed_flops += unembed_flops(model.cfg, logits.numel() // model.cfg.d_vocab)
 
