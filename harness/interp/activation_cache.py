@@ -23,6 +23,7 @@ import weakref
 from typing import Iterable, Protocol
 
 import torch
+from torch.utils.weak import WeakIdKeyDictionary
 
 DEFAULT_MEMORY = 2 << 30
 
@@ -73,10 +74,25 @@ def memory_bound() -> int:
         raise ValueError(f"MI_CLAIMS_ACTIVATION_MEMORY: {err}") from None
 
 
-def tokens_digest(tokens: torch.Tensor) -> str:
-    """sha1 of the tokens' dtype, shape and bytes."""
+def bytes_digest(tokens: torch.Tensor) -> str:
+    """sha1 of the tokens' dtype, shape and bytes (a copy to the host: on a GPU, a sync)."""
     tokens = tokens.detach().cpu().contiguous()
     return hashlib.sha1(f"{tokens.dtype}|{tuple(tokens.shape)}|".encode() + tokens.numpy().tobytes()).hexdigest()
+
+
+_digests = WeakIdKeyDictionary()  # tokens tensor -> (its in-place version counter, digest)
+
+
+def tokens_digest(tokens: torch.Tensor) -> str:
+    """``bytes_digest`` of the tokens, remembered per tensor object until it is edited in place, so
+    that repeated lookups of one tokens tensor copy it to the host once. Inference-mode tensors
+    keep no version counter: they are hashed on every lookup."""
+    if tokens.is_inference():
+        return bytes_digest(tokens)
+    known = _digests.get(tokens)
+    if known is None or known[0] != tokens._version:
+        known = _digests[tokens] = (tokens._version, bytes_digest(tokens))
+    return known[1]
 
 
 class ModelTensors:
@@ -157,20 +173,26 @@ class ActivationMemo:
         self.misses += stored is None
         missing = names - (entry.activations.keys() if entry else set())
         new = stored or forward_pass(model, tokens, missing, stop_at_layer, logits=True)  # a full pass's logits come free
-        if not logits and new.logits is not None and new.logits.numel() * new.logits.element_size() > self.max_bytes // 64:
-            new = CleanRun(new.activations)  # unasked-for logits are kept only when small
         if self.store and stored is None:
-            self.store.put(model, digest, stop_at_layer, new)
+            self.store.put(model, digest, stop_at_layer, self.fit(new, logits))
         if entry is not None:
             new = CleanRun({**entry.activations, **new.activations}, entry.logits if new.logits is None else new.logits)
-        self.remember(model, key, new)
+        self.remember(model, key, new, logits)
         return new
 
-    def remember(self, model, key: tuple, entry: CleanRun) -> None:
-        if entry.nbytes > self.max_bytes // 4:  # e.g. a 50k-token vocabulary's logits over a corpus
-            entry = CleanRun(entry.activations)
-            if entry.nbytes > self.max_bytes // 4:
-                return
+    def fit(self, run: CleanRun, logits: bool) -> CleanRun:
+        """The memo's one size rule: logits go first, when not asked for and over 1/64 of the bound
+        or when the run is over a quarter of it (e.g. a 50k-token vocabulary's logits over a
+        corpus); ``remember`` keeps no run still over a quarter, and the store is given what this leaves."""
+        size = 0 if run.logits is None else run.logits.numel() * run.logits.element_size()
+        if size and (not logits and size > self.max_bytes // 64 or run.nbytes > self.max_bytes // 4):
+            return CleanRun(run.activations)
+        return run
+
+    def remember(self, model, key: tuple, entry: CleanRun, logits: bool) -> None:
+        entry = self.fit(entry, logits)
+        if entry.nbytes > self.max_bytes // 4:
+            return
         if id(model) not in self.watched:  # forget a model's entries when it is collected (its id may be reused)
             self.watched.add(id(model))
             weakref.finalize(model, self.forget, id(model))

@@ -9,7 +9,8 @@ For a transformer (a TransformerLens config: ``n_layers``, ``d_model``, ``n_head
   + 2 x d_model x d_vocab x tokens                        (the unembedding)
 
 Norms, activations, softmax, biases and embeddings are left out: they are linear in d_model per
-token, a few percent of the total. Other models (MLPs, toy models of superposition) get
+token, a few percent of the total. A pass that stops early or unembeds fewer positions costs
+its blocks run and its positions unembedded (``layer_flops``, ``unembed_flops``). Other models (MLPs, toy models of superposition) get
 2 x parameters x rows (rows = the input's first dimension), each weight used once per row.
 """
 
@@ -18,15 +19,22 @@ from __future__ import annotations
 import torch
 
 
-def transformer_forward_flops(cfg, batch: int, seq: int) -> int:
-    """Forward FLOPs of a transformer of config ``cfg`` over tokens [batch, seq] (module docstring)."""
+def layer_flops(cfg, batch: int, seq: int) -> int:
+    """Forward FLOPs of one block of a transformer of config ``cfg`` over tokens [batch, seq]."""
     kv_heads = getattr(cfg, "n_key_value_heads", None) or cfg.n_heads
     attention = cfg.d_model * cfg.d_head * (2 * cfg.n_heads + 2 * kv_heads)  # W_Q, W_O; W_K, W_V
     mlp = 0 if cfg.attn_only else cfg.d_model * cfg.d_mlp * (3 if getattr(cfg, "gated_mlp", False) else 2)
-    tokens = batch * seq
-    matmuls = 2 * cfg.n_layers * (attention + mlp) * tokens
-    scores = 2 * 2 * cfg.n_layers * cfg.n_heads * cfg.d_head * batch * seq * seq
-    return matmuls + scores + 2 * cfg.d_model * cfg.d_vocab * tokens
+    return 2 * (attention + mlp) * batch * seq + 2 * 2 * cfg.n_heads * cfg.d_head * batch * seq * seq
+
+
+def unembed_flops(cfg, positions: int) -> int:
+    """Forward FLOPs of the unembedding of ``positions`` residual vectors (all positions of all prompts)."""
+    return 2 * cfg.d_model * cfg.d_vocab * positions
+
+
+def transformer_forward_flops(cfg, batch: int, seq: int) -> int:
+    """Forward FLOPs of a transformer of config ``cfg`` over tokens [batch, seq] (module docstring)."""
+    return cfg.n_layers * layer_flops(cfg, batch, seq) + unembed_flops(cfg, batch * seq)
 
 
 def forward_flops(model: torch.nn.Module, inputs: torch.Tensor) -> int:

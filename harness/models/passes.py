@@ -10,7 +10,9 @@ pass with any other hook (patching, ablation, our own readers) counts as needed.
 ``needed = patched passes + distinct inputs of the clean passes``; ``run / needed`` is the
 redundancy a per-worker activation cache removes. The tokens and the estimated forward FLOPs
 (``harness.models.flops``) of the needed passes are summed too: the work a perfect
-implementation could not avoid (backward passes are not counted).
+implementation could not avoid (backward passes are not counted). A transformer's FLOPs are
+added as its blocks and unembedding finish, so a pass that stops early (``stop_at_layer``) or
+unembeds only the last position counts what it computed.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import torch
 
 from harness.interp.activation_cache import tokens_digest
 
-from harness.models.flops import forward_flops
+from harness.models.flops import forward_flops, layer_flops, unembed_flops
 
 #: names of the hook functions TransformerLens's ``run_with_cache`` adds
 CACHING_HOOKS = frozenset({"cache_hook", "save_hook"})
@@ -36,6 +38,7 @@ class PassCount:
     clean_inputs: set[str] = dataclasses.field(default_factory=set)
     needed_tokens: int = 0
     needed_flops: int = 0
+    shape: tuple[int, int] | None = None  # [batch, seq] of the transformer pass now running, if needed
 
     @property
     def needed(self) -> int:
@@ -70,6 +73,7 @@ def input_digest(tensor: torch.Tensor | None) -> str:
 def count_pass(label: str, model: torch.nn.Module, module: torch.nn.Module, args: tuple, kwargs: dict) -> None:
     count = _counts.setdefault(label, PassCount())
     count.run += 1
+    count.shape = None
     tokens = first_tensor(args, kwargs)
     if only_caching_hooks(model):
         digest = input_digest(tokens)
@@ -80,7 +84,28 @@ def count_pass(label: str, model: torch.nn.Module, module: torch.nn.Module, args
         count.patched += 1
     if tokens is not None:
         count.needed_tokens += tokens.numel()
-        count.needed_flops += forward_flops(model, tokens)
+        if layered(model) and tokens.dim() == 2:
+            count.shape = tuple(tokens.shape)  # the blocks and the unembedding add their FLOPs
+        else:
+            count.needed_flops += forward_flops(model, tokens)
+
+
+def count_block(label: str, model: torch.nn.Module, *hook_args) -> None:
+    count = _counts.setdefault(label, PassCount())  # a block called on its own before any pass adds nothing
+    if count.shape is not None:
+        count.needed_flops += layer_flops(model.cfg, *count.shape)
+
+
+def count_unembed(label: str, model: torch.nn.Module, module: torch.nn.Module, args: tuple, logits: torch.Tensor) -> None:
+    count = _counts.setdefault(label, PassCount())
+    if count.shape is not None:
+        count.needed_flops += unembed_flops(model.cfg, logits.numel() // model.cfg.d_vocab)
+
+
+def layered(model: torch.nn.Module) -> bool:
+    """Whether ``model`` is a transformer whose blocks and unembedding ``watch`` hooks."""
+    return (hasattr(getattr(model, "cfg", None), "d_head") and isinstance(getattr(model, "blocks", None), torch.nn.ModuleList)
+            and isinstance(getattr(model, "unembed", None), torch.nn.Module))
 
 
 def watch(model: Any, label: str) -> None:
@@ -89,6 +114,10 @@ def watch(model: Any, label: str) -> None:
         return
     entry = model.embed if isinstance(getattr(model, "embed", None), torch.nn.Module) else model
     entry.register_forward_pre_hook(functools.partial(count_pass, label, model), with_kwargs=True)
+    if layered(model):
+        for block in model.blocks:
+            block.register_forward_hook(functools.partial(count_block, label, model))
+        model.unembed.register_forward_hook(functools.partial(count_unembed, label, model))
 
 
 def snapshot() -> dict[str, dict[str, int]]:

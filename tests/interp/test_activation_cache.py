@@ -4,6 +4,7 @@ import pytest
 import torch
 from tests.toy_bridges import random_tokens, toy_bridge
 
+from harness.interp import activation_cache
 from harness.interp.activation_cache import ActivationMemo, CleanRun, clean_logits, forward_pass, memory_bound
 from harness.interp.hooks import PATTERN_HOOK, Z_HOOK
 
@@ -123,3 +124,32 @@ def test_the_memory_bound_reads_sizes_and_names_a_bad_one(monkeypatch):
     monkeypatch.setenv("MI_CLAIMS_ACTIVATION_MEMORY", "lots")
     with pytest.raises(ValueError, match="MI_CLAIMS_ACTIVATION_MEMORY"):
         memory_bound()
+
+
+def test_a_tokens_tensor_is_copied_to_the_host_once_until_edited_in_place(monkeypatch):
+    hashed = []
+    monkeypatch.setattr(activation_cache, "bytes_digest", lambda t: hashed.append(t) or f"{t.sum().item()}")
+    tokens = random_tokens(2, 5, 0)
+    first = activation_cache.tokens_digest(tokens)
+    assert activation_cache.tokens_digest(tokens) == first and len(hashed) == 1
+    assert activation_cache.tokens_digest(tokens.clone()) == first and len(hashed) == 2  # another object: hashed
+    tokens[0, 0] += 1
+    assert activation_cache.tokens_digest(tokens) != first and len(hashed) == 3
+    with torch.inference_mode():
+        frozen = random_tokens(2, 5, 0) + 0
+    activation_cache.tokens_digest(frozen), activation_cache.tokens_digest(frozen)
+    assert len(hashed) == 5  # inference tensors keep no version counter: hashed each time
+
+
+def test_one_size_rule_drops_logits_first_and_keeps_no_run_over_a_quarter_of_the_bound():
+    memo, key = ActivationMemo(64 * 400), ("model", "tokens")
+    activations, logits = {"a": torch.zeros(10)}, torch.zeros(101)  # 40 and 404 bytes
+    run = CleanRun(activations, logits)
+    assert memo.fit(run, logits=False).logits is None  # 404 bytes of logits, over 1/64 of the bound: not asked, dropped
+    assert memo.fit(run, logits=True) is run  # asked for and within a quarter: kept
+    small = CleanRun({"a": torch.zeros(1000)}, torch.zeros(10))
+    assert memo.fit(small, logits=False) is small  # 40 bytes of logits, within 1/64: kept even unasked
+    big = CleanRun({"a": torch.zeros(64 * 100 // 4)}, logits)  # the activations alone fill a quarter
+    assert memo.fit(big, logits=True).logits is None
+    memo.remember(torch.nn.Linear(1, 1), key, CleanRun({"a": torch.zeros(64 * 100 // 4 + 1)}), logits=False)
+    assert not memo.entries  # still over a quarter: not kept

@@ -26,3 +26,11 @@ def test_repeated_clean_passes_are_counted_as_not_needed_and_patched_ones_as_nee
         "per_model": {"other": other, "toy": toy}}
     assert passes.describe(passes.total([passes.snapshot()])) == "4 run / 3 needed (1.3x)"
     assert passes.describe({}) == "none counted"
+
+
+def test_a_block_run_on_its_own_before_any_pass_adds_nothing(monkeypatch):
+    monkeypatch.setattr(passes, "_counts", {})
+    model = TransformerBridge.boot_native(dict(BASE, **ARCHS["attn-only"], seed=0)).eval()  # not the shared one: hooked here
+    passes.watch(model, "toy")
+    passes.count_block("toy", model)
+    assert passes.snapshot() == {"toy": {"run": 0, "needed": 0, "needed_tokens": 0, "needed_flops": 0}}
