@@ -79,8 +79,8 @@ toy("sort-fixed-2l", f"2-layer transformer (d_model 64, 4 heads, GELU MLP, LN) s
     f"values of 0..{SORT_VALUES - 1} (START x MID sorted), 2000 steps of 128",
     lm_arch(2, 2 * SORT_LEN + 2, SORT_VALUES + 2), "sort-fixed", 2000)
 toy("sort-variable-2l", f"2-layer transformer (d_model 64, 4 heads, GELU MLP, LN) sorting 2..{SORT_MAX_LEN} "
-    f"distinct values of 0..{SORT_VALUES - 1} (START x MID sorted END PAD..), 3000 steps of 128, a checkpoint every 75 and 30 log-spaced",
-    lm_arch(2, 2 * SORT_MAX_LEN + 3, SORT_VALUES + 4), "sort-variable", 3000, checkpoint_every=75, log_checkpoints=30)
+    f"distinct values of 0..{SORT_VALUES - 1} (START x MID sorted END PAD..), 3000 steps of 128, a checkpoint every 75 and 120 log-spaced",
+    lm_arch(2, 2 * SORT_MAX_LEN + 3, SORT_VALUES + 4), "sort-variable", 3000, checkpoint_every=75, log_checkpoints=120)
 
 
 # 3.5 min / max: a b OP answer, OP in {MIN, MAX}

@@ -1,14 +1,15 @@
 """Phase transitions in algorithmic tasks (seed problems 5.26-5.29), over the training checkpoints
 of models trained here: toy IOI (``toy-ioi-2l``/``3l``, a checkpoint every 50 of 2000 steps) and
-variable-length sorting (``sort-variable-2l``, every 75 of 3000). Seeds 1 and 2 are slow.
+variable-length sorting (``sort-variable-2l``, every 75 of 3000, and 120 log-spaced). Seeds 1 and 2 are slow.
 
 "A phase transition" is measured with ``harness.interp.phase``: onset ratio (step at 10% of the
 change / step at 90%) > 0.5, i.e. a plateau longer than half the time to finish the change; 5.26 also
 requires a change-point p-value < 0.01 against a smooth curve (the other claims note none). Both thresholds are our own, set before
 measuring, the same as for the induction head in test_induction_phase_change.py. Precondition:
 at least ``RESOLVED`` checkpoints lie inside the change (10% to 90%); a change that happened
-between two checkpoints cannot be timed (inconclusive). The models keep 30 log-spaced checkpoints
-besides the regular ones, so that a change in the first hundred steps is resolved too.
+between two checkpoints cannot be timed (inconclusive). The models keep log-spaced checkpoints
+besides the regular ones (30; 120 for sorting, whose lengths are learned within steps 50-200), so
+that a change in the first hundred steps is resolved too.
 """
 
 from harness import claim
