@@ -7,8 +7,8 @@ every seed is ``slow``. The budget changed after a first measurement: 1000 steps
 probe claims (precondition 0.8), so a 4000-step trial was run on seed 0 (0.892), and 4000 steps is
 the budget for every seed; no threshold changed. Deviation: it is trained on the uniform
 distribution over the legal next moves (the optimum of Li et al.'s next-move loss on random
-games, with less noise per game). Evaluation: 300 held-out random games (seed 1000); probes are fitted on 70% of the games and
-scored on the other 30%. Thresholds are ours, set before measuring, unless a paper is named."""
+games, with less noise per game). Evaluation: 300 held-out random games (seed 1000); probes are
+fitted on 70% of the games and scored on the other 30%. Thresholds are ours, set before measuring, unless a paper is named."""
 
 import pytest
 import torch

@@ -10,8 +10,9 @@ For a transformer (a TransformerLens config: ``n_layers``, ``d_model``, ``n_head
 
 Norms, activations, softmax, biases and embeddings are left out: they are linear in d_model per
 token, a few percent of the total. A pass that stops early or unembeds fewer positions costs
-its blocks run and its positions unembedded (``layer_flops``, ``unembed_flops``). Other models (MLPs, toy models of superposition) get
-2 x parameters x rows (rows = the input's first dimension), each weight used once per row.
+its blocks run and its positions unembedded (``layer_flops``, ``unembed_flops``). Other models
+(MLPs, toy models of superposition) get 2 x parameters x rows (rows = the input's first
+dimension), each weight used once per row.
 """
 
 from __future__ import annotations
