@@ -40,7 +40,7 @@ from harness.models.training import TrainConfig
 VOCAB = 4096
 FAMILY_TRAIN = TrainConfig(
     steps=6000, batch_size=32, lr=1e-3, weight_decay=0.01, warmup_steps=300, lr_schedule="cosine",
-    checkpoint_every=1000, log_checkpoints=40, log_every=100,
+    checkpoint_every=1000, log_checkpoints=40, log_every=100, device="best",
 )
 STANDIN_VOCAB = 512
 STANDIN_TRAIN = TrainConfig(steps=300, batch_size=16, lr=3e-3, warmup_steps=30, log_every=100, log_checkpoints=8)

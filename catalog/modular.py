@@ -146,7 +146,7 @@ def modular_mlp(op: str) -> MLPSpec:
 # LayerNorm, 40k full-batch steps; checkpoints every 500 steps and 20 log-spaced (the early
 # memorisation) instead of the authors' every 100, to keep the disk cache small.
 PAPER_TRAIN = dataclasses.replace(GROKKING_TRAIN, steps=40_000, checkpoint_every=500, log_checkpoints=20,
-                                  log_every=2000)
+                                  log_every=2000, device="best")
 PAPER_TRANSFORMER = ToyTransformerSpec(
     name="mod-add-p113-transformer",
     description=(

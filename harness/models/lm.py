@@ -22,7 +22,7 @@ from transformer_lens.model_bridge import TransformerBridge
 
 from harness.models.corpus import Corpus, CorpusTokens, TokenStream, corpus_tokens
 from harness.models.disk_cache import Artifact, artifact_key, cached_artifact, default_cache_root
-from harness.models.devices import CPU_KIND, best_device, device_kind
+from harness.models.devices import device_kind
 from harness.models.progress import announce_training, progress_to_terminal
 from harness.models.toy_transformer import bridge_from_state_dict
 from harness.models.trained import TrainedSpec, join_checkpoints
@@ -79,11 +79,8 @@ class TextLMSpec(TrainedSpec):
         return fields
 
     def keyed_payload(self, seed: int, data: CorpusTokens) -> dict[str, Any]:
-        # the device kind that trains it (GPU float sums differ from the CPU's); left out for the
-        # CPU, so that the keys of CPU-trained entries stay those they were cached under
-        kind = device_kind(best_device())
-        return {**self.payload(seed), "corpus_sha256": data.corpus_sha256, "tokenizer_sha256": data.tokenizer_sha256,
-                **({} if kind == CPU_KIND else {"device_kind": kind})}
+        # the device kind that trains it is in ``train``'s key (``TrainConfig.device``)
+        return {**self.payload(seed), "corpus_sha256": data.corpus_sha256, "tokenizer_sha256": data.tokenizer_sha256}
 
     def artifact(self, seed: int, cache_root: Path) -> Artifact:
         data = self.tokens(cache_root)
@@ -100,7 +97,7 @@ class TextLMSpec(TrainedSpec):
         return self.artifact(seed, default_cache_root())
 
     def train_on(self, data: CorpusTokens, seed: int, resume_path: Path) -> Artifact:
-        device = best_device()
+        device = self.train.training_device()
         model = self.train.initial_model(lambda s: init_native_model(self.arch, s), seed).to(device)
         generator = self.train.batch_generator(seed)
         stream = TokenStream(data.train, self.arch["n_ctx"], generator)
@@ -127,9 +124,7 @@ class TextLMSpec(TrainedSpec):
             "torch": torch.__version__,
             "transformer_lens": importlib.metadata.version("transformer-lens"),
         }
-        state = {k: v.cpu() for k, v in result.state_dict.items()}
-        checkpoints = {step: {k: v.cpu() for k, v in ckpt.items()} for step, ckpt in result.checkpoints.items()}
-        return join_checkpoints(state, checkpoints), meta
+        return join_checkpoints(result.state_dict, result.checkpoints), meta
 
     def from_state(self, state: dict[str, torch.Tensor], seed: int, meta: dict[str, Any], label: str) -> TransformerBridge:
         return bridge_from_state_dict(self.arch, seed, state, label)

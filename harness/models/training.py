@@ -25,6 +25,7 @@ from tqdm import tqdm
 from transformer_lens.config import TransformerBridgeConfig
 from transformer_lens.model_bridge.sources.native import NativeModel, initialize_native_model
 
+from harness.models.devices import CPU_KIND, best_device, device_kind
 from harness.models.tasks import get_task
 from harness.models.threads import single_thread
 
@@ -67,20 +68,29 @@ class TrainConfig:
     # weights re-randomised, i.e. replaced by the same slices of a fresh init at ``reinit_seed``
     reinit: tuple[tuple[str, int, int, int], ...] = ()
     reinit_seed: int = 0
+    # "best": train on the best device (CUDA when torch sees it), for the replication tier's long
+    # runs; the key then holds the device kind that trained it (GPU float sums differ from the
+    # CPU's), so a GPU-trained entry is never read as the CPU one. "cpu": every other toy model
+    device: str = "cpu"
 
     # fields added after models were first cached: left out of the cache key at their default,
     # so that the entries of every config that does not use them stay valid
-    LATE_FIELDS: ClassVar[dict[str, Any]] = {"log_checkpoints": 0, "data_seed": None, "reinit": (), "reinit_seed": 0}
+    LATE_FIELDS: ClassVar[dict[str, Any]] = {
+        "log_checkpoints": 0, "data_seed": None, "reinit": (), "reinit_seed": 0, "device": CPU_KIND,
+    }
 
     def __post_init__(self) -> None:
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; expected one of {LR_SCHEDULES}")
         if self.loss_dtype not in ("float32", "float64"):
             raise ValueError(f"unknown loss_dtype {self.loss_dtype!r}; expected 'float32' or 'float64'")
+        if self.device not in ("cpu", "best"):
+            raise ValueError(f"unknown training device {self.device!r}; expected 'cpu' or 'best'")
 
     def key(self) -> dict[str, Any]:
-        """The fields as the disk-cache key holds them (``LATE_FIELDS`` at their default left out)."""
-        fields = dataclasses.asdict(self)
+        """The fields as the disk-cache key holds them (``LATE_FIELDS`` at their default left out;
+        ``device`` as the kind of the device it trains on: "best" on a CPU machine keys as "cpu")."""
+        fields = {**dataclasses.asdict(self), "device": device_kind(self.training_device())}
         return {k: v for k, v in fields.items() if not (k in self.LATE_FIELDS and v == self.LATE_FIELDS[k])}
 
     def checkpoint_steps(self) -> set[int]:
@@ -88,6 +98,9 @@ class TrainConfig:
         regular = set(range(self.checkpoint_every, self.steps + 1, self.checkpoint_every)) if self.checkpoint_every else set()
         spaced = {int(round(s)) for s in np.geomspace(1, self.steps, self.log_checkpoints)} if self.log_checkpoints else set()
         return regular | spaced
+
+    def training_device(self) -> torch.device:
+        return best_device() if self.device == "best" else torch.device(CPU_KIND)
 
     def initial_model(self, build: Callable[[int], torch.nn.Module], seed: int) -> torch.nn.Module:
         """``build(seed)``, the model's init, with the ``reinit`` slices taken from ``build(reinit_seed)``."""
@@ -193,10 +206,12 @@ def train_toy_transformer(
     model = train.initial_model(lambda s: init_native_model(arch, s), seed)
     if init_state is not None:
         model.load_state_dict(init_state)
+    device = train.training_device()
+    model.to(device)
     data_gen = train.batch_generator(seed)
 
     def batch_loss() -> torch.Tensor:
-        tokens, loss_mask, *targets = task_fn(data_gen, train.batch_size)
+        tokens, loss_mask, *targets = (t.to(device) for t in task_fn(data_gen, train.batch_size))
         return next_token_loss(train.loss_input(model(tokens)), tokens, loss_mask, *targets)
 
     return optimize(model, batch_loss, train, f"{task} seed {seed}", progress)
@@ -223,6 +238,9 @@ def optimize(
 
     ``resume``: save and resume the state (``Resume``). ``tokens_per_step``: show a tqdm bar of
     tokens trained, with tokens/s and the time left."""
+    device = train.training_device()
+    if any(p.device != device for p in model.parameters()):  # a trainer that forgot to move it: never a silent fallback
+        raise ValueError(f"[{label}] the model is not on {device}, where its TrainConfig trains")
     if plain_gradient_descent:
         optimizer = torch.optim.SGD(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
     else:
@@ -266,7 +284,7 @@ def optimize(
             if progress is not None:
                 progress(line)
         if step in keep:
-            checkpoints[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            checkpoints[step] = cpu_copy(model.state_dict())
         bar.update(tokens_per_step)
         if resume is not None and step % resume.every == 0 and step < train.steps:
             save_resume_state(resume, {
@@ -279,11 +297,16 @@ def optimize(
         resume.path.unlink(missing_ok=True)
     model.eval()
     return TrainResult(
-        state_dict={k: v.detach().clone() for k, v in model.state_dict().items()},
+        state_dict=cpu_copy(model.state_dict()),
         losses=losses,
         checkpoints=checkpoints,
         seconds=time.perf_counter() - start,
     )
+
+
+def cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A copy of a state dict on the CPU, where the disk cache writes it from (a clone on the CPU)."""
+    return {k: v.detach().to(CPU_KIND, copy=True) for k, v in state.items()}
 
 
 def save_resume_state(resume: Resume, state: dict[str, Any]) -> None:

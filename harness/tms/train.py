@@ -82,11 +82,13 @@ def train_tms(
     restored afterwards), ``torch.manual_seed`` for dropout: same model init + same seed ->
     bitwise-identical weights on one machine.
     """
-    weights = None if importance is None else torch.as_tensor(importance, dtype=torch.float32)
+    device = train.training_device()
+    model.to(device)
+    weights = None if importance is None else torch.as_tensor(importance, dtype=torch.float32, device=device)
     data = torch.Generator().manual_seed(int(seed))
 
     def batch_loss() -> torch.Tensor:
-        x, y = split_batch(batch_fn(data))
+        x, y = (t.to(device) for t in split_batch(batch_fn(data)))
         return tms_loss(model(x), y, weights, loss)
 
     with torch.random.fork_rng(devices=[]):

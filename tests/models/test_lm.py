@@ -10,7 +10,6 @@ from transformer_lens.utilities.activation_functions import solu
 
 from catalog.lm import FAMILY, STANDINS, standin
 from harness.models.corpus import TokenStream
-from harness.models import lm
 from harness.models.lm import RESUME_SUFFIX
 from harness.models.registry import model_names
 from harness.models.trained import split_checkpoints
@@ -65,13 +64,10 @@ def test_cache_key_holds_the_corpus_and_tokenizer_hashes(tmp_path):
     assert other.keyed_payload(0, other.tokens(tmp_path / "cache"))["corpus_sha256"] != payload["corpus_sha256"]
 
 
-def test_cache_key_says_which_device_kind_trained_it(tmp_path, monkeypatch):
-    spec = tiny_spec(write_tiny_files(tmp_path))
-    data = spec.tokens(tmp_path / "cache")
-    on_cpu = spec.keyed_payload(0, data)
-    assert "device_kind" not in on_cpu  # CPU entries keep the keys they were cached under
-    monkeypatch.setattr(lm, "device_kind", lambda device: "cuda:NVIDIA H200")
-    assert spec.keyed_payload(0, data) == {**on_cpu, "device_kind": "cuda:NVIDIA H200"}
+def test_the_family_trains_on_the_best_device_and_the_standins_on_the_cpu():
+    # the device kind is then in the family's key (TrainConfig.device, tests/models/test_training.py)
+    assert {spec.train.device for spec in FAMILY.values()} == {"best"}
+    assert {spec.train.device for spec in STANDINS.values()} == {"cpu"}
 
 
 def test_family_and_standins_share_architectures_and_only_the_family_is_registered():

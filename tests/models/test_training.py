@@ -12,6 +12,7 @@ from catalog.modular import modular_mlp
 from harness.models.mlp import neuron_slices
 from harness.models.toy_transformer import head_slices
 from harness.models.trained import join_checkpoints, split_checkpoints
+from harness.models import training
 from harness.models.training import TrainConfig, init_native_model, train_toy_transformer
 
 ARCH = attn_only_induction(2).arch
@@ -112,3 +113,24 @@ def test_an_mlp_neuron_is_rerandomised_in_all_its_weights():
     assert torch.equal(got.fc_in.weight[5], fresh.fc_in.weight[5]) and torch.equal(got.fc_in.bias[5], fresh.fc_in.bias[5])
     assert torch.equal(got.fc_out.weight[:, 5], fresh.fc_out.weight[:, 5])
     assert torch.equal(got.fc_in.weight[6], own.fc_in.weight[6])
+
+
+def test_a_config_trained_on_the_best_device_keys_on_the_kind_of_that_device(monkeypatch):
+    on_cpu, best = TrainConfig(steps=10), TrainConfig(steps=10, device="best")
+    assert best.key() == on_cpu.key()  # on a CPU machine: the CPU key, so cached entries stay valid
+    monkeypatch.setattr(training, "best_device", lambda: torch.device("cuda"))
+    monkeypatch.setattr(training, "device_kind", lambda device: "cuda:NVIDIA H200" if device.type == "cuda" else "cpu")
+    assert best.key() == {**on_cpu.key(), "device": "cuda:NVIDIA H200"}
+    assert TrainConfig(steps=10).key() == on_cpu.key()  # a CPU config trains on the CPU anywhere
+
+
+def test_an_unknown_training_device_is_refused():
+    with pytest.raises(ValueError, match="unknown training device"):
+        TrainConfig(device="cuda")
+
+
+def test_optimize_refuses_a_model_that_is_not_on_its_training_device(monkeypatch):
+    monkeypatch.setattr(training, "best_device", lambda: torch.device("meta"))
+    model = torch.nn.Linear(2, 1)
+    with pytest.raises(ValueError, match="not on meta"):
+        training.optimize(model, lambda: model.weight.sum(), TrainConfig(steps=1, device="best"), "linear")
