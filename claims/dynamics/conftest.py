@@ -242,7 +242,7 @@ RUN_SEED_STRIDE = 100  # other data orders / inits of a target: seed + k * this
 
 def layer_scores(checkpoints, tokens, score, layer: int) -> np.ndarray:
     """``[checkpoints, n_heads]``: ``score(model, tokens)[layer]`` at each checkpoint."""
-    return torch.stack(over_checkpoints(checkpoints, f"{score.__name__} of layer {layer}", lambda m: score(m, tokens)[layer], tokens)).numpy()
+    return torch.stack(over_checkpoints(checkpoints, f"{score.__name__} of layer {layer}", lambda m: score(m, tokens)[layer], tokens)).cpu().numpy()
 
 
 class InductionLottery:
@@ -350,7 +350,7 @@ def sorting_items(model, checkpoints):
     checkpoint."""
     tokens, mask, targets = task_batch("sort-variable", 512, 1000)
     return list(checkpoints), torch.stack(over_checkpoints(checkpoints, "answer probability", lambda m: answer_log_probs(m, tokens, targets, mask).exp(),
-                                                           tokens, targets, mask), dim=1).numpy()
+                                                           tokens, targets, mask), dim=1).cpu().numpy()
 
 
 # --- 5.19 (neurons' max-activating inputs before / after fine-tuning; helper s1b) ---

@@ -45,7 +45,7 @@ def expect_reverse_engineered(model, neurons, evidence, show_neuron) -> None:
     evidence.note("base rate: share of held-out positions followed by a boosted token", round(float(boosted[nxt].float().mean()), 3))
     evidence.note("its 10 most boosted tokens", [neurons.codec.decode(int(t)) for t in logit_effect.topk(10).indices])
     evidence.expect("Spearman: embedding projection vs activation (held out)",
-                    spearmanr(embedding_input[ids].numpy(), activation.numpy()).statistic, ">", 0.5)
+                    spearmanr(embedding_input[ids].cpu().numpy(), activation.cpu().numpy()).statistic, ">", 0.5)
     evidence.expect("share of its top-20 activations followed by a boosted token",
                     boosted[nxt[activation.topk(TOP).indices]].float().mean(), ">", 0.25)
 

@@ -132,7 +132,7 @@ class TracrMeasurements:
             corrupted_logits = run_with_hooks(self.model, self.corrupted[n], [])
             for pos in range(1, n + 1):
                 answers = self.answers(n, pos, self.clean_logits[n])
-                answers = torch.zeros(len(clean), dtype=torch.long) if answers is None else answers
+                answers = torch.zeros(len(clean), dtype=torch.long, device=self.clean_logits[n].device) if answers is None else answers
                 wrong = self.answers(n, pos, corrupted_logits)
                 clean_diff = self.clean_logits[n][:, pos].gather(-1, answers[:, None]).squeeze(-1)
                 if wrong is not None:

@@ -33,7 +33,7 @@ def test_attention_implements_select(model, tracr, evidence):
     weights = []
     for tokens in tracr.clean.values():
         pattern = attention_patterns(model, tokens)[layer][:, head, 1:]  # [batch, query, key]
-        weights.append(pattern.gather(-1, SELECTED_KEYS[model.cfg.model_name](tokens)[..., None]).min().item())
+        weights.append(pattern.gather(-1, SELECTED_KEYS[model.cfg.model_name](tokens).to(pattern.device)[..., None]).min().item())
     evidence.expect(f"min attention of L{layer}H{head} on the selected key", min(weights), ">", 0.9)
 
 

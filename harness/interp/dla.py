@@ -144,9 +144,9 @@ def logit_attribution_from_cache(model, logits: torch.Tensor, cache, answers: to
                 if not attn_only else torch.zeros_like(attn_bias))
         constant = unembed_bias + (0.0 if norm_bias is None else direction @ norm_bias)
         final = logits[:, pos]
-        observed = final.gather(-1, answers[:, None]).squeeze(-1)
+        observed = final.gather(-1, answers.to(final.device)[:, None]).squeeze(-1)
         if wrong is not None:
-            observed = observed - final.gather(-1, wrong[:, None]).squeeze(-1)
+            observed = observed - final.gather(-1, wrong.to(final.device)[:, None]).squeeze(-1)
         return LogitAttribution(
             embed=project(cache[EMBED_HOOK][:, pos]).cpu(), heads=project(head_out).cpu(),
             attn_bias=attn_bias.cpu(), mlps=mlps.cpu(), constant=constant.cpu(), logits=observed.cpu(),

@@ -34,7 +34,7 @@ def column_frequency_norms(weights: torch.Tensor) -> torch.Tensor:
     """Squared norm per frequency of each column of ``weights`` ``[p, d]`` (a function of
     ``x in Z_p`` per column), summed over cos/sin: ``[(p - 1) // 2, d]`` (frequency ``k`` at
     index ``k - 1``; the constant component is left out)."""
-    coeffs = fourier_basis(weights.shape[0]) @ weights.detach().double()  # [p, d]
+    coeffs = fourier_basis(weights.shape[0]).to(weights.device) @ weights.detach().double()  # [p, d]
     energy = coeffs.pow(2)
     return energy[1::2] + energy[2::2]
 
@@ -121,11 +121,11 @@ def grid_frequency_fraction(acts: torch.Tensor, freqs: list[int]) -> torch.Tenso
     different key frequencies. Returns ``[n_neurons]`` in [0, 1].
     """
     p = acts.shape[0]
-    basis = fourier_basis(p)
+    basis = fourier_basis(p).to(acts.device)
     coeffs = torch.einsum("ia,jb,abn->ijn", basis, basis, acts.double())  # [p, p, n]
     energy = coeffs.pow(2)
     energy[0, 0] = 0  # the mean is not variance
-    in_key = torch.zeros(p, dtype=torch.bool)
+    in_key = torch.zeros(p, dtype=torch.bool, device=acts.device)
     in_key[0] = True
     for k in freqs:
         in_key[2 * k - 1 : 2 * k + 1] = True

@@ -40,7 +40,7 @@ def per_token_loss(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
     """Next-token cross-entropy. logits: [batch, seq, d_vocab]; tokens: [batch, seq]
     -> [batch, seq - 1], entry i is the loss of predicting ``tokens[:, i + 1]``."""
     log_probs = F.log_softmax(logits[:, :-1].float(), dim=-1)
-    return -log_probs.gather(-1, tokens[:, 1:, None]).squeeze(-1)
+    return -log_probs.gather(-1, tokens[:, 1:, None].to(log_probs.device)).squeeze(-1)
 
 
 def mean_loss(logits: torch.Tensor, tokens: torch.Tensor, positions: slice = slice(None)) -> torch.Tensor:
@@ -51,6 +51,7 @@ def mean_loss(logits: torch.Tensor, tokens: torch.Tensor, positions: slice = sli
 
 def logit_diff(logits: torch.Tensor, correct: torch.Tensor, wrong: torch.Tensor) -> torch.Tensor:
     """logits: [batch, d_vocab] (final position); correct, wrong: [batch] token ids -> [batch]."""
+    correct, wrong = correct.to(logits.device), wrong.to(logits.device)
     return logits.gather(-1, correct[:, None]).squeeze(-1) - logits.gather(-1, wrong[:, None]).squeeze(-1)
 
 

@@ -91,7 +91,7 @@ def auroc_per_neuron(acts: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 def auroc_matrix(acts: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """[k, d_mlp]: AUROC of each neuron's activation (acts [n, d_mlp]) as a score for each of
     ``k`` binary labels ([n, k] bool, both classes present in each), from one ranking."""
-    ranks = torch.from_numpy(rankdata(acts.double().numpy(), axis=0))
+    ranks = torch.from_numpy(rankdata(acts.double().cpu().numpy(), axis=0))
     n_pos = labels.sum(0).double()[:, None]
     n_neg = len(labels) - n_pos
     return ((labels.double().T @ ranks - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)).float()

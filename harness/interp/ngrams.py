@@ -32,7 +32,7 @@ def bigram_after_prefixes(model, layer: int, neurons: torch.Tensor, bigrams: tor
     prompts = torch.stack([torch.cat([prefixes.expand(m, c, -1), first[..., None], second[..., None]], dim=-1)
                            for first, second in ((a, b), (x, b), (a, x))])  # [3, m, c, L + 2]
     acts, _ = neuron_activations(model, prompts.flatten(0, 2), [layer])
-    at_last = acts[0, :, -1].view(3, m, c, -1).gather(3, neurons.view(1, m, 1, 1).expand(3, m, c, 1))[..., 0]  # [3, m, c]
+    at_last = acts[0, :, -1].view(3, m, c, -1).gather(3, neurons.to(acts.device).view(1, m, 1, 1).expand(3, m, c, 1))[..., 0]  # [3, m, c]
     keep = torch.stack([x != a, x != a, x != b]).float()  # [3, m, c]
     with_a, without_a, without_b = (at_last * keep).sum(-1) / keep.sum(-1).clamp(min=1)
     return with_a, without_a, without_b

@@ -255,7 +255,7 @@ def causal_trace(
     index = (torch.arange(batch), positions)
 
     def answer_probs(logits: torch.Tensor) -> torch.Tensor:
-        return logits[:, -1].float().softmax(-1).gather(-1, answers.repeat(len(logits) // batch)[:, None]).squeeze(-1).cpu()
+        return logits[:, -1].float().softmax(-1).gather(-1, answers.to(logits.device).repeat(len(logits) // batch)[:, None]).squeeze(-1).cpu()
 
     with torch.inference_mode():
         clean, corrupted = answer_probs(model(tokens)), answer_probs(model.run_with_hooks(tokens, fwd_hooks=[corrupt]))

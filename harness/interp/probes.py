@@ -89,7 +89,7 @@ def readout_interference(scores: torch.Tensor, labels: torch.Tensor, off: torch.
     shift: the mean score of the negatives on ``on`` minus that on ``off``, in units of the
     positives' minus negatives' mean on ``off``). scores [n], labels, off, on [n] bool."""
     def auroc(rows: torch.Tensor) -> float:
-        return float(roc_auc_score(labels[rows].numpy(), scores[rows].numpy()))
+        return float(roc_auc_score(labels[rows].cpu().numpy(), scores[rows].cpu().numpy()))
 
     negative_off, negative_on = scores[off & ~labels].mean(), scores[on & ~labels].mean()
     gap = scores[off & labels].mean() - negative_off

@@ -66,5 +66,5 @@ def frequency_silhouette(spectra: torch.Tensor, seed: int = 0) -> tuple[float, f
     if labels.unique().numel() < 2:
         return float("nan"), float("nan")
     shuffled = labels[torch.randperm(labels.numel(), generator=torch.Generator().manual_seed(seed))]
-    return (float(silhouette_score(shares.numpy(), labels.numpy())),
-            float(silhouette_score(shares.numpy(), shuffled.numpy())))
+    return (float(silhouette_score(shares.cpu().numpy(), labels.cpu().numpy())),
+            float(silhouette_score(shares.cpu().numpy(), shuffled.cpu().numpy())))

@@ -17,7 +17,7 @@ def bootstrap_mean_difference(a: torch.Tensor, b: torch.Tensor, confidence: floa
     ``(estimate, low, high)``. Each row of ``a`` and of ``b`` is resampled with replacement on
     its own (independent samples, e.g. instances trained from different initialisations)."""
     rng = np.random.default_rng(seed)
-    groups_a, groups_b = (np.atleast_2d(np.asarray(x, dtype=np.float64)) for x in (a, b))
+    groups_a, groups_b = (np.atleast_2d(torch.as_tensor(x).cpu().double().numpy()) for x in (a, b))
 
     def resampled_sums(x: np.ndarray) -> np.ndarray:                        # [resamples]
         idx = rng.integers(0, x.shape[1], size=(n_resamples, *x.shape))    # [resamples, groups, n]

@@ -8,6 +8,7 @@ counted with ``nvidia-smi``, which does not initialise CUDA in this process.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -58,3 +59,24 @@ def place_worker(environ: MutableMapping[str, str] = os.environ) -> str | None:
     environ["CUDA_VISIBLE_DEVICES"] = worker_gpu(worker, gpus)
     return environ["CUDA_VISIBLE_DEVICES"]
 
+
+
+def inputs_follow_the_model(module: torch.nn.Module) -> torch.nn.Module:
+    """Make ``module``'s forward move its tensor arguments to the device of its parameters.
+
+    Claims and the toolkit build tokens and inputs on the CPU; TransformerLens moves only string
+    inputs, and its ``run_with_cache`` / ``run_with_hooks`` call ``forward`` directly (a module
+    pre-hook would not see them), so the instance's ``forward`` is wrapped."""
+    forward = module.forward
+
+    @functools.wraps(forward)
+    def on_the_model_device(*args, **kwargs):
+        device = next(module.parameters()).device  # at each call: the model may have moved since
+
+        def move(value):
+            return value.to(device) if isinstance(value, torch.Tensor) else value
+
+        return forward(*map(move, args), **{name: move(value) for name, value in kwargs.items()})
+
+    module.forward = on_the_model_device
+    return module

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from harness.models import activation_store, passes
-from harness.models.devices import best_device
+from harness.models.devices import CPU_KIND, best_device, inputs_follow_the_model
 from harness.models.disk_cache import default_cache_root
 from harness.models.registry import ModelUnavailable, get_model_spec
 
@@ -58,6 +58,8 @@ def load_model(name: str, seed: int) -> Any:
         weights = weight_hash(model)  # before the move: hashing reads the tensors on the CPU
         if hasattr(model, "to"):  # float32 (the default) keeps each model's own dtype
             model = model.to(best_device()) if _dtype == torch.float32 else model.to(best_device(), _dtype)
+        if isinstance(model, torch.nn.Module) and best_device().type != CPU_KIND:
+            inputs_follow_the_model(model)  # tokens built on the CPU reach the GPU's model
         _loaded[key] = model
         _provenance[key] = {"weights": weights, **placement(_loaded[key]), **getattr(spec, "origin", {})}
         passes.watch(_loaded[key], f"{name}-seed{seed}")

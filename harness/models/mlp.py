@@ -48,7 +48,7 @@ class OneHiddenLayerMLP(torch.nn.Module):
 
     def hidden(self, x: torch.Tensor) -> torch.Tensor:
         """Hidden activations ``[n, d_hidden]``."""
-        return ACTIVATIONS[self.act](self.fc_in(x))
+        return ACTIVATIONS[self.act](self.fc_in(x.to(self.fc_in.weight.device)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc_out(self.hidden(x))

@@ -239,7 +239,7 @@ def optimize(
     ``resume``: save and resume the state (``Resume``). ``tokens_per_step``: show a tqdm bar of
     tokens trained, with tokens/s and the time left."""
     device = train.training_device()
-    if any(p.device != device for p in model.parameters()):  # a trainer that forgot to move it: never a silent fallback
+    if any(p.device.type != device.type for p in model.parameters()):  # a trainer that forgot to move it: never a silent fallback
         raise ValueError(f"[{label}] the model is not on {device}, where its TrainConfig trains")
     if plain_gradient_descent:
         optimizer = torch.optim.SGD(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)

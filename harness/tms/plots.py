@@ -52,7 +52,7 @@ def plot_feature_columns(W2d: torch.Tensor, path: PathLike, importance: torch.Te
     else:
         imp = torch.as_tensor(importance, dtype=torch.float32).reshape(-1)
         colour_val = (imp - imp.min()) / (imp.max() - imp.min()).clamp_min(1e-12)
-    colours = cm.viridis(colour_val.numpy())
+    colours = cm.viridis(colour_val.cpu().numpy())
     ncols = max(1, min(ncols, k))
     nrows = math.ceil(k / ncols)
     fig = _figure(2.4 * ncols, 2.6 * nrows)
@@ -102,12 +102,12 @@ def plot_dimensionality_vs_sparsity(D: torch.Tensor, densities: torch.Tensor, pa
         ax.text(1.0, y, f" {v:.3g} {label}", transform=ax.get_yaxis_transform(), fontsize=7,
                 va="center", ha="left", color="0.4")
         last_y = y
-    ax.scatter(x.reshape(-1).numpy(), D.reshape(-1).numpy(), s=8, alpha=0.6, color="tab:blue",
+    ax.scatter(x.reshape(-1).cpu().numpy(), D.reshape(-1).cpu().numpy(), s=8, alpha=0.6, color="tab:blue",
                label="feature dimensionality $D_i$")
     if dims_per_feature is not None:
         dpf = torch.as_tensor(dims_per_feature, dtype=torch.float32).reshape(-1)
         order = torch.argsort(1.0 / dens)
-        ax.plot((1.0 / dens)[order].numpy(), dpf[order].numpy(), color="black", lw=1.2,
+        ax.plot((1.0 / dens)[order].cpu().numpy(), dpf[order].cpu().numpy(), color="black", lw=1.2,
                 label="dimensions per feature $m/||W||_F^2$")
     ax.set_xscale("log")
     ax.set_ylim(-0.02, 1.05)

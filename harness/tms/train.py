@@ -44,6 +44,7 @@ def tms_loss(out: torch.Tensor, y: torch.Tensor, importance: torch.Tensor | None
 
     ``importance``: ``None`` (all ones), ``[d]`` or ``[instances, d]``.
     """
+    importance = None if importance is None else importance.to(out.device)
     if loss == "mse":
         err = (y - out) ** 2
         if importance is not None:

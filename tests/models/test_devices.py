@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from harness.models import devices
-from harness.models.devices import device_kind, place_worker, visible_gpus, worker_gpu
+from harness.models.devices import device_kind, inputs_follow_the_model, place_worker, visible_gpus, worker_gpu
 
 
 def test_worker_i_takes_gpu_i_mod_g():
@@ -31,3 +31,11 @@ def test_gpus_are_counted_without_cuda(monkeypatch):
 
 def test_the_cpu_kind():
     assert device_kind(torch.device("cpu")) == "cpu"
+
+
+def test_a_models_inputs_follow_it_to_its_device():
+    # "meta" stands in for a GPU here: a CPU tensor given to a meta module fails unless moved
+    linear = inputs_follow_the_model(torch.nn.Linear(3, 2, device="meta"))
+    assert linear(torch.ones(4, 3)).device.type == "meta"
+    assert linear.forward(input=torch.ones(4, 3)).device.type == "meta"  # as run_with_cache calls it
+    assert linear.to_empty(device="cpu")(torch.ones(4, 3)).device.type == "cpu"  # it follows a later move
