@@ -3,8 +3,9 @@
 (``catalog.lm.standin``: d_model 32, 4 heads, context 32) at d_model 64 (MLP 256), trained
 ``SMALL_TRAIN`` on the stand-ins' corpus and 512-token BPE. Unlike the stand-ins (300 steps, code
 paths only), they are claim models: their held-out loss is noted by the claims that use them.
-They keep 20 log-spaced checkpoints and one every 100 steps (as the family, ``catalog.lm``) for
-5.23 (neuron formation over training).
+They keep 20 log-spaced checkpoints and one every 100 steps (as the family, ``catalog.lm``), and
+one every 5 steps over steps 40-130, where the SoLU model's token neurons form, for 5.23 (neuron
+formation over training).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from harness.models.registry import register_model
 from harness.models.training import TrainConfig
 
 SMALL_TRAIN = TrainConfig(steps=1000, batch_size=16, lr=3e-3, warmup_steps=50, lr_schedule="cosine", log_every=250,
-                          checkpoint_every=100, log_checkpoints=20)
+                          checkpoint_every=100, log_checkpoints=20, dense_checkpoints=(40, 130, 5))
 
 
 def small_member(family: str) -> TextLMSpec:

@@ -54,5 +54,7 @@ def ioi_s2_targets(tokens: torch.Tensor) -> torch.Tensor:
 
 for _layers in (2, 3):
     toy(f"toy-ioi-{_layers}l", f"{_layers}-layer attention-only transformer (d_model 64, 4 heads, LN) on a toy "
-        f"IOI task (BOS X Y f f S f TO -> IO, {IOI_NAMES} names), 2000 steps of 128, a checkpoint every 50 and 30 log-spaced",
-        lm_arch(_layers, IOI_SEQ, IOI_TO + 1, attn_only=True), "toy-ioi", 2000, checkpoint_every=50, log_checkpoints=30)
+        f"IOI task (BOS X Y f f S f TO -> IO, {IOI_NAMES} names), 2000 steps of 128, a checkpoint every 50, "
+        "30 log-spaced and every 5 over steps 80-200 (where the S-inhibition head forms)",
+        lm_arch(_layers, IOI_SEQ, IOI_TO + 1, attn_only=True), "toy-ioi", 2000, checkpoint_every=50, log_checkpoints=30,
+        dense_checkpoints=(80, 200, 5))

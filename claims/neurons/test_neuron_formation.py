@@ -3,7 +3,8 @@ trained here (``lm-solu-1l``, ``lm-solu-2l``; ``lm`` tier) over their training c
 log-spaced and one every 1000 steps), on the probe windows of the ``neurons`` fixture
 (``conftest.py``) of the claim's prompt draw. Since the family is not trained here (~92
 CPU-hours), also on ``catalog.small_lm``'s tiny SoLU model (d_model 64, 512-token vocab, 1000 steps
-on the stand-in corpus; 20 log-spaced checkpoints and one every 100 steps) on seeds 0-2.
+on the stand-in corpus; 20 log-spaced checkpoints, one every 100 steps and one every 5 over steps
+40-130, where its token neurons form) on seeds 0-2.
 """
 
 from harness import claim
@@ -32,7 +33,7 @@ def test_solu_neurons_form_as_a_phase_transition(checkpoints, neurons, evidence,
                 "the rise; prompt draw 0); seeds 0 and 1 are inconclusive (0 and 3 checkpoints inside the rise: it "
                 "happens within steps 55-78 and 55-113, between checkpoints)"})
 def test_small_solu_neurons_form_as_a_phase_transition(checkpoints, neurons, evidence, target, plot_dir):
-    """As above (same thresholds, set before measuring), on the tiny SoLU model over its 28
+    """As above (same thresholds, set before measuring), on the tiny SoLU model over its 45
     checkpoints instead of the family's."""
     expect_token_share_phase_transition(checkpoints, neurons, evidence, target, plot_dir)
 

@@ -61,6 +61,9 @@ class TrainConfig:
     # also keep this many checkpoints spaced logarithmically from step 1 to ``steps``: dense where
     # early changes are fast (a task learned in 100 of 3000 steps), sparse later
     log_checkpoints: int = 0
+    # ``(start, stop, every)``: also keep every ``every``-th step from ``start`` to ``stop``, where a
+    # claim needs a fast change resolved (e.g. a head that forms within 30 steps)
+    dense_checkpoints: tuple[int, int, int] = ()
     # the batches are drawn from this seed instead of the model's (same init, another data order);
     # for tasks that draw batches
     data_seed: int | None = None
@@ -77,6 +80,7 @@ class TrainConfig:
     # so that the entries of every config that does not use them stay valid
     LATE_FIELDS: ClassVar[dict[str, Any]] = {
         "log_checkpoints": 0, "data_seed": None, "reinit": (), "reinit_seed": 0, "device": CPU_KIND,
+        "dense_checkpoints": (),
     }
 
     def __post_init__(self) -> None:
@@ -84,6 +88,8 @@ class TrainConfig:
             raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; expected one of {LR_SCHEDULES}")
         if self.loss_dtype not in ("float32", "float64"):
             raise ValueError(f"unknown loss_dtype {self.loss_dtype!r}; expected 'float32' or 'float64'")
+        if self.dense_checkpoints and (len(self.dense_checkpoints) != 3 or min(self.dense_checkpoints) < 1):
+            raise ValueError(f"dense_checkpoints {self.dense_checkpoints!r}: expected (start, stop, every), each >= 1")
         if self.device not in ("cpu", "best"):
             raise ValueError(f"unknown training device {self.device!r}; expected 'cpu' or 'best'")
 
@@ -94,10 +100,12 @@ class TrainConfig:
         return {k: v for k, v in fields.items() if not (k in self.LATE_FIELDS and v == self.LATE_FIELDS[k])}
 
     def checkpoint_steps(self) -> set[int]:
-        """The steps whose weights are kept (``checkpoint_every`` and ``log_checkpoints``)."""
+        """The steps whose weights are kept (``checkpoint_every``, ``log_checkpoints`` and
+        ``dense_checkpoints``)."""
         regular = set(range(self.checkpoint_every, self.steps + 1, self.checkpoint_every)) if self.checkpoint_every else set()
         spaced = {int(round(s)) for s in np.geomspace(1, self.steps, self.log_checkpoints)} if self.log_checkpoints else set()
-        return regular | spaced
+        start, stop, every = self.dense_checkpoints or (1, 0, 1)
+        return regular | spaced | set(range(start, min(stop, self.steps) + 1, every))
 
     def training_device(self) -> torch.device:
         return best_device() if self.device == "best" else torch.device(CPU_KIND)

@@ -87,6 +87,15 @@ def test_log_checkpoints_are_dense_early_and_stay_out_of_the_key_when_unused():
     assert config.key()["log_checkpoints"] == 10
 
 
+def test_dense_checkpoints_fill_a_window_and_stay_out_of_the_key_when_unused():
+    config = TrainConfig(steps=300, checkpoint_every=100, dense_checkpoints=(140, 160, 10))
+    assert sorted(config.checkpoint_steps()) == [100, 140, 150, 160, 200, 300]
+    assert sorted(TrainConfig(steps=150, dense_checkpoints=(140, 200, 5)).checkpoint_steps()) == [140, 145, 150]
+    assert "dense_checkpoints" not in TrainConfig(steps=10).key()
+    with pytest.raises(ValueError, match="dense_checkpoints"):
+        TrainConfig(dense_checkpoints=(100, 200))
+
+
 def test_reinit_rerandomises_only_its_slices_and_data_seed_changes_only_the_batches():
     head = head_slices(1, 2, ARCH["d_model"] // ARCH["n_heads"])
     build = lambda seed: init_native_model(ARCH, seed)  # noqa: E731
