@@ -11,7 +11,7 @@ Conventions (as in the paper's notebook):
 * Feature ``i`` is present with probability ``p`` independently; if present its value is drawn from
   a value distribution (paper: uniform on [0, 1]), else it is 0.
 * Every random draw takes an explicit ``torch.Generator``; the same generator state gives the same
-  batch.
+  batch, made on the generator's device (a CUDA generator draws on the GPU: another stream).
 
 A *batch function* is a callable ``batch_fn(generator) -> x`` (autoencoding, target = x) or
 ``-> (x, y)`` (explicit target); ``harness.tms.train.train_tms`` consumes it.
@@ -68,8 +68,14 @@ def two_class_density(n_instances: int, n_features: int, n_dense: int,
     return out
 
 
-def _probability_tensor(p: Probability, n_instances: int, n_features: int) -> torch.Tensor:
-    p = torch.as_tensor(p, dtype=torch.float32)
+def _draws(generator: torch.Generator | None) -> dict:
+    """The keyword arguments of a random draw: from ``generator``, on its device."""
+    return {"generator": generator, "device": None if generator is None else generator.device}
+
+
+def _probability_tensor(p: Probability, n_instances: int, n_features: int,
+                        device: torch.device | None = None) -> torch.Tensor:
+    p = torch.as_tensor(p, dtype=torch.float32, device=device)
     if p.ndim == 0:
         return p.expand(n_instances, n_features)
     if p.ndim == 1:
@@ -88,15 +94,15 @@ def sample_values(shape: Sequence[int], distribution: str = "uniform",
     (see ``VALUE_DISTRIBUTIONS``)."""
     shape = tuple(shape)
     if distribution == "uniform":
-        return torch.rand(shape, generator=generator)
+        return torch.rand(shape, **_draws(generator))
     if distribution == "ones":
-        return torch.ones(shape)
+        return torch.ones(shape, device=_draws(generator)["device"])
     if distribution == "discrete123":
-        return torch.randint(1, 4, shape, generator=generator).to(torch.float32)
+        return torch.randint(1, 4, shape, **_draws(generator)).to(torch.float32)
     if distribution == "uniform_half":
-        return 0.5 + 0.5 * torch.rand(shape, generator=generator)
+        return 0.5 + 0.5 * torch.rand(shape, **_draws(generator))
     if distribution == "signed_uniform":
-        return 2 * torch.rand(shape, generator=generator) - 1
+        return 2 * torch.rand(shape, **_draws(generator)) - 1
     raise ValueError(f"unknown distribution {distribution!r}; expected one of {VALUE_DISTRIBUTIONS}")
 
 
@@ -105,12 +111,12 @@ def generate_features(batch_size: int, n_instances: int, n_features: int, featur
                       generator: torch.Generator | None = None) -> torch.Tensor:
     """Sparse features ``[batch, instances, features]``: each entry present with its probability,
     value from ``distribution``, else 0 (notebook's ``generate_batch``)."""
-    p = _probability_tensor(feature_probability, n_instances, n_features).contiguous()
+    p = _probability_tensor(feature_probability, n_instances, n_features, _draws(generator)["device"]).contiguous()
     shape = (batch_size, n_instances, n_features)
     if distribution in GROUPED_DISTRIBUTIONS:
         return sample_values(shape, "uniform", generator) * grouped_presence(shape, p, distribution, generator)
     values = sample_values(shape, distribution, generator)
-    present = torch.rand(shape, generator=generator) < p
+    present = torch.rand(shape, **_draws(generator)) < p
     return values * present
 
 
@@ -122,11 +128,11 @@ def grouped_presence(shape: tuple[int, int, int], p: torch.Tensor, structure: st
     feature 2k when r < p_2k, feature 2k + 1 when p_2k <= r < p_2k + p_2k+1. p: [instances,
     features], a multiple of the group size of features."""
     size = GROUPED_DISTRIBUTIONS[structure]
-    r = torch.rand(shape[0], shape[1], shape[2] // size, generator=generator)
+    r = torch.rand(shape[0], shape[1], shape[2] // size, **_draws(generator))
     first = p[:, 0::size]
     if structure != "pairs_apart":
         return (r < first).repeat_interleave(size, dim=-1)
-    present = torch.empty(shape, dtype=torch.bool)
+    present = torch.empty(shape, dtype=torch.bool, device=r.device)
     present[..., 0::2] = r < first
     present[..., 1::2] = (r >= first) & (r < first + p[:, 1::2])
     return present
@@ -257,7 +263,7 @@ def generate_classification_batch(batch_size: int, n_instances: int, n_features:
     ``y [batch, instances]`` (long, in ``0..n_features-1``)."""
     x = generate_features(batch_size, n_instances, n_features, feature_probability, distribution, generator)
     empty = (x != 0).sum(-1) == 0                                      # [batch, instances]
-    forced = torch.randint(0, n_features, (batch_size, n_instances), generator=generator)
+    forced = torch.randint(0, n_features, (batch_size, n_instances), **_draws(generator))
     vals = sample_values((batch_size, n_instances), distribution, generator)
     vals = torch.where(vals == 0, torch.ones(()), vals)                # never force a 0 value
     onehot = torch.nn.functional.one_hot(forced, n_features).to(x.dtype) * vals[..., None]

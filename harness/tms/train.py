@@ -86,7 +86,7 @@ def train_tms(
     device = train.training_device()
     model.to(device)
     weights = None if importance is None else torch.as_tensor(importance, dtype=torch.float32, device=device)
-    data = torch.Generator().manual_seed(int(seed))
+    data = torch.Generator(device=device).manual_seed(int(seed))  # batches drawn where they are used
 
     def batch_loss() -> torch.Tensor:
         x, y = (t.to(device) for t in split_batch(batch_fn(data)))
