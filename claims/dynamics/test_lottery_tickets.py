@@ -37,7 +37,11 @@ def plot_runs(evidence, plot_dir, target, curves: dict, what: str):
 @claim("5.9", "Re-randomising, at init, the heads that become the previous-token and induction heads delays induction-head formation more than re-randomising two other heads",
        models=["toy-attn-2l"], seeds=SEEDS,
        refuted={"toy-attn-2l-seed0": "re-randomising the circuit heads (L0H1, L1H0) delays the steepest rise of the "
-                                     "induction score by 25 steps, re-randomising L0H2 and L1H1 by 100: extra delay -75"})
+                                     "induction score by 25 steps, re-randomising L0H2 and L1H1 by 100: extra delay -75",
+                "toy-attn-2l-seed1": "circuit heads (L0H0, L1H3) re-randomised: delay 25 steps; L0H1 and L1H0: 50; "
+                                     "extra delay -25",
+                "toy-attn-2l-seed2": "circuit heads (L0H2, L1H3) re-randomised: delay 50 steps; L0H3 and L1H0: 25; "
+                                     "extra delay 25, not more than one checkpoint interval (> 25)"})
 def test_rerandomising_the_circuit_heads_delays_induction(induction_lottery, evidence, target, plot_dir):
     """Formation step: the steepest rise of the max layer-1 induction score (``phase.py``), 25
     steps between checkpoints. Threshold: (delay with the circuit's two heads re-randomised) -
@@ -63,7 +67,9 @@ def agreement(evidence, induction_lottery, chosen: list) -> float:
 
 @pytest.mark.slow
 @claim("5.10", "From the same init, other data orders choose the same layer-1 head as the first induction head",
-       models=["toy-attn-2l"], seeds=SEEDS)
+       models=["toy-attn-2l"], seeds=SEEDS,
+       refuted={"toy-attn-2l-seed1": "own run L1H3; the other data orders L1H2 and L1H3: agreement 0.5",
+                "toy-attn-2l-seed2": "own run L1H3; the other data orders L1H1 and L1H3: agreement 0.5"})
 def test_same_init_chooses_the_same_induction_head(induction_lottery, evidence):
     """Our analogue of TL's toy models, which share init and data and all use L1H6: we vary only
     the data order. The chosen head is the first layer-1 head to pass the detector threshold 0.4.
