@@ -93,7 +93,11 @@ def test_other_inits_choose_other_induction_heads(induction_lottery, evidence):
        models=["mod-add-mlp"], seeds=SEEDS,
        refuted={"mod-add-mlp-seed0": "test accuracy passes 0.99 at step 2000 (own init), 2100 (circuit neurons "
                                      "re-randomised), 2400 (other neurons re-randomised): the circuit's re-randomisation "
-                                     "delays generalisation by 300 steps less than the control's"})
+                                     "delays generalisation by 300 steps less than the control's",
+                "mod-add-mlp-seed1": "generalises at step 2000 (own init), 1900 (circuit neurons re-randomised), "
+                                     "1800 (other neurons): extra delay 100, not more than one checkpoint interval (> 100)",
+                "mod-add-mlp-seed2": "generalises at step 2000 (own init), 2200 (circuit neurons re-randomised), "
+                                     "2100 (other neurons): extra delay 100, not more than one checkpoint interval (> 100)"})
 def test_rerandomising_the_circuit_neurons_delays_generalisation(modular_lottery, evidence, target, plot_dir):
     """The circuit: the final model's 32 of 256 neurons whose single zero-ablation changes the
     most predictions; the control: 32 neurons drawn at random (seeded) from the rest.
