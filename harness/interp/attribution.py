@@ -21,8 +21,12 @@ from harness.interp.metrics import Metric, metric_hooks
 #: logit elements (prompts x positions x vocabulary) one backward pass may hold: 8M floats, 32 MB a
 #: copy. SmolLM2 on the 100 IOI prompts (49k vocabulary, 16 positions), all positions unembedded:
 #: peak RSS 4.6 GB in one pass, 2.9 GB in chunks of 10 prompts, with the model's own 1.2 GB
-#: (tests/bench/test_bench_suite.py); its IOI metric reads the last position only, so one pass.
+#: (tests/bench/test_bench_suite.py); its IOI metric reads the last position only (logits 4.9M).
 MAX_LOGIT_ELEMENTS = 1 << 23
+#: residual-stream elements (prompts x positions x layers x d_model) one backward pass may keep: the
+#: activations autograd saves grow with them, also when the logits are few (a last-position
+#: metric). 4M: SmolLM2's 100 IOI prompts (16 positions, 30 layers, d_model 576) in chunks of 15.
+MAX_RESIDUAL_ELEMENTS = 1 << 22
 
 
 def capture_hooks(names: list[str], acts: dict[str, torch.Tensor], deltas: dict[str, torch.Tensor]) -> list:
@@ -42,20 +46,24 @@ def capture_hooks(names: list[str], acts: dict[str, torch.Tensor], deltas: dict[
 
 def activations_and_gradients(
     model, tokens: torch.Tensor, names: Iterable[str], metric: Metric, max_logit_elements: int | None = None,
+    max_residual_elements: int | None = None,
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """({name: activation}, {name: d metric / d activation}) on ``tokens`` [batch, seq], for ``names`` only.
 
     One forward + backward pass when the logits [batch, seq, d_vocab] hold at most
     ``max_logit_elements`` (default ``MAX_LOGIT_ELEMENTS``; [batch, 1, d_vocab] for a metric of the
-    last position, ``metrics.metric_hooks``). Beyond, the backward pass is chunked
+    last position, ``metrics.metric_hooks``) and the residual stream [batch, seq, n_layers, d_model]
+    at most ``max_residual_elements`` (``MAX_RESIDUAL_ELEMENTS``). Beyond, the backward pass is chunked
     over prompts to bound memory: the clean logits (``harness.interp.activation_cache``: often
     read already) give d metric / d logits (``metric`` may mix prompts), then each chunk of
     prompts runs forward and backward from its rows of that gradient (the chain rule; a prompt's
     logits depend on its own tokens only). The same gradients up to float rounding, for at most
     one more forward pass."""
-    names, max_logit_elements = list(names), max_logit_elements or MAX_LOGIT_ELEMENTS
+    names, cfg = list(names), model.cfg
+    max_logit_elements, max_residual_elements = max_logit_elements or MAX_LOGIT_ELEMENTS, max_residual_elements or MAX_RESIDUAL_ELEMENTS
     unembed_hooks = metric_hooks(model, metric)  # a last-position metric: logits [batch, 1, d_vocab]
-    rows = max(1, max_logit_elements // ((1 if unembed_hooks else tokens.shape[1]) * model.cfg.d_vocab))
+    rows = max(1, min(max_logit_elements // ((1 if unembed_hooks else tokens.shape[1]) * cfg.d_vocab),
+                      max_residual_elements // (tokens.shape[1] * cfg.n_layers * cfg.d_model)))
     if tokens.shape[0] <= rows:
         acts: dict[str, torch.Tensor] = {}
         deltas: dict[str, torch.Tensor] = {}
@@ -75,7 +83,8 @@ def activations_and_gradients(
         metric_of_chunk.last_position_only = bool(unembed_hooks)
         return metric_of_chunk
 
-    chunks = [activations_and_gradients(model, tokens[start : start + rows], names, chunk_metric(start), max_logit_elements)
+    chunks = [activations_and_gradients(model, tokens[start : start + rows], names, chunk_metric(start), max_logit_elements,
+                                        max_residual_elements)
               for start in range(0, tokens.shape[0], rows)]
     return tuple({name: torch.cat([part[name] for part in parts]) for name in names} for parts in zip(*chunks))
 

@@ -7,8 +7,8 @@ speed or memory. Run them with the toolkit benchmarks:
     pytest tests/bench -p no:randomly --dist no --benchmark-only -s
 
 - memory: peak RSS of one worker (``ru_maxrss`` of a child) running the IOI pack on SmolLM2,
-  and of attribution patching alone on SmolLM2's 100 IOI prompts, chunked
-  (``harness.interp.attribution.MAX_LOGIT_ELEMENTS``) and in one backward pass;
+  and of attribution patching alone on SmolLM2's 100 IOI prompts, chunked by the toolkit's bounds
+  (``harness.interp.attribution.MAX_LOGIT_ELEMENTS``, ``MAX_RESIDUAL_ELEMENTS``) and in one backward pass;
 - scaling: wall time of ``SUBSET`` with 1, 2 and 4 xdist workers, ratios to 1 worker;
 - distance from the limit: the estimated forward FLOPs of the passes the 1-worker run needed
   (``run.passes.needed_flops`` of its ``claims.json``) over the GEMM rate measured here (float32
@@ -45,7 +45,8 @@ from catalog.prompts.ioi import DATA_SEED, N_PROMPTS, ioi_prompts
 from harness.interp import attribution
 from harness.interp.metrics import answer_logit_diff
 from harness.models.memory_cache import load_model
-attribution.MAX_LOGIT_ELEMENTS = int(sys.argv[1])
+if int(sys.argv[1]):  # 0: the toolkit's own bounds
+    attribution.MAX_LOGIT_ELEMENTS = attribution.MAX_RESIDUAL_ELEMENTS = int(sys.argv[1])
 model = load_model("smollm2-135m", 0)
 p = ioi_prompts(model.tokenizer, N_PROMPTS, DATA_SEED)
 attribution.attribute_heads(model, p.corrupted, p.tokens, answer_logit_diff(p.io, p.s))
@@ -115,15 +116,15 @@ def test_ioi_pack_peak_rss(enabled_benchmark):
     record(enabled_benchmark, "IOI pack on SmolLM2, one worker", peak_rss_mb=peak, wall_s=wall)
 
 
-# the IOI metric reads the last position: its logits are 100 x 1 x 49k, chunked below 4.9M elements
-@pytest.mark.parametrize("elements", [1 << 20, 1 << 40], ids=["chunked", "one-pass"])
+# the IOI metric reads the last position: its logits are 100 x 1 x 49k, its residual stream 100 x 16 x 30 x 576
+@pytest.mark.parametrize("elements", [0, 1 << 40], ids=["chunked", "one-pass"])
 def test_attribution_patching_peak_rss(enabled_benchmark, elements):
     """Peak RSS of attribution patching of heads on SmolLM2's 100 IOI prompts (with the model
-    load: its own RSS is the rest), backward chunked at ``elements`` logit elements."""
+    load: its own RSS is the rest), the backward pass chunked by the toolkit's bounds or in one pass."""
     enabled_benchmark.group = "memory"
     wall, peak = enabled_benchmark.pedantic(peak_rss, args=([sys.executable, "-c", ATTRIBUTION, str(elements)],),
                                             rounds=1, iterations=1)
-    record(enabled_benchmark, f"attribution patching on SmolLM2, max {elements} logit elements", peak_rss_mb=peak, wall_s=wall)
+    record(enabled_benchmark, f"attribution patching on SmolLM2, {'chunked' if elements == 0 else 'one pass'}", peak_rss_mb=peak, wall_s=wall)
 
 
 def test_scaling_over_workers(enabled_benchmark):

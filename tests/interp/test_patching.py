@@ -211,6 +211,20 @@ def test_attribution_gradients_of_a_last_position_metric_chunked_equal_one_pass(
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHS))
+def test_attribution_gradients_chunked_by_the_residual_bound_equal_one_pass(arch):
+    """A last-position metric has few logits, but the activations autograd keeps grow with the
+    residual stream: bounded at 2 prompts' worth, 3 chunks, the same gradients."""
+    model = toy_bridge(arch)
+    tokens, _, metric = task(80, batch=5)
+    names = ["blocks.1.attn.hook_z"]
+    cfg = model.cfg
+    whole = activations_and_gradients(model, tokens, names, metric)
+    chunked = activations_and_gradients(model, tokens, names, metric,
+                                        max_residual_elements=2 * tokens.shape[1] * cfg.n_layers * cfg.d_model)
+    torch.testing.assert_close(chunked, whole, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
 def test_attribution_patching_of_heads_agrees_with_exact_patching(arch):
     """Random toy models, seeds 0-2 pooled: Pearson r > 0.9 over last-layer heads, whose effect
     is direct up to the final norm. Over all heads we only print r (measured: ln-gelu 0.96,
