@@ -18,6 +18,7 @@ import torch
 from harness.interp.ablation import cache_activations
 from harness.interp.dla import norm_parameters
 from harness.interp.hooks import EMBED_HOOK, MLP_OUT_HOOK, RESID_HOOK, Z_HOOK, Head
+from harness.interp.stacked_weights import stacked
 
 
 def neuron_read_write_cosines(model) -> torch.Tensor:
@@ -53,9 +54,10 @@ def component_outputs(model, tokens: torch.Tensor) -> tuple[torch.Tensor, list[s
     names |= set() if attn_only else {MLP_OUT_HOOK.format(layer=l) for l in range(n_layers)}
     cache = cache_activations(model, tokens.to(model.W_U.device), names)
     parts, labels, layers = [cache[EMBED_HOOK][:, :, None]], ["embed"], [-1.0]
+    w_o = stacked(model, "W_O")  # each model.W_O restacks every layer
     with torch.inference_mode():
         for layer in range(n_layers):
-            parts.append(torch.einsum("bphd,hdm->bphm", cache[Z_HOOK.format(layer=layer)], model.W_O[layer]))
+            parts.append(torch.einsum("bphd,hdm->bphm", cache[Z_HOOK.format(layer=layer)], w_o[layer]))
             labels += [f"L{layer}H{h}" for h in range(model.cfg.n_heads)]
             layers += [float(layer)] * model.cfg.n_heads
             if not attn_only:
@@ -90,5 +92,5 @@ def presence(model, tokens: torch.Tensor, head: Head) -> torch.Tensor:
     names = [Z_HOOK.format(layer=layer)] + [RESID_HOOK.format(layer=l, where="post") for l in range(layer, model.cfg.n_layers)]
     cache = cache_activations(model, tokens.to(model.W_U.device), names)
     with torch.inference_mode():
-        out = (cache[names[0]][:, 1:, index] @ model.W_O[layer, index]).float()  # [batch, pos - 1, d_model]
+        out = (cache[names[0]][:, 1:, index] @ stacked(model, "W_O")[layer, index]).float()  # [batch, pos - 1, d_model]
         return torch.stack([(cache[name][:, 1:].float() * out).sum() for name in names[1:]]).cpu() / float(out.pow(2).sum())

@@ -27,6 +27,7 @@ from harness.interp.ablation import cache_activations, each_head_sites, heads_by
 from harness.interp.dla import answer_directions, on_device
 from harness.interp.hooks import ALL, LAYER_OUT_HOOK, QKV_HOOK, RESID_HOOK, Z_HOOK, Head, Site
 from harness.interp.metrics import Metric, metric_hooks
+from harness.interp.stacked_weights import stacked
 
 
 
@@ -216,7 +217,7 @@ def path_patch_heads_to_logits(
     corrupted = cache_activations(model, corrupted_tokens, z_names)
     with torch.inference_mode():
         dz = torch.stack([corrupted[name][:, pos] - clean[name][:, pos] for name in z_names])  # [L, batch, H, d_head]
-        delta = torch.einsum("lbhd,lhdm->lhbm", dz, model.W_O)  # [L, H, batch, d_model]
+        delta = torch.einsum("lbhd,lhdm->lhbm", dz, stacked(model, "W_O"))  # [L, H, batch, d_model]
         normed = model.ln_final(clean[final][:, pos] + delta)
         direction, bias = answer_directions(model, on_device(model, answers), on_device(model, wrong))
         return ((normed * direction).sum(-1) + bias).mean(-1).float().cpu()
