@@ -60,7 +60,6 @@ def place_worker(environ: MutableMapping[str, str] = os.environ) -> str | None:
     return environ["CUDA_VISIBLE_DEVICES"]
 
 
-
 def inputs_follow_the_model(module: torch.nn.Module) -> torch.nn.Module:
     """Make ``module``'s forward move its tensor arguments to the device of its parameters.
 
