@@ -129,6 +129,11 @@ def device() -> str:
     return f"cuda: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "cpu"
 
 
+def environment() -> dict[str, Any]:
+    """Where a run measured: versions, commit, machine and device (a report's ``run`` fields)."""
+    return {"versions": versions(), "git": git_state(), "machine": machine(), "device": device()}
+
+
 def flips(previous: list[dict[str, Any]], current: list[ClaimRun]) -> list[tuple[str, str, str]]:
     """(nodeid, old verdict, new verdict) for claims whose verdict changed since ``previous``
     (records of an older format, without a node id or verdict, are ignored)."""
@@ -275,15 +280,16 @@ LOG_NAME = "claims.log.jsonl"
 
 class RunLog:
     """The append-only record of a run in ``report_dir/claims.log.jsonl``: a first line with the
-    start time, then one JSON line per claim report as it arrives (NaN as the ``NaN`` literal
-    Python's json reads), flushed at once; the last line of a node id is its state. A killed
-    controller leaves every finished claim on disk; ``python -m harness.claims.report recover
-    DIR`` builds the report from it."""
+    start time and where the run measures (``environment``, the arguments), then one JSON line
+    per claim report as it arrives (NaN as the ``NaN`` literal Python's json reads), flushed at
+    once; the last line of a node id is its state. A killed controller leaves every finished
+    claim on disk; ``python -m harness.claims.report recover DIR`` builds the report from it,
+    naming the machine that ran the claims, not the one that recovers them."""
 
-    def __init__(self, path: Path, started: float):
+    def __init__(self, path: Path, started: float, args: list[str]):
         self.path = path
         self.file = path.open("w")
-        self.write({"run started": started})
+        self.write({"run started": started, "run": {**environment(), "args": args}})
 
     def write(self, record: dict[str, Any]) -> None:
         self.file.write(json.dumps(plain(record)) + "\n")
@@ -293,21 +299,22 @@ class RunLog:
         self.file.close()
 
 
-def read_log(path: Path) -> tuple[float, list[ClaimRun]]:
-    """(start time, the last state of every claim) from a ``RunLog`` file; a torn last line
-    (the writer was killed mid-line) is left out."""
-    started, runs = path.stat().st_mtime, {}
+def read_log(path: Path) -> tuple[float, list[ClaimRun], dict[str, Any]]:
+    """(start time, the last state of every claim, the run's recorded ``environment`` and
+    arguments; empty in a log of an older format) from a ``RunLog`` file; a torn last line (the
+    writer was killed mid-line) is left out."""
+    started, runs, run = path.stat().st_mtime, {}, {}
     for line in path.read_text().splitlines():
         try:
             record = json.loads(line)
         except ValueError:
             continue
         if "run started" in record:
-            started = record["run started"]
+            started, run = record["run started"], record.get("run", {})
             continue
         record.pop("verdict", None)
         runs[record["nodeid"]] = ClaimRun(**record)
-    return started, list(runs.values())
+    return started, list(runs.values()), run
 
 
 def write_reports(
@@ -316,7 +323,7 @@ def write_reports(
 ) -> list[Path]:
     """Write ``claims.json``, ``claims.md`` and ``claims.html`` into ``report_dir`` and append the
     run to its history; returns the three reports' paths. ``merged``: the run info of merged
-    shards (``harness.claims.merge``), which replaces this process's times and exit status;
+    shards (``harness.claims.merge``) or of a recovered log, which replaces this process's;
     ``passes``: forward passes run and needed (``harness.models.passes.total``)."""
     report_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = report_dir / "claims.json", report_dir / "claims.md"
@@ -336,10 +343,7 @@ def write_reports(
         "duration_s": time.time() - started,
         "exitstatus": exitstatus,
         "args": args,
-        "versions": versions(),
-        "git": git_state(),
-        "machine": machine(),
-        "device": device(),
+        **environment(),
         "passes": passes or {},
         **(merged or {}),
     }
@@ -363,9 +367,15 @@ def write_reports(
 
 
 def recover(report_dir: Path) -> list[Path]:
-    """Write ``claims.json`` / ``claims.md`` of an interrupted run from its ``RunLog``."""
-    started, runs = read_log(report_dir / LOG_NAME)
-    return write_reports(runs, report_dir, started=started, exitstatus=2, args=[f"recovered from {LOG_NAME}"])
+    """Write ``claims.json`` / ``claims.md`` of an interrupted run from its ``RunLog``: where it
+    ran as the log recorded it, finished at the log's last write."""
+    log = report_dir / LOG_NAME
+    started, runs, run = read_log(log)
+    last_write = log.stat().st_mtime
+    recorded = {**run, "args": [*run.get("args", []), f"(recovered from {LOG_NAME})"],
+                "finished": dt.datetime.fromtimestamp(last_write).isoformat(timespec="seconds"),
+                "duration_s": last_write - started}
+    return write_reports(runs, report_dir, started=started, exitstatus=2, args=recorded["args"], merged=recorded)
 
 
 if __name__ == "__main__":

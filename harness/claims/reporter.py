@@ -68,7 +68,7 @@ class ClaimsReporter:
             run.outcome, run.message = "error", f"{report.when}: {crash_message(report)}"
         elif report.failed and run.outcome is None:
             run.outcome, run.message = "error", crash_message(report)
-        self.log = self.log or RunLog(report_dir(self.config) / LOG_NAME, self.started)
+        self.log = self.log or RunLog(report_dir(self.config) / LOG_NAME, self.started, list(self.config.invocation_params.args))
         self.log.write(run.to_json())
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

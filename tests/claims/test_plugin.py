@@ -439,13 +439,21 @@ def test_a_killed_controller_leaves_the_finished_claims_in_the_log_and_recover_b
     assert result.ret == -9 or result.ret == 137, result.stdout.str()
     reports = claims_dir.path / "reports"
     assert not (reports / "claims.json").exists()
-    started, runs = read_log(reports / LOG_NAME)
+    started, runs, run = read_log(reports / LOG_NAME)
     assert {r.nodeid.split("::")[1]: r.verdict for r in runs} == {"test_a_first[fake-a-seed0]": "holds", "test_b_ends_the_run[fake-a-seed0]": "not-run"}
     assert started <= time.time()
+    assert {"versions", "git", "machine", "device"} <= run.keys() and "test_ending.py" in run["args"]
+    # the report names where the claims ran (as the log says), not the machine that recovers it
+    log = reports / LOG_NAME
+    first, *rest = log.read_text().splitlines()
+    header = json.loads(first)
+    header["run"]["machine"] = "the GPU box"
+    log.write_text("\n".join([json.dumps(header), *rest]) + "\n")
     done = subprocess.run([sys.executable, "-m", "harness.claims.report", "recover", str(reports)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     record = json.loads((reports / "claims.json").read_text())
     assert record["run"]["interrupted"] is True and len(record["claims"]) == 2
+    assert record["run"]["machine"] == "the GPU box" and record["run"]["args"][-1] == f"(recovered from {LOG_NAME})"
 
 
 def test_an_unwritable_report_dir_is_refused_before_any_claim_runs(claims_dir, tmp_path):
