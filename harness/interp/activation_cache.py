@@ -77,7 +77,7 @@ def memory_bound() -> int:
 def bytes_digest(tokens: torch.Tensor) -> str:
     """sha1 of the tokens' dtype, shape and bytes (a copy to the host: on a GPU, a sync)."""
     tokens = tokens.detach().cpu().contiguous()
-    return hashlib.sha1(f"{tokens.dtype}|{tuple(tokens.shape)}|".encode() + tokens.cpu().numpy().tobytes()).hexdigest()
+    return hashlib.sha1(f"{tokens.dtype}|{tuple(tokens.shape)}|".encode() + tokens.numpy().tobytes()).hexdigest()
 
 
 _digests = WeakIdKeyDictionary()  # tokens tensor -> (its in-place version counter, digest)

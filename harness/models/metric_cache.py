@@ -50,7 +50,7 @@ def input_digest(value: Any) -> Any:
     """A JSON-able stand-in for a metric input: tensors by dtype, shape and content."""
     if isinstance(value, torch.Tensor):
         tensor = value.detach().cpu().contiguous()
-        return [str(tensor.dtype), list(tensor.shape), hashlib.sha256(tensor.reshape(-1).view(torch.uint8).cpu().numpy().tobytes()).hexdigest()]
+        return [str(tensor.dtype), list(tensor.shape), hashlib.sha256(tensor.reshape(-1).view(torch.uint8).numpy().tobytes()).hexdigest()]
     if isinstance(value, (list, tuple)):
         return [input_digest(v) for v in value]
     if isinstance(value, dict):

@@ -89,7 +89,7 @@ def train_tms(
     data = torch.Generator(device=device).manual_seed(int(seed))  # batches drawn where they are used
 
     def batch_loss() -> torch.Tensor:
-        x, y = (t.to(device) for t in split_batch(batch_fn(data)))
+        x, y = split_batch(batch_fn(data))  # on the generator's device
         return tms_loss(model(x), y, weights, loss)
 
     with torch.random.fork_rng(devices=[]):
