@@ -6,6 +6,7 @@ MLP trained on addition and subtraction together, and the frequencies each task'
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import torch
@@ -15,7 +16,7 @@ from catalog.modular import (
     modular_neuron_acts,
 )
 from harness.interp.fourier import column_frequency_norms
-from harness.models.lottery import LotteryTicketSpec
+from harness.models.lottery import MASKS, LotteryTicketSpec
 from harness.models.mlp import MLPSpec, OneHiddenLayerMLP, neuron_ablation_flips, register_dataset
 from harness.models.registry import register_model
 
@@ -75,29 +76,44 @@ def frequency_agreement(model: OneHiddenLayerMLP, other: OneHiddenLayerMLP, prob
     return float((top[0] == top[1])[both].float().mean())
 
 
-# 3.28: one-shot lottery tickets of mod-add-mlp keeping half of each layer's weights, retrained
-# with the dense model's own settings (4000 steps; it groks at about 2000-2200). Tried first on
-# seed 0 with 3000 steps: keeping 20% (Frankle and Carbin 2019's fully connected tickets go down to
-# about that), neither mask learned the task (magnitude: train accuracy 0.84, test 0.005; random:
-# train 0.18); keeping 50%, test accuracy 0.28 (magnitude) and 0.0 (random) at step 3000.
-TICKET_KEEP = 0.5
-TICKETS = ("mod-add-mlp-ticket-magnitude", "mod-add-mlp-ticket-random")
-for _mask in ("magnitude", "random"):
-    _ticket = LotteryTicketSpec(
-        name=f"mod-add-mlp-ticket-{_mask}",
-        description=(
-            f"mod-add-mlp at the same seed, one-shot pruned to {TICKET_KEEP:.0%} of each layer's weights "
-            f"({'largest |w| of the trained model' if _mask == 'magnitude' else 'random mask'}), rewound to its "
-            f"initial weights and retrained {MLP_GROKKING_TRAIN.steps} steps (Frankle and Carbin 2019)"
-        ),
-        dense=modular_mlp("add"), keep=TICKET_KEEP, mask=_mask, train=MLP_GROKKING_TRAIN,
-    )
-    register_model(_ticket)
-    PROBLEM_OF[_ticket.name] = MOD_PROBLEMS["add"]
+# 3.28: one-shot lottery tickets of mod-add-mlp, retrained with the dense model's settings. Tried
+# first on seed 0 with 3000 steps: keeping 20% (Frankle and Carbin 2019's fully connected tickets
+# go down to about that), neither mask learned the task (magnitude: train accuracy 0.84, test
+# 0.005; random: train 0.18); keeping 50%, test accuracy 0.28 (magnitude) and 0.0 (random) at
+# step 3000. Keeping 50% and 4000 steps is the first registered pair; its magnitude ticket did not
+# reach the dense model's > 0.99 on any seed (a 16000-step trial on seed 0 levelled off at 0.39),
+# so the second pair keeps 80% (the paper's pruning rate per round, 20%) and trains 8000 steps:
+# in a trial on seed 0 (the magnitude ticket only) it passed 0.99 at step 6000 (0.98 at 4000).
+TICKET_RUNS = {0.5: MLP_GROKKING_TRAIN, 0.8: dataclasses.replace(MLP_GROKKING_TRAIN, steps=8000)}
 
 
-# 3.11: one MLP (256 ReLU, as the single-task ones) on (a + b) and (a - b) mod 53, the task given
-# as two more one-hot inputs; each task's own training split, trained like the single-task MLPs.
+def ticket_name(keep: float, mask: str) -> str:
+    return f"mod-add-mlp-ticket{keep * 100:.0f}-{mask}"
+
+
+#: each magnitude-pruned ticket -> its control, the random mask of the same sparsity
+RANDOM_CONTROL = {ticket_name(keep, "magnitude"): ticket_name(keep, "random") for keep in TICKET_RUNS}
+for _keep, _train in TICKET_RUNS.items():
+    for _mask in MASKS:
+        _ticket = LotteryTicketSpec(
+            name=ticket_name(_keep, _mask),
+            description=(
+                f"mod-add-mlp at the same seed, one-shot pruned to {_keep:.0%} of each layer's weights "
+                f"({'largest |w| of the trained model' if _mask == 'magnitude' else 'random mask'}), rewound to its "
+                f"initial weights and retrained {_train.steps} steps (Frankle and Carbin 2019)"
+            ),
+            dense=modular_mlp("add"), keep=_keep, mask=_mask, train=_train,
+        )
+        register_model(_ticket)
+        PROBLEM_OF[_ticket.name] = MOD_PROBLEMS["add"]
+
+
+# 3.11: one MLP on (a + b) and (a - b) mod 53, the task given as two more one-hot inputs; each
+# task's own training split. First registered with the single-task MLPs' 256 neurons and 4000
+# steps: it did not grok (held-out accuracy addition / subtraction 0.85 / 0.81 on seed 0; 0.90 /
+# 0.87 after 20000 steps; 0.95 / 0.90 after 8000 steps at lr 1e-2). With 512 neurons, the two
+# single-task models' together, a trial on seed 0 passed 0.99 on both tasks at step 4500 (0.997 /
+# 0.994 at 8000); it trains 10000 steps.
 MULTITASK_OPS = ("add", "sub")
 
 
@@ -117,13 +133,14 @@ def multitask_dataset() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
             torch.cat([p.train_mask for p in problems]))
 
 
+MULTITASK_TRAIN = dataclasses.replace(MLP_GROKKING_TRAIN, steps=10_000)
 MULTITASK_MLP = MLPSpec(
     name="mod-addsub-mlp",
-    description=(f"one-hidden-layer MLP (one-hot a, one-hot b, one-hot task -> 256 ReLU -> {MOD_P}) on (a + b) and "
+    description=(f"one-hidden-layer MLP (one-hot a, one-hot b, one-hot task -> 512 ReLU -> {MOD_P}) on (a + b) and "
                  f"(a - b) mod {MOD_P}, each task's fixed 50% split, full batch, AdamW lr 3e-3 wd 1 betas "
-                 f"(0.9, 0.98), {MLP_GROKKING_TRAIN.steps} steps"),
-    dataset=f"mod-addsub-p{MOD_P}-one-hot", d_in=2 * MOD_P + len(MULTITASK_OPS), d_hidden=256, d_out=MOD_P,
-    act="relu", train=MLP_GROKKING_TRAIN,
+                 f"(0.9, 0.98), {MULTITASK_TRAIN.steps} steps"),
+    dataset=f"mod-addsub-p{MOD_P}-one-hot", d_in=2 * MOD_P + len(MULTITASK_OPS), d_hidden=512, d_out=MOD_P,
+    act="relu", train=MULTITASK_TRAIN,
 )
 register_model(MULTITASK_MLP)
 PROBLEM_OF[MULTITASK_MLP.name] = MOD_PROBLEMS["add"]  # its embedding and the add half of its grid

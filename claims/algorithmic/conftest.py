@@ -12,7 +12,7 @@ from catalog import othello
 from catalog.automata import automaton_model
 from catalog.double_descent import WIDTHS, classification_errors, width_model
 from catalog.modular import grokking_trajectory, modular_problem
-from catalog.modular_variants import TICKETS, grok_step, mlp_views
+from catalog.modular_variants import RANDOM_CONTROL, grok_step, mlp_views
 from harness.claims.shared import mark_slow_beyond, per_target
 from harness.interp.ablation import cache_activations, mean_ablation, run_with_hooks
 from harness.interp.hooks import ALL, EMBED_HOOK, LAYER_OUT_HOOK, RESID_HOOK
@@ -55,11 +55,12 @@ def reductions(model, target):
 @per_target
 def ticket_grok_steps(target):
     """``{model: first checkpoint step with held-out accuracy > 0.99, or None}`` of the dense
-    ``mod-add-mlp`` and its two pruned retrainings (3.28), at the claim's seed, and the
-    checkpoint steps."""
+    ``mod-add-mlp``, the claim's ticket and its random-mask control (3.28), at the claim's seed,
+    and the ticket's checkpoint steps."""
     problem = modular_problem(target.model)
-    runs = {name: load_checkpoints(name, target.seed) for name in ("mod-add-mlp", *TICKETS)}
-    return {name: grok_step(checkpoints, problem) for name, checkpoints in runs.items()}, list(runs[TICKETS[0]])
+    names = ("mod-add-mlp", target.model, RANDOM_CONTROL[target.model])
+    runs = {name: load_checkpoints(name, target.seed) for name in names}
+    return {name: grok_step(checkpoints, problem) for name, checkpoints in runs.items()}, list(runs[target.model])
 
 
 @per_target

@@ -1,28 +1,31 @@
 """Lottery tickets of the modular-addition MLP (problem 3.28; Frankle and Carbin 2019, "The
-Lottery Ticket Hypothesis", ICLR 2019): ``mod-add-mlp`` is pruned one-shot to half of each
-layer's weights by magnitude (``mod-add-mlp-ticket-magnitude``) or at random
-(``mod-add-mlp-ticket-random``), rewound to its own initial weights with the mask, and retrained
-with its own settings (``catalog.modular_variants``, ``harness.models.lottery``).
+Lottery Ticket Hypothesis", ICLR 2019): ``mod-add-mlp`` is pruned one-shot to a share of each
+layer's weights by magnitude (``mod-add-mlp-ticket<keep>-magnitude``) or at random (its control,
+``...-random``), rewound to its own initial weights with the mask, and retrained
+(``catalog.modular_variants``, ``harness.models.lottery``). Two sparsities: keeping 50% with the
+dense model's 4000 steps, and keeping 80% with 8000.
 
 Deviations from the paper: one-shot pruning instead of iterative (one retraining per ticket); the
 control is a random mask on the same initial weights (the issue's question), the paper's is the
-same mask re-initialised. "Reaches the accuracy" is the first checkpoint (every 100 steps) with
-held-out accuracy > 0.99, the level the dense model reaches. A ticket that does not reach it
-could not be tested: the claims are inconclusive there. Measured: no ticket reached it in 4000
-steps (final held-out accuracy 0.31 / 0.51 / 0.21 on seeds 0 / 1 / 2; the random masks 0.0; the
-dense model groks by step 2200), so only the follow-up comparison is decided.
+same mask re-initialised; the 80% tickets train twice the dense model's steps. "Reaches the
+accuracy" is the first checkpoint (every 100 steps) with held-out accuracy > 0.99, the level the
+dense model reaches. A ticket that does not reach it could not be tested: the claims are
+inconclusive there. Measured at 50%: no ticket reached it in 4000 steps (final held-out accuracy
+0.31 / 0.51 / 0.21 on seeds 0 / 1 / 2; the random masks 0.0; the dense model groks by step 2200),
+so the 80% pair was added, whose seed-0 ticket passed 0.99 at step 6000 in a trial.
 
-Slow on every seed: two retrainings per seed, and the default tier's 30-minute budget is spent.
+Slow on every seed: two retrainings per seed and sparsity, and the default tier's 30-minute budget
+is spent.
 """
 
 import pytest
 
 from catalog.modular import modular_problem
-from catalog.modular_variants import TICKETS, frequency_agreement, held_out_accuracy
+from catalog.modular_variants import RANDOM_CONTROL, frequency_agreement, held_out_accuracy
 from harness import claim
 from harness.interp.grokking import step_or_end
 
-TICKET, RANDOM = TICKETS
+TICKETS = list(RANDOM_CONTROL)
 SEEDS = [0, 1, 2]
 
 
@@ -32,26 +35,27 @@ def require_ticket_generalises(model, target, evidence):
 
 @pytest.mark.slow
 @claim("3.28", "The magnitude-pruned ticket reaches > 99% held-out accuracy at an earlier step than a random mask of "
-       "the same sparsity on the same initial weights", models=[TICKET], seeds=SEEDS)
+       "the same sparsity on the same initial weights", models=TICKETS, seeds=SEEDS)
 def test_ticket_generalises_sooner_than_random_mask(model, target, ticket_grok_steps, evidence):
     """Frankle and Carbin 2019 (figures 1 and 4: winning tickets reach their early-stopping point
     sooner than random controls). Threshold: an earlier step (a random mask that never gets
     there counts as one interval after the end); ours, set before measuring."""
     require_ticket_generalises(model, target, evidence)
     steps, checkpoint_steps = ticket_grok_steps
-    evidence.note("steps to > 99% held-out accuracy (dense, ticket, random mask)", [steps[name] for name in steps])
-    evidence.expect("ticket's step / random mask's step", steps[TICKET] / step_or_end(steps[RANDOM], checkpoint_steps), "<", 1)
+    evidence.note("steps to > 99% held-out accuracy (dense, ticket, random mask)", list(steps.values()))
+    random_step = step_or_end(steps[RANDOM_CONTROL[target.model]], checkpoint_steps)
+    evidence.expect("ticket's step / random mask's step", steps[target.model] / random_step, "<", 1)
 
 
 @pytest.mark.slow
 @claim("3.28", "The ticket uses the dense model's frequencies: more than half of the neurons live in both have the same "
-       "top input frequency, and more than in the random-mask model", models=[TICKET], seeds=SEEDS)
+       "top input frequency, and more than in the random-mask model", models=TICKETS, seeds=SEEDS)
 def test_ticket_keeps_the_dense_frequencies(model, target, model_at_seed, evidence):
     """Neuron ``i`` of the ticket against neuron ``i`` of the dense model (one initialisation);
     thresholds 0.5 and the random-mask model's agreement: ours, set before measuring."""
     require_ticket_generalises(model, target, evidence)
     problem, dense = modular_problem(target.model), model_at_seed("mod-add-mlp")
-    random_agreement = frequency_agreement(model_at_seed(RANDOM), dense, problem)
+    random_agreement = frequency_agreement(model_at_seed(RANDOM_CONTROL[target.model]), dense, problem)
     agreement = frequency_agreement(model, dense, problem)
     evidence.expect("ticket: share of neurons with the dense top frequency", agreement, ">", 0.5)
     evidence.expect("ticket minus random mask: share with the dense top frequency", agreement - random_agreement, ">", 0)
@@ -59,13 +63,14 @@ def test_ticket_keeps_the_dense_frequencies(model, target, model_at_seed, eviden
 
 @pytest.mark.slow
 @claim("3.28", "The magnitude-pruned ticket generalises better than a random mask of the same sparsity: its final "
-       "held-out accuracy is higher by > 0.1", models=[TICKET], seeds=SEEDS)
+       "held-out accuracy is higher by > 0.1", models=TICKETS, seeds=SEEDS)
 def test_ticket_generalises_better_than_random_mask(model, target, model_at_seed, evidence):
     """Follow-up written after seed 0's tickets did not reach 99% (ticket 0.31, random mask 0.0
     held-out accuracy after 4000 steps; the two claims above are inconclusive there): a
-    comparison that needs no grokking. Threshold 0.1 ours; seeds 1 and 2 were measured after it
-    was set. The dense model's accuracy is noted."""
+    comparison that needs no grokking. Threshold 0.1 ours; seeds 1 and 2 and the 80% tickets
+    were measured after it was set. The dense model's accuracy is noted."""
     problem = modular_problem(target.model)
-    accuracy = {name: held_out_accuracy(model_at_seed(name), problem) for name in ("mod-add-mlp", RANDOM)}
-    evidence.note("final held-out accuracy (dense, random mask)", [round(v, 3) for v in accuracy.values()])
-    evidence.expect("ticket minus random mask: final held-out accuracy", held_out_accuracy(model, problem) - accuracy[RANDOM], ">", 0.1)
+    dense, random_mask = (held_out_accuracy(model_at_seed(name), problem)
+                          for name in ("mod-add-mlp", RANDOM_CONTROL[target.model]))
+    evidence.note("final held-out accuracy (dense, random mask)", [round(dense, 3), round(random_mask, 3)])
+    evidence.expect("ticket minus random mask: final held-out accuracy", held_out_accuracy(model, problem) - random_mask, ">", 0.1)
