@@ -137,13 +137,28 @@ def has_hooks(model) -> bool:
 
 
 def forward_pass(model, tokens: torch.Tensor, names: set[str], stop_at_layer: int | None, logits: bool) -> CleanRun:
-    """One pass under ``inference_mode`` caching ``names`` (``run_with_cache``'s ``names_filter``;
-    a model without one, e.g. a plain MLP, just runs)."""
+    """One pass under ``inference_mode`` caching ``names`` (a model without hook points, e.g. a
+    plain MLP, just runs). A full pass captures them with one ``capture_hook`` a name inside
+    ``model.hooks`` around a plain forward: ``run_with_cache`` also walks every hook point to match
+    its filter, a fixed cost of a few percent of a toy model's pass. A pass stopped early uses
+    ``run_with_cache``."""
     with torch.inference_mode():
         if not hasattr(model, "run_with_cache"):
             return CleanRun({}, model(tokens))
-        out, cache = model.run_with_cache(tokens, names_filter=lambda n: n in names, stop_at_layer=stop_at_layer)
-    return CleanRun({name: cache[name] for name in names if name in cache}, out if logits and stop_at_layer is None else None)
+        if stop_at_layer is not None:
+            _, cache = model.run_with_cache(tokens, names_filter=lambda n: n in names, stop_at_layer=stop_at_layer)
+            return CleanRun({name: cache[name] for name in names if name in cache})
+        captured: dict[str, torch.Tensor] = {}
+
+        def capture(name: str):
+            def capture_hook(tensor: torch.Tensor, hook=None) -> None:
+                captured[name] = tensor.detach()
+            return capture_hook
+
+        present = sorted(name for name in names if name in model.hook_dict)  # as run_with_cache's filter, skip the rest
+        with model.hooks(fwd_hooks=[(name, capture(name)) for name in present]):
+            out = model(tokens)
+    return CleanRun(captured, out if logits else None)
 
 
 class ActivationMemo:

@@ -27,8 +27,9 @@ from harness.interp.activation_cache import tokens_digest
 
 from harness.models.flops import forward_flops, layer_flops, unembed_flops
 
-#: names of the hook functions TransformerLens's ``run_with_cache`` adds
-CACHING_HOOKS = frozenset({"cache_hook", "save_hook"})
+#: names of the hook functions that only cache: TransformerLens's ``run_with_cache`` adds the first
+#: two, the memo's full pass (``activation_cache.forward_pass``) the third
+CACHING_HOOKS = frozenset({"cache_hook", "save_hook", "capture_hook"})
 
 
 @dataclasses.dataclass

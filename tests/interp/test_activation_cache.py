@@ -2,11 +2,14 @@ import gc
 
 import pytest
 import torch
-from tests.toy_bridges import random_tokens, toy_bridge
+from tests.toy_bridges import ARCHS, random_tokens, toy_bridge
 
 from harness.interp import activation_cache
 from harness.interp.activation_cache import ActivationMemo, CleanRun, clean_logits, forward_pass, memory_bound
-from harness.interp.hooks import PATTERN_HOOK, Z_HOOK
+from harness.interp.hooks import (
+    EMBED_HOOK, MLP_OUT_HOOK, NEURON_HOOK, NORM_OUT_HOOK, PATTERN_HOOK, QKV_HOOK, RESID_HOOK, SCALE_HOOK, UNEMBED_IN_HOOK,
+    Z_HOOK,
+)
 
 NAMES = {Z_HOOK.format(layer=0), PATTERN_HOOK.format(layer=1)}
 
@@ -32,6 +35,27 @@ def model():
 
 def expected(model, tokens, names) -> CleanRun:
     return forward_pass(model, tokens, set(names), None, logits=True)
+
+
+def toolkit_hook_names(model) -> set[str]:
+    """Every hook of ``harness.interp.hooks`` the model has, at every layer."""
+    per_layer = [Z_HOOK, PATTERN_HOOK, MLP_OUT_HOOK, NEURON_HOOK, *(QKV_HOOK.format(layer="{layer}", kind=k) for k in "qkv"),
+                 *(RESID_HOOK.format(layer="{layer}", where=w) for w in ("pre", "mid", "post")),
+                 *(NORM_OUT_HOOK.format(layer="{layer}", norm=n) for n in ("ln1", "ln2"))]
+    names = {t.format(layer=layer) for t in per_layer for layer in range(model.cfg.n_layers)}
+    return {name for name in names | {EMBED_HOOK, SCALE_HOOK, UNEMBED_IN_HOOK} if name in model.hook_dict}
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_a_full_pass_captures_what_run_with_cache_caches(arch):
+    model, tokens = toy_bridge(arch), random_tokens(2, 8, 0)
+    names = toolkit_hook_names(model)
+    run = forward_pass(model, tokens, names, None, logits=True)
+    logits, cache = model.run_with_cache(tokens, names_filter=lambda n: n in names)
+    assert run.activations.keys() == {name for name in names if name in cache} and len(run.activations) > 10
+    for name in run.activations:
+        torch.testing.assert_close(run.activations[name], cache[name], rtol=0, atol=0, msg=name)
+    torch.testing.assert_close(run.logits, logits, rtol=0, atol=0)
 
 
 def test_a_repeated_request_runs_no_second_pass(model):
