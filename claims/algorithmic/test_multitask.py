@@ -14,10 +14,10 @@ after 20000 steps on seed 0): the claims were inconclusive there, and the model 
 neurons and 10000 steps. In the wider model no neuron's ablation alone changes 1% of a task's
 predictions, so "serves" was restated relative to the average neuron (the last claim).
 
-Slow on every seed: the default tier's 30-minute budget is spent.
+Seed 0 runs in the default tier (the multi-task model trains in about 2.5 min cold); seeds 1-2 are
+slow, as in the rest of the pack.
 """
 
-import pytest
 import torch
 
 from catalog.modular import MOD_PROBLEMS
@@ -40,7 +40,6 @@ def overlap(first: torch.Tensor, second: torch.Tensor) -> float:
     return float(torch.minimum(first, second).sum())
 
 
-@pytest.mark.slow
 @claim("3.11", "Addition and subtraction share their frequencies in the multi-task model: the overlap of the two "
        "tasks' frequency profiles is > 0.5 and above the overlap of the single-task models' profiles", models=MODELS, seeds=SEEDS)
 def test_tasks_share_frequencies(model, model_at_seed, evidence):
@@ -62,7 +61,6 @@ def expect_most_serve_both(add: torch.Tensor, sub: torch.Tensor, evidence) -> No
     evidence.expect("share of the serving neurons that serve both", float((add & sub).sum() / (add | sub).sum()), ">", 0.5)
 
 
-@pytest.mark.slow
 @claim("3.11", "Neurons serve both tasks: of the neurons that serve addition or subtraction, more than half serve both",
        models=MODELS, seeds=SEEDS)
 def test_neurons_serve_both_tasks(model, evidence):
@@ -72,7 +70,6 @@ def test_neurons_serve_both_tasks(model, evidence):
     expect_most_serve_both(*(task_neurons(model, multitask_inputs(op)) for op in MULTITASK_OPS), evidence)
 
 
-@pytest.mark.slow
 @claim("3.11", "Neurons serve both tasks, a neuron serving a task when its ablation changes more of that task's "
        "predictions than the average neuron's does: more than half of the serving neurons serve both",
        models=MODELS, seeds=SEEDS,
