@@ -138,9 +138,10 @@ def has_hooks(model) -> bool:
 
 def forward_pass(model, tokens: torch.Tensor, names: set[str], stop_at_layer: int | None, logits: bool) -> CleanRun:
     """One pass under ``inference_mode`` caching ``names`` (a model without hook points, e.g. a
-    plain MLP, just runs). A full pass captures them with one ``capture_hook`` a name inside
-    ``model.hooks`` around a plain forward: ``run_with_cache`` also walks every hook point to match
-    its filter, a fixed cost of a few percent of a toy model's pass. A pass stopped early uses
+    plain MLP, just runs). A full pass captures them with one ``capture_hook`` a name, added
+    to the hook points around a plain forward: ``run_with_cache`` also walks every hook point to
+    match its filter, and ``model.hooks`` rebuilds the bridge's hook dictionary (with its aliases)
+    twice, fixed costs of a few percent of a toy model's pass each. A pass stopped early uses
     ``run_with_cache``."""
     with torch.inference_mode():
         if not hasattr(model, "run_with_cache"):
@@ -155,9 +156,16 @@ def forward_pass(model, tokens: torch.Tensor, names: set[str], stop_at_layer: in
                 captured[name] = tensor.detach()
             return capture_hook
 
-        present = sorted(name for name in names if name in model.hook_dict)  # as run_with_cache's filter, skip the rest
-        with model.hooks(fwd_hooks=[(name, capture(name)) for name in present]):
+        hook_points = model.hook_dict  # the bridge rebuilds it with its aliases on every read: once here
+        present = sorted(name for name in names if name in hook_points)  # as run_with_cache's filter, skip the rest
+        level = id(captured)  # a context level of this pass's own: removing it removes exactly its hooks
+        try:
+            for name in present:
+                hook_points[name].add_hook(capture(name), level=level)
             out = model(tokens)
+        finally:
+            for name in present:
+                hook_points[name].remove_hooks("fwd", level=level)
     return CleanRun(captured, out if logits else None)
 
 

@@ -5,7 +5,7 @@ import torch
 from tests.toy_bridges import ARCHS, random_tokens, toy_bridge
 
 from harness.interp import activation_cache
-from harness.interp.activation_cache import ActivationMemo, CleanRun, clean_logits, forward_pass, memory_bound
+from harness.interp.activation_cache import ActivationMemo, CleanRun, clean_logits, forward_pass, has_hooks, memory_bound
 from harness.interp.hooks import (
     EMBED_HOOK, MLP_OUT_HOOK, NEURON_HOOK, NORM_OUT_HOOK, PATTERN_HOOK, QKV_HOOK, RESID_HOOK, SCALE_HOOK, UNEMBED_IN_HOOK,
     Z_HOOK,
@@ -56,6 +56,16 @@ def test_a_full_pass_captures_what_run_with_cache_caches(arch):
     for name in run.activations:
         torch.testing.assert_close(run.activations[name], cache[name], rtol=0, atol=0, msg=name)
     torch.testing.assert_close(run.logits, logits, rtol=0, atol=0)
+    assert not has_hooks(model)
+
+
+def test_a_full_pass_leaves_the_callers_own_hooks_in_place():
+    model, tokens = toy_bridge(), random_tokens(2, 8, 0)
+    seen = []
+    model.add_hook(EMBED_HOOK, lambda act, hook=None: seen.append(act.shape))
+    forward_pass(model, tokens, {EMBED_HOOK, Z_HOOK.format(layer=0)}, None, logits=False)
+    assert len(seen) == 1 and len(model.hook_dict[EMBED_HOOK].fwd_hooks) == 1
+    model.reset_hooks()
 
 
 def test_a_repeated_request_runs_no_second_pass(model):
