@@ -62,10 +62,9 @@ def test_a_full_pass_captures_what_run_with_cache_caches(arch):
 def test_a_full_pass_leaves_the_callers_own_hooks_in_place():
     model, tokens = toy_bridge(), random_tokens(2, 8, 0)
     seen = []
-    model.add_hook(EMBED_HOOK, lambda act, hook=None: seen.append(act.shape))
-    forward_pass(model, tokens, {EMBED_HOOK, Z_HOOK.format(layer=0)}, None, logits=False)
-    assert len(seen) == 1 and len(model.hook_dict[EMBED_HOOK].fwd_hooks) == 1
-    model.reset_hooks()
+    with model.hooks(fwd_hooks=[(EMBED_HOOK, lambda act, hook=None: seen.append(act.shape))]):  # gone on exit: the model is shared
+        forward_pass(model, tokens, {EMBED_HOOK, Z_HOOK.format(layer=0)}, None, logits=False)
+        assert len(seen) == 1 and len(model.hook_dict[EMBED_HOOK].fwd_hooks) == 1
 
 
 def test_a_repeated_request_runs_no_second_pass(model):
