@@ -27,6 +27,7 @@ from harness.interp.ablation import cache_activations, each_head_sites, heads_by
 from harness.interp.dla import answer_directions, on_device
 from harness.interp.hooks import ALL, LAYER_OUT_HOOK, QKV_HOOK, RESID_HOOK, Z_HOOK, Head, Site
 from harness.interp.metrics import Metric, metric_hooks
+from harness.interp.resume import ResumedRuns, first_block
 from harness.interp.stacked_weights import stacked
 
 
@@ -54,19 +55,19 @@ def activation_patch(
 
     Several patched runs share one forward pass as replicas of the corrupted batch stacked
     along the batch axis (at most ``max_rows`` rows): the same arithmetic per row, fewer and
-    larger passes."""
+    larger passes. Each pass starts at the first block it patches (``harness.interp.resume``)."""
     batch = corrupted_tokens.shape[0]
     per_run = max(1, max_rows // batch)
+    chunks = [sites[start : start + per_run] for start in range(0, len(sites), per_run)]
+    runs = ResumedRuns(model, corrupted_tokens, [first_block(model, (name for name, _ in chunk)) for chunk in chunks])
     results = []
-    with torch.inference_mode():
-        for start in range(0, len(sites), per_run):
-            chunk = sites[start : start + per_run]
-            by_name: dict[str, list[tuple[int, tuple]]] = {}
-            for replica, (name, index) in enumerate(chunk):
-                by_name.setdefault(name, []).append((replica, index))
-            hooks = [(name, replica_patch_hook(items, clean_acts[name], batch)) for name, items in by_name.items()]
-            logits = model.run_with_hooks(corrupted_tokens.repeat(len(chunk), 1), fwd_hooks=hooks + metric_hooks(model, metric))
-            results += [metric(logits[r * batch : (r + 1) * batch]).float().cpu() for r in range(len(chunk))]
+    for chunk in chunks:
+        by_name: dict[str, list[tuple[int, tuple]]] = {}
+        for replica, (name, index) in enumerate(chunk):
+            by_name.setdefault(name, []).append((replica, index))
+        hooks = [(name, replica_patch_hook(items, clean_acts[name], batch)) for name, items in by_name.items()]
+        logits = runs.run(hooks + metric_hooks(model, metric), replicas=len(chunk))
+        results += [metric(logits[r * batch : (r + 1) * batch]).float().cpu() for r in range(len(chunk))]
     return torch.stack(results)
 
 
@@ -154,9 +155,13 @@ def path_patch_sender_sets(
     kinds = [receiver_input] if isinstance(receiver_input, str) else list(receiver_input)
     last = max(layer for layer, _ in receivers)
     z_names = [Z_HOOK.format(layer=layer) for layer in range(last)]
-    corrupted_z = cache_activations(model, corrupted_tokens, z_names)
-    clean_z = cache_activations(model, clean_tokens, {Z_HOOK.format(layer=layer) for s in sender_sets for layer, _ in s})
     sites = [site for kind in kinds for site in receiver_sites(model, receivers, kind)]
+    # below its first sender a freeze run is the corrupted run: it starts there, and the
+    # receivers' run at the first receiver
+    starts = [min((layer for layer, _ in senders), default=0) for senders in sender_sets] + [min(layer for layer, _ in receivers)]
+    runs = ResumedRuns(model, corrupted_tokens, starts, z_names)
+    corrupted_z = runs.clean
+    clean_z = cache_activations(model, clean_tokens, {Z_HOOK.format(layer=layer) for s in sender_sets for layer, _ in s})
     recorded: dict[str, torch.Tensor] = {}
 
     def recorder(name: str) -> Callable:
@@ -166,17 +171,15 @@ def path_patch_sender_sets(
         return record
 
     results = []
-    with torch.inference_mode():
-        for senders in sender_sets:
-            sender_heads = heads_by_layer(senders)
-            freeze = [
-                (name, freeze_heads_hook(corrupted_z[name], clean_z.get(name, corrupted_z[name]), sender_heads.get(layer, [])))
-                for layer, name in enumerate(z_names)
-            ]
-            model.run_with_hooks(corrupted_tokens, fwd_hooks=freeze + [(name, recorder(name)) for name, _ in sites],
-                                 stop_at_layer=last + 1)
-            logits = model.run_with_hooks(corrupted_tokens, fwd_hooks=patch_hooks(sites, recorded) + metric_hooks(model, metric))
-            results.append(metric(logits).float().cpu())
+    for senders, start in zip(sender_sets, starts):
+        sender_heads = heads_by_layer(senders)
+        freeze = [
+            (name, freeze_heads_hook(corrupted_z[name], clean_z.get(name, corrupted_z[name]), sender_heads.get(layer, [])))
+            for layer, name in enumerate(z_names) if layer >= start
+        ]
+        runs.run(freeze + [(name, recorder(name)) for name, _ in sites], stop_at_layer=last + 1)
+        logits = runs.run(patch_hooks(sites, recorded) + metric_hooks(model, metric))
+        results.append(metric(logits).float().cpu())
     return torch.stack(results)
 
 

@@ -1,8 +1,9 @@
 """Counting the forward passes each loaded model runs, against the passes the run needed.
 
-Every pass is counted at the model's embedding (the one module every pass of a
+Every pass is counted at the model's embedding (the one module every full pass of a
 ``TransformerBridge`` enters; TransformerLens calls ``forward`` directly, which skips the root
-module's hooks) or, for other models, at the root module. A pass is *clean* when its only
+module's hooks), at the block where it resumes (``start_at_layer``) or, for other models, at the
+root module. A pass is *clean* when its only
 forward hooks are TransformerLens's caching hooks: a clean pass over tokens some earlier clean
 pass already read could have been served from that pass's activations, so it was not needed. A
 pass with any other hook (patching, ablation, our own readers) counts as needed.
@@ -83,12 +84,20 @@ def count_pass(label: str, model: torch.nn.Module, module: torch.nn.Module, args
         count.clean_inputs.add(digest)
     else:
         count.patched += 1
-    if tokens is not None:
+    if tokens is None:
+        return
+    if layered(model) and tokens.dim() in (2, 3):  # token ids at the embedding, a residual where a pass resumes
+        count.shape = tuple(tokens.shape[:2])  # the blocks and the unembedding add their FLOPs
+        count.needed_tokens += tokens.shape[:2].numel()
+    else:
         count.needed_tokens += tokens.numel()
-        if layered(model) and tokens.dim() == 2:
-            count.shape = tuple(tokens.shape)  # the blocks and the unembedding add their FLOPs
-        else:
-            count.needed_flops += forward_flops(model, tokens)
+        count.needed_flops += forward_flops(model, tokens)
+
+
+def count_resumed_pass(label: str, model: torch.nn.Module, index: int, block: torch.nn.Module, args: tuple, kwargs: dict) -> None:
+    """A pass resumed at this block (``start_at_layer``, ``harness.interp.resume``) enters no embedding: it counts here."""
+    if getattr(block, "_start_at_layer_idx", None) == index:
+        count_pass(label, model, block, args, kwargs)
 
 
 def count_block(label: str, model: torch.nn.Module, *hook_args) -> None:
@@ -116,7 +125,8 @@ def watch(model: Any, label: str) -> None:
     entry = model.embed if isinstance(getattr(model, "embed", None), torch.nn.Module) else model
     entry.register_forward_pre_hook(functools.partial(count_pass, label, model), with_kwargs=True)
     if layered(model):
-        for block in model.blocks:
+        for index, block in enumerate(model.blocks):
+            block.register_forward_pre_hook(functools.partial(count_resumed_pass, label, model, index), with_kwargs=True)
             block.register_forward_hook(functools.partial(count_block, label, model))
         model.unembed.register_forward_hook(functools.partial(count_unembed, label, model))
 

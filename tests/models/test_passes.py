@@ -2,8 +2,9 @@ import torch
 from transformer_lens.model_bridge import TransformerBridge
 
 from harness.interp.hooks import Z_HOOK
+from harness.interp.resume import ResumedRuns
 from harness.models import passes
-from harness.models.flops import forward_flops
+from harness.models.flops import forward_flops, layer_flops, unembed_flops
 from tests.toy_bridges import ARCHS, BASE
 
 
@@ -34,3 +35,15 @@ def test_a_block_run_on_its_own_before_any_pass_adds_nothing(monkeypatch):
     passes.watch(model, "toy")
     passes.count_block("toy", model)
     assert passes.snapshot() == {"toy": {"run": 0, "needed": 0, "needed_tokens": 0, "needed_flops": 0}}
+
+
+def test_a_resumed_pass_counts_once_with_the_flops_of_the_blocks_it_runs(monkeypatch):
+    monkeypatch.setattr(passes, "_counts", {})
+    model = TransformerBridge.boot_native(dict(BASE, **ARCHS["attn-only"], seed=0)).eval()  # 3 layers; hooked here
+    passes.watch(model, "toy")
+    tokens = torch.arange(8)[None]
+    runs = ResumedRuns(model, tokens, [1, 2])  # one clean pass, for the residuals entering blocks 1 and 2
+    runs.run([(Z_HOOK.format(layer=2), lambda z, hook: z * 0)])
+    one_block = layer_flops(model.cfg, 1, 8) + unembed_flops(model.cfg, 8)
+    assert passes.snapshot() == {"toy": {"run": 2, "needed": 2, "needed_tokens": 16,
+                                         "needed_flops": forward_flops(model, tokens) + one_block}}

@@ -11,6 +11,9 @@ import torch
 
 import harness.models.pretrained.smollm2_wheel as smollm2_wheel
 from catalog.pretrained import HUB_MODELS
+from harness.interp.hooks import UNEMBED_IN_HOOK, Z_HOOK
+from harness.interp.metrics import last_position
+from harness.interp.resume import ResumedRuns
 from harness.models.pretrained import PretrainedSpec
 from harness.models.pretrained.hub import LOCAL_DIR_ENV, load_hub_model as load_hub_repo
 from harness.models.pretrained.smollm2_wheel import load_smollm2, smollm2_gguf_path
@@ -124,6 +127,17 @@ def test_a_stale_cache_is_converted_again(monkeypatch, tmp_path):
         "smollm2-135m",
         "smollm2-135m.lock",
     ]
+
+
+@on_smollm2
+def test_a_smollm2_run_resumed_at_a_patched_block_gives_the_full_runs_logits_exactly(smollm2):
+    tokens = smollm2.to_tokens([IOI_PROMPT, IOI_PROMPT.replace("Mary", "Anna")])
+    runs = ResumedRuns(smollm2, tokens, [12, 23])
+    for layer in (12, 23, 29):
+        hooks = [(Z_HOOK.format(layer=layer), lambda z, hook: z * 0.5), (UNEMBED_IN_HOOK, last_position)]
+        with torch.inference_mode():
+            full = smollm2.run_with_hooks(tokens, fwd_hooks=hooks)
+        assert torch.equal(runs.run(hooks), full), layer
 
 
 @on_smollm2
