@@ -1,5 +1,6 @@
 """The IOI measurements several claims share, as the ``ioi`` fixture: one object per (model,
-seed), on the model's ``N_PROMPTS`` prompts, each measurement computed on first use."""
+seed), on the model's ``N_PROMPTS`` prompts, each measurement computed on first use. One clean
+pass of the prompts, when the object is made, serves them all (``IOIMeasurements.__init__``)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from catalog.prompts.ioi import DATA_SEED, N_PROMPTS, IOIPrompts, ioi_prompts
 from catalog.prompts.natural_language import acronyms
 from harness.claims.shared import per_target
 from harness.interp.ablation import head_sites
+from harness.interp.activation_cache import clean_run
 from harness.interp.attribution import attribute_heads
 from harness.interp.circuits import HeadPositionCircuitEvaluator
-from harness.interp.dla import LogitAttribution, logit_attribution
+from harness.interp.dla import LogitAttribution, attribution_hooks, logit_attribution, logit_attribution_from_cache
 from harness.interp.heads import attention_patterns, top_heads
+from harness.interp.hooks import PATTERN_HOOK, RESID_HOOK
 from harness.interp.ioi import attention_from_to, backup_heads, compensation, head_dla_with_ablation
 from harness.interp.metrics import answer_logit_diff
 from harness.interp.patching import patch_sites, path_patch_heads_to_logits, path_patch_sender_sets
@@ -30,6 +33,17 @@ class IOIMeasurements:
     def __init__(self, model, seed: int = DATA_SEED):
         self.model = model
         self.prompts: IOIPrompts = ioi_prompts(model.tokenizer, N_PROMPTS, seed)
+        # The clean pass of the prompts gives DLA and caches what later measurements read from it:
+        # the attention patterns, the residual entering each block (patching resumes there) and
+        # the final residual (path patching to the logits). The activation memo serves those
+        # reads; a read of a name it lacks would run the whole pass again.
+        layers = range(model.cfg.n_layers)
+        read_later = {*(PATTERN_HOOK.format(layer=layer) for layer in layers),
+                      *(RESID_HOOK.format(layer=layer, where="pre") for layer in layers),
+                      RESID_HOOK.format(layer=model.cfg.n_layers - 1, where="post")}
+        run = clean_run(model, self.prompts.tokens, attribution_hooks(model) | read_later, logits=True)
+        self.logit_attribution: LogitAttribution = logit_attribution_from_cache(
+            model, run.logits, run.activations, self.prompts.io, self.prompts.s)
 
     @property
     def io_minus_s(self) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -45,11 +59,6 @@ class IOIMeasurements:
         the template string (both orders)."""
         p = self.prompts
         return HeadPositionCircuitEvaluator(self.model, p.tokens, p.corrupted, self.io_minus_s, p.templates)
-
-    @functools.cached_property
-    def logit_attribution(self) -> LogitAttribution:
-        """Direct logit attribution of logit(IO) - logit(S) at the last position."""
-        return logit_attribution(self.model, self.prompts.tokens, self.prompts.io, self.prompts.s)
 
     @property
     def clean_logit_diff(self) -> float:
