@@ -15,6 +15,8 @@ would time a dictionary lookup. The bare side runs the same passes on the same b
 - head scores: one forward pass caching the attention patterns;
 - per-head patching: one clean forward (caching hook_z) + the corrupted batch stacked as
   replicas, at most 64 rows a pass (``activation_patch``), as many passes as the harness runs;
+- late-head patching: one clean forward + one full corrupted pass per head, where the harness
+  resumes at the patched layer (not an overhead but the saving: below 1);
 - path patching to the logits: one clean and one corrupted forward (caching hook_z);
 - attribution patching: one clean forward + one corrupted forward and backward to the
   residual stream (the bare backward needs one hook to start from: a zero added at
@@ -39,13 +41,13 @@ import torch
 
 from catalog.datasets import repeated_random_tokens
 from harness.interp.activation_cache import MEMO
-from harness.interp.ablation import each_head_sites
+from harness.interp.ablation import cache_activations, each_head_sites
 from harness.interp.attribution import attribute_heads
 from harness.interp.dla import logit_attribution
 from harness.interp.heads import induction_scores
-from harness.interp.hooks import EMBED_HOOK, RESID_HOOK
+from harness.interp.hooks import ALL, EMBED_HOOK, RESID_HOOK, Z_HOOK
 from harness.interp.metrics import answer_logit_diff
-from harness.interp.patching import patch_sites, path_patch_heads_to_logits
+from harness.interp.patching import activation_patch, patch_sites, path_patch_heads_to_logits
 from harness.models.memory_cache import load_model
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.filterwarnings("ignore:Benchmark fixture was not used")]
@@ -164,6 +166,26 @@ def test_head_patching_overhead(enabled_benchmark, name):
     enabled_benchmark.group = f"per-head patching {name}"
     measure(enabled_benchmark, f"per-head patching ({len(sites)} heads), {name}",
             lambda: forwards(model, [clean, *stacked]), lambda: patch_sites(model, clean, corrupted, sites, metric), name)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_late_head_patching_against_full_passes(enabled_benchmark, name):
+    """Each head of the last layer patched in a pass of its own: the harness's passes
+    resume at that layer (``harness.interp.resume``) after one clean pass for the residual
+    entering it (the memo is off), the bare passes run every block."""
+    model = bench_model(name)
+    clean, corrupted, answers, wrong = prompts(model, name)
+    metric = answer_logit_diff(answers, wrong)
+    layer = model.cfg.n_layers - 1
+    sites = [(Z_HOOK.format(layer=layer), (ALL, ALL, head)) for head in range(model.cfg.n_heads)]
+    enabled_benchmark.group = f"late-head patching {name}"
+
+    def harness():
+        clean_acts = cache_activations(model, clean, {Z_HOOK.format(layer=layer)})
+        return activation_patch(model, corrupted, clean_acts, sites, metric, max_rows=len(corrupted))
+
+    measure(enabled_benchmark, f"patching layer {layer}'s {len(sites)} heads one a pass, {name}",
+            lambda: forwards(model, [clean] + [corrupted] * len(sites)), harness, name)
 
 
 @pytest.mark.parametrize("name", MODELS)
