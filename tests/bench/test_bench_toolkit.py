@@ -45,7 +45,7 @@ from harness.interp.ablation import cache_activations, each_head_sites
 from harness.interp.attribution import attribute_heads
 from harness.interp.dla import logit_attribution
 from harness.interp.heads import induction_scores
-from harness.interp.hooks import ALL, EMBED_HOOK, RESID_HOOK, Z_HOOK
+from harness.interp.hooks import EMBED_HOOK, RESID_HOOK, Z_HOOK
 from harness.interp.metrics import answer_logit_diff
 from harness.interp.patching import activation_patch, patch_sites, path_patch_heads_to_logits
 from harness.models.memory_cache import load_model
@@ -176,8 +176,8 @@ def test_late_head_patching_against_full_passes(enabled_benchmark, name):
     model = bench_model(name)
     clean, corrupted, answers, wrong = prompts(model, name)
     metric = answer_logit_diff(answers, wrong)
-    layer = model.cfg.n_layers - 1
-    sites = [(Z_HOOK.format(layer=layer), (ALL, ALL, head)) for head in range(model.cfg.n_heads)]
+    layer, n_heads = model.cfg.n_layers - 1, model.cfg.n_heads
+    sites = each_head_sites(model.cfg.n_layers, n_heads)[-n_heads:]  # the last layer's heads
     enabled_benchmark.group = f"late-head patching {name}"
 
     def harness():
